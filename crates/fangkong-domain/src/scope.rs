@@ -1,0 +1,114 @@
+//! The access scope of an actor: a jurisdiction subtree and a set of permissions.
+//!
+//! Every read or write of personal data takes a `&Scope`, so a new query cannot forget the
+//! jurisdiction filter: the store turns `Scope::root` into a code-range condition.
+
+use std::collections::BTreeSet;
+
+use crate::jurisdiction::JurisdictionCode;
+
+/// A permission. Roles (bundles of permissions) are defined by the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Permission {
+    /// Read jurisdictions and facilities.
+    JurisdictionsRead,
+    /// Create and import jurisdictions.
+    JurisdictionsWrite,
+    /// Search and read person records (masked).
+    PersonsRead,
+    /// Create, update and import person records.
+    PersonsWrite,
+    /// Merge duplicate person records.
+    PersonsMerge,
+    /// Reveal a full ID number or phone number, with a stated purpose.
+    PiiReveal,
+    /// Manage users and tokens.
+    UsersAdmin,
+}
+
+impl Permission {
+    /// Every permission.
+    pub const ALL: [Permission; 7] = [
+        Permission::JurisdictionsRead,
+        Permission::JurisdictionsWrite,
+        Permission::PersonsRead,
+        Permission::PersonsWrite,
+        Permission::PersonsMerge,
+        Permission::PiiReveal,
+        Permission::UsersAdmin,
+    ];
+
+    /// The stable identifier, e.g. `persons.read`, `pii.reveal`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::JurisdictionsRead => "jurisdictions.read",
+            Permission::JurisdictionsWrite => "jurisdictions.write",
+            Permission::PersonsRead => "persons.read",
+            Permission::PersonsWrite => "persons.write",
+            Permission::PersonsMerge => "persons.merge",
+            Permission::PiiReveal => "pii.reveal",
+            Permission::UsersAdmin => "users.admin",
+        }
+    }
+
+    /// Parses the identifier returned by [`Permission::as_str`].
+    pub fn parse(s: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.as_str() == s.trim())
+    }
+}
+
+/// What an actor may see and do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// The subtree the actor sees; `None` means every jurisdiction in the instance.
+    pub root: Option<JurisdictionCode>,
+    /// What the actor may do inside that subtree.
+    pub permissions: BTreeSet<Permission>,
+}
+
+impl Scope {
+    /// A scope over everything with every permission (system tasks, the demo loader).
+    pub fn system() -> Scope {
+        Scope {
+            root: None,
+            permissions: Permission::ALL.into_iter().collect(),
+        }
+    }
+
+    /// Whether the scope holds `permission`.
+    pub fn can(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+
+    /// Whether the jurisdiction `code` lies inside the scope.
+    pub fn covers(&self, code: &str) -> bool {
+        self.root.as_ref().is_none_or(|root| root.contains(code))
+    }
+
+    /// The half-open code range the scope covers, for store queries.
+    pub fn code_bounds(&self) -> (String, String) {
+        match &self.root {
+            Some(root) => root.subtree_bounds(),
+            // Every code is made of digits, which sort between "" and ":".
+            None => (String::new(), ":".to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn covers_subtree_only() {
+        let scope = Scope {
+            root: Some(JurisdictionCode::parse("411702").unwrap()),
+            permissions: [Permission::PersonsRead].into_iter().collect(),
+        };
+        assert!(scope.covers("411702001003"));
+        assert!(!scope.covers("411721001003"));
+        assert!(scope.can(Permission::PersonsRead));
+        assert!(!scope.can(Permission::PiiReveal));
+        assert!(Scope::system().covers("110105"));
+    }
+}
