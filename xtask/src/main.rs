@@ -37,7 +37,14 @@ fn fmt() -> Result<()> {
 fn clippy() -> Result<()> {
     run(
         "cargo",
-        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
         false,
     )
 }

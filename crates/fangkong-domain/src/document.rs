@@ -45,7 +45,9 @@ impl DocumentKind {
 
     /// Parses the identifier returned by [`DocumentKind::as_str`].
     pub fn parse(s: &str) -> Option<DocumentKind> {
-        DocumentKind::ALL.into_iter().find(|k| k.as_str() == s.trim())
+        DocumentKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
     }
 }
 
@@ -89,8 +91,7 @@ impl Document {
             return Ok(Document::MainlandId(NationalId::parse(number)?));
         }
         let number = number.trim().to_ascii_uppercase();
-        if !(5..=20).contains(&number.len()) || !number.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
+        if !(5..=20).contains(&number.len()) || !number.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(DocumentError::Number);
         }
         let nationality = match (kind, nationality.map(str::trim)) {

@@ -15,7 +15,10 @@ pub fn mask_middle(value: &str, keep_start: usize, keep_end: usize) -> String {
     }
     let mut out = String::with_capacity(value.len());
     out.extend(&chars[..keep_start]);
-    out.extend(std::iter::repeat_n('*', chars.len() - keep_start - keep_end));
+    out.extend(std::iter::repeat_n(
+        '*',
+        chars.len() - keep_start - keep_end,
+    ));
     out.extend(&chars[chars.len() - keep_end..]);
     out
 }
@@ -24,9 +27,7 @@ pub fn mask_middle(value: &str, keep_start: usize, keep_end: usize) -> String {
 pub fn mask_name(name: &str) -> String {
     let mut chars = name.chars();
     match chars.next() {
-        Some(first) => std::iter::once(first)
-            .chain(chars.map(|_| '*'))
-            .collect(),
+        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
         None => String::new(),
     }
 }
@@ -76,7 +77,10 @@ mod tests {
 
     #[test]
     fn masks_keep_ends() {
-        assert_eq!(mask_middle("410102199003071230", 6, 4), "410102********1230");
+        assert_eq!(
+            mask_middle("410102199003071230", 6, 4),
+            "410102********1230"
+        );
         assert_eq!(mask_middle("13812345678", 3, 4), "138****5678");
         assert_eq!(mask_middle("E1234", 3, 4), "*****");
         assert_eq!(mask_name("张三丰"), "张**");

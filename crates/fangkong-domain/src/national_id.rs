@@ -279,7 +279,10 @@ mod tests {
             "410102199013011234",
             expect![["err birth date 19901301 is not a valid date"]],
         );
-        check("41010219900307123", expect![["err expected 18 characters, found 17"]]);
+        check(
+            "41010219900307123",
+            expect![["err expected 18 characters, found 17"]],
+        );
         check(
             "4101021990030712X5",
             expect![["err character 17 must be a digit"]],
@@ -288,7 +291,10 @@ mod tests {
             "990102199003071230",
             expect![["err region code 990102 does not name a province"]],
         );
-        check(" 410102199003071230 ", expect![["ok 410102 1990-03-07 male 410102********1230"]]);
+        check(
+            " 410102199003071230 ",
+            expect![["ok 410102 1990-03-07 male 410102********1230"]],
+        );
     }
 
     #[test]

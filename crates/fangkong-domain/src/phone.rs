@@ -84,9 +84,18 @@ mod tests {
         let p = PhoneNumber::parse("138-1234 5678").unwrap();
         assert_eq!(p.as_str(), "13812345678");
         assert_eq!(p.masked(), "138****5678");
-        assert_eq!(PhoneNumber::parse("+86 138 1234 5678").unwrap().as_str(), "13812345678");
-        assert_eq!(PhoneNumber::parse("0396-2612345").unwrap().as_str(), "03962612345");
-        assert_eq!(PhoneNumber::parse("12812345678"), Err(PhoneError::MobilePrefix));
+        assert_eq!(
+            PhoneNumber::parse("+86 138 1234 5678").unwrap().as_str(),
+            "13812345678"
+        );
+        assert_eq!(
+            PhoneNumber::parse("0396-2612345").unwrap().as_str(),
+            "03962612345"
+        );
+        assert_eq!(
+            PhoneNumber::parse("12812345678"),
+            Err(PhoneError::MobilePrefix)
+        );
         assert_eq!(PhoneNumber::parse("12345"), Err(PhoneError::Length(5)));
         assert_eq!(PhoneNumber::parse("138abc"), Err(PhoneError::Character));
     }

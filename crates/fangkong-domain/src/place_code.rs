@@ -69,6 +69,9 @@ mod tests {
         let p = PlaceCode::new("411702001003", 7).unwrap();
         assert_eq!(p.as_str(), "P4117020010030007");
         assert_eq!(p.community_code(), "411702001003");
-        assert_eq!(PlaceCode::parse("P41170200100300"), Err(PlaceCodeError::Format));
+        assert_eq!(
+            PlaceCode::parse("P41170200100300"),
+            Err(PlaceCodeError::Format)
+        );
     }
 }

@@ -1,0 +1,178 @@
+//! The private backend enum and the `with_db!` macro that writes a query once for both.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::ConnectOptions as _;
+
+use crate::{Result, StoreError};
+
+/// Where the database lives.
+#[derive(Debug, Clone)]
+pub enum ConnectOptions {
+    /// An embedded SQLite database file (created if missing).
+    Sqlite { path: PathBuf },
+    /// A PostgreSQL server, by `postgres://` URL.
+    Postgres { url: String, max_connections: u32 },
+}
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite` or `postgres`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The connection pools. SQLite has one writer connection (SQLite serialises writers anyway,
+/// and a single writer never meets `SQLITE_BUSY` on lock upgrade) and several readers.
+pub(crate) enum Db {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool: `read` or `write` picks the SQLite
+/// pool (PostgreSQL has one). The body is compiled once per backend, so the same query text
+/// and binds serve both.
+macro_rules! with_db {
+    ($db:expr, read |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::backend::Db::Sqlite { read: $pool, .. } => $body,
+            $crate::backend::Db::Postgres($pool) => $body,
+        }
+    };
+    ($db:expr, write |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::backend::Db::Sqlite { write: $pool, .. } => $body,
+            $crate::backend::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_db;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Tables whose `id` is generated, for [`Db::sync_id_sequences`].
+const ID_TABLES: [&str; 7] = [
+    "households",
+    "facilities",
+    "rooms",
+    "persons",
+    "person_events",
+    "users",
+    "api_tokens",
+];
+
+impl Db {
+    pub(crate) async fn connect(options: &ConnectOptions) -> Result<Db> {
+        match options {
+            ConnectOptions::Sqlite { path } => {
+                let base = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // FULL: a committed transaction survives power loss, not only a crash of
+                    // the process; ingest commits in large transactions so the cost is small.
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .pragma("cache_size", "-65536")
+                    .pragma("temp_store", "memory")
+                    .disable_statement_logging();
+                let write = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(base.clone())
+                    .await?;
+                let read = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(base.read_only(true))
+                    .await?;
+                Ok(Db::Sqlite { read, write })
+            }
+            ConnectOptions::Postgres {
+                url,
+                max_connections,
+            } => {
+                let opts = PgConnectOptions::from_str(url)?
+                    .disable_statement_logging()
+                    .options([("client_min_messages", "warning")]);
+                let pool = PgPoolOptions::new()
+                    .max_connections(*max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?;
+                Ok(Db::Postgres(pool))
+            }
+        }
+    }
+
+    pub(crate) fn kind(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub(crate) async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn ping(&self) -> Result<()> {
+        with_db!(
+            self,
+            read | pool | {
+                sqlx::query("SELECT 1").execute(pool).await?;
+            }
+        );
+        Ok(())
+    }
+
+    pub(crate) async fn close(&self) {
+        match self {
+            Db::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    pub(crate) async fn sync_id_sequences(&self) -> Result<()> {
+        if let Db::Postgres(pool) = self {
+            for table in ID_TABLES {
+                let sql = format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                     GREATEST((SELECT MAX(id) FROM {table}), 1))"
+                );
+                sqlx::query(&sql)
+                    .execute(pool)
+                    .await
+                    .map_err(StoreError::from)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The current maximum number of bind parameters we put in one statement; both backends
+/// accept more (SQLite 32 766, PostgreSQL 65 535).
+pub(crate) const MAX_BINDS: usize = 30_000;

@@ -1,0 +1,303 @@
+//! Households, facilities (workplaces, schools, venues, sentinels, labs, sampling sites,
+//! quarantine sites, hospitals, warehouses) and quarantine rooms.
+//!
+//! Facilities are not personal data, but lists still follow the caller's scope so that a
+//! county sees its own.
+
+use fangkong_domain::{JurisdictionCode, Scope};
+
+use crate::backend::{with_db, Db, MAX_BINDS};
+use crate::jurisdictions::values_clause;
+use crate::Result;
+
+/// A household (people living at one address).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewHousehold {
+    pub id: i64,
+    pub community_code: String,
+    pub address: String,
+    pub size: i64,
+}
+
+/// A facility as stored.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Facility {
+    pub id: i64,
+    pub kind: String,
+    pub subtype: String,
+    pub name: String,
+    pub community_code: String,
+    pub place_code: Option<String>,
+    pub capacity: i64,
+    pub beds_general: i64,
+    pub beds_icu: i64,
+    pub beds_isolation: i64,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub synthetic: bool,
+}
+
+/// A quarantine room.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Room {
+    pub id: i64,
+    pub facility_id: i64,
+    pub number: String,
+    pub beds: i64,
+}
+
+/// Totals of one facility kind inside a scope.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct KindSummary {
+    pub kind: String,
+    pub count: i64,
+    pub capacity: i64,
+    pub beds: i64,
+}
+
+const COLUMNS: &str = "id, kind, subtype, name, community_code, place_code, capacity, \
+    beds_general, beds_icu, beds_isolation, lon, lat, synthetic";
+
+/// Access to households, facilities and rooms.
+pub struct Facilities<'a> {
+    pub(crate) db: &'a Db,
+}
+
+impl Facilities<'_> {
+    /// Bulk-inserts households with their ids, in one transaction.
+    ///
+    /// # Errors
+    /// `Conflict` on a duplicate id or unknown community; nothing is written then.
+    pub async fn insert_households(&self, rows: &[NewHousehold]) -> Result<()> {
+        const PER_ROW: usize = 4;
+        with_db!(
+            self.db,
+            write | pool | {
+                let mut tx = pool.begin().await?;
+                for chunk in rows.chunks(MAX_BINDS / PER_ROW) {
+                    let sql = format!(
+                        "INSERT INTO households (id, community_code, address, size) VALUES {}",
+                        values_clause(chunk.len(), PER_ROW)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for h in chunk {
+                        q = q
+                            .bind(h.id)
+                            .bind(&h.community_code)
+                            .bind(&h.address)
+                            .bind(h.size);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }
+        );
+        Ok(())
+    }
+
+    /// Bulk-inserts facilities with their ids, in one transaction.
+    ///
+    /// # Errors
+    /// `Conflict` on a duplicate id or place code or an unknown community.
+    pub async fn insert_facilities(&self, rows: &[Facility]) -> Result<()> {
+        const PER_ROW: usize = 13;
+        with_db!(
+            self.db,
+            write | pool | {
+                let mut tx = pool.begin().await?;
+                for chunk in rows.chunks(MAX_BINDS / PER_ROW) {
+                    let sql = format!(
+                        "INSERT INTO facilities ({COLUMNS}) VALUES {}",
+                        values_clause(chunk.len(), PER_ROW)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for f in chunk {
+                        q = q
+                            .bind(f.id)
+                            .bind(&f.kind)
+                            .bind(&f.subtype)
+                            .bind(&f.name)
+                            .bind(&f.community_code)
+                            .bind(&f.place_code)
+                            .bind(f.capacity)
+                            .bind(f.beds_general)
+                            .bind(f.beds_icu)
+                            .bind(f.beds_isolation)
+                            .bind(f.lon)
+                            .bind(f.lat)
+                            .bind(f.synthetic);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }
+        );
+        Ok(())
+    }
+
+    /// Bulk-inserts rooms with their ids, in one transaction.
+    ///
+    /// # Errors
+    /// `Conflict` on a duplicate or an unknown facility.
+    pub async fn insert_rooms(&self, rows: &[Room]) -> Result<()> {
+        const PER_ROW: usize = 4;
+        with_db!(
+            self.db,
+            write | pool | {
+                let mut tx = pool.begin().await?;
+                for chunk in rows.chunks(MAX_BINDS / PER_ROW) {
+                    let sql = format!(
+                        "INSERT INTO rooms (id, facility_id, number, beds) VALUES {}",
+                        values_clause(chunk.len(), PER_ROW)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for r in chunk {
+                        q = q
+                            .bind(r.id)
+                            .bind(r.facility_id)
+                            .bind(&r.number)
+                            .bind(r.beds);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }
+        );
+        Ok(())
+    }
+
+    /// Facilities inside the scope (and `within`, if given), optionally of one kind, by id.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn list(
+        &self,
+        scope: &Scope,
+        kind: Option<&str>,
+        within: Option<&JurisdictionCode>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Facility>> {
+        let (lo, hi) = scope.code_bounds();
+        let (wlo, whi) = within
+            .map(JurisdictionCode::subtree_bounds)
+            .unwrap_or_else(|| (String::new(), ":".to_string()));
+        let sql = format!(
+            "SELECT {COLUMNS} FROM facilities WHERE community_code >= $1 AND community_code < $2 \
+             AND community_code >= $3 AND community_code < $4 AND ($5 IS NULL OR kind = $5) \
+             ORDER BY id LIMIT $6 OFFSET $7"
+        );
+        Ok(with_db!(
+            self.db,
+            read | pool | {
+                sqlx::query_as(&sql)
+                    .bind(&lo)
+                    .bind(&hi)
+                    .bind(&wlo)
+                    .bind(&whi)
+                    .bind(kind)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(pool)
+                    .await?
+            }
+        ))
+    }
+
+    /// One facility by id, if inside the scope.
+    ///
+    /// # Errors
+    /// `NotFound` when absent or outside the scope.
+    pub async fn get(&self, scope: &Scope, id: i64) -> Result<Facility> {
+        let (lo, hi) = scope.code_bounds();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM facilities WHERE id = $1 AND community_code >= $2 \
+             AND community_code < $3"
+        );
+        Ok(with_db!(
+            self.db,
+            read | pool | {
+                sqlx::query_as(&sql)
+                    .bind(id)
+                    .bind(&lo)
+                    .bind(&hi)
+                    .fetch_one(pool)
+                    .await?
+            }
+        ))
+    }
+
+    /// Count, total capacity and total beds per facility kind inside the scope and `within`.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn summary(
+        &self,
+        scope: &Scope,
+        within: Option<&JurisdictionCode>,
+    ) -> Result<Vec<KindSummary>> {
+        let (lo, hi) = scope.code_bounds();
+        let (wlo, whi) = within
+            .map(JurisdictionCode::subtree_bounds)
+            .unwrap_or_else(|| (String::new(), ":".to_string()));
+        Ok(with_db!(
+            self.db,
+            read | pool
+                | {
+                    sqlx::query_as(
+                "SELECT kind, COUNT(*) AS count, CAST(COALESCE(SUM(capacity), 0) AS BIGINT) AS capacity, \
+                 CAST(COALESCE(SUM(beds_general + beds_icu + beds_isolation), 0) AS BIGINT) AS beds \
+                 FROM facilities WHERE community_code >= $1 AND community_code < $2 \
+                 AND community_code >= $3 AND community_code < $4 GROUP BY kind ORDER BY kind",
+            )
+            .bind(&lo)
+            .bind(&hi)
+            .bind(&wlo)
+            .bind(&whi)
+            .fetch_all(pool)
+            .await?
+                }
+        ))
+    }
+
+    /// The rooms of a facility.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn rooms(&self, facility_id: i64) -> Result<Vec<Room>> {
+        Ok(with_db!(
+            self.db,
+            read | pool
+                | {
+                    sqlx::query_as(
+                "SELECT id, facility_id, number, beds FROM rooms WHERE facility_id = $1 ORDER BY number",
+            )
+            .bind(facility_id)
+            .fetch_all(pool)
+            .await?
+                }
+        ))
+    }
+
+    /// Number of households inside the scope.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn count_households(&self, scope: &Scope) -> Result<i64> {
+        let (lo, hi) = scope.code_bounds();
+        let (n,): (i64,) = with_db!(
+            self.db,
+            read | pool
+                | {
+                    sqlx::query_as(
+                "SELECT COUNT(*) FROM households WHERE community_code >= $1 AND community_code < $2",
+            )
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_one(pool)
+            .await?
+                }
+        );
+        Ok(n)
+    }
+}

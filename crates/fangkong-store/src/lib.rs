@@ -1,0 +1,111 @@
+//! The one place that knows SQL.
+//!
+//! `Store` is a single concrete type over either an embedded SQLite database (the default:
+//! a data directory, WAL, nothing to install) or PostgreSQL (production). The backend is a
+//! private enum; every query is written once with `$n` placeholders, which both drivers
+//! accept, and where the SQL must differ the two versions sit side by side in one function.
+//!
+//! Personal data is encrypted here, on the way in, and only decrypted by the explicit
+//! `reveal_*` methods. Reads of personal data take a `&Scope`, so no query can forget the
+//! jurisdiction filter. This crate never speaks HTTP and never logs personal data.
+
+mod backend;
+pub mod crypto;
+mod error;
+pub mod facilities;
+pub mod jurisdictions;
+pub mod meta;
+pub mod persons;
+pub mod users;
+
+pub use backend::{Backend as BackendKind, ConnectOptions};
+pub use crypto::{Crypto, MasterKey};
+pub use error::StoreError;
+
+use std::sync::Arc;
+
+/// A handle to the database; cheap to clone and share between tasks.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: backend::Db,
+    crypto: Crypto,
+}
+
+/// Result type of every store method.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl Store {
+    /// Opens (creating if needed) the database and applies pending migrations.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be opened or a migration fails.
+    pub async fn open(options: &ConnectOptions, key: &MasterKey) -> Result<Store> {
+        let db = backend::Db::connect(options).await?;
+        db.migrate().await?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                crypto: Crypto::new(key),
+            }),
+        })
+    }
+
+    /// Which backend this store runs on.
+    pub fn backend(&self) -> BackendKind {
+        self.inner.db.kind()
+    }
+
+    /// Whether the database answers a trivial query (for `/readyz`).
+    ///
+    /// # Errors
+    /// `Unavailable` when it does not.
+    pub async fn ping(&self) -> Result<()> {
+        self.inner.db.ping().await
+    }
+
+    /// Closes every connection, waiting for running queries.
+    pub async fn close(&self) {
+        self.inner.db.close().await;
+    }
+
+    /// Meta key/value settings of the instance.
+    pub fn meta(&self) -> meta::Meta<'_> {
+        meta::Meta { db: &self.inner.db }
+    }
+
+    /// The jurisdiction hierarchy.
+    pub fn jurisdictions(&self) -> jurisdictions::Jurisdictions<'_> {
+        jurisdictions::Jurisdictions { db: &self.inner.db }
+    }
+
+    /// The person registry.
+    pub fn persons(&self) -> persons::Persons<'_> {
+        persons::Persons {
+            db: &self.inner.db,
+            crypto: &self.inner.crypto,
+        }
+    }
+
+    /// Households, facilities and quarantine rooms.
+    pub fn facilities(&self) -> facilities::Facilities<'_> {
+        facilities::Facilities { db: &self.inner.db }
+    }
+
+    /// Users, browser sessions and API tokens.
+    pub fn users(&self) -> users::Users<'_> {
+        users::Users { db: &self.inner.db }
+    }
+
+    /// After rows were inserted with explicit ids, moves PostgreSQL identity sequences past
+    /// the largest id so that later inserts do not collide (no-op on SQLite).
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn sync_id_sequences(&self) -> Result<()> {
+        self.inner.db.sync_id_sequences().await
+    }
+}

@@ -1,0 +1,374 @@
+//! Store conformance: one story that walks every `Store` method, on SQLite always and on
+//! PostgreSQL when `FANGKONG_TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::NaiveDate;
+use fangkong_domain::{
+    Document, DocumentKind, JurisdictionCode, NationalId, Permission, PhoneNumber, Scope, Sex,
+};
+use fangkong_store::jurisdictions::NewJurisdiction;
+use fangkong_store::persons::{NewPerson, PersonPatch};
+use fangkong_store::{ConnectOptions, MasterKey, Store, StoreError};
+
+async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open(
+        &ConnectOptions::Sqlite {
+            path: dir.path().join("fangkong.db"),
+        },
+        &MasterKey::generate(),
+    )
+    .await
+    .unwrap();
+    let mut out = vec![(sqlite, Some(dir))];
+    if let Ok(url) = std::env::var("FANGKONG_TEST_DATABASE_URL") {
+        let url = fresh_postgres_database(&url).await;
+        let pg = Store::open(
+            &ConnectOptions::Postgres {
+                url,
+                max_connections: 4,
+            },
+            &MasterKey::generate(),
+        )
+        .await
+        .unwrap();
+        out.push((pg, None));
+    }
+    out
+}
+
+async fn fresh_postgres_database(base: &str) -> String {
+    use sqlx::Connection as _;
+    let name = format!(
+        "fk_store_{}",
+        std::process::id() as u64 * 1000 + rand_suffix()
+    );
+    let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    format!("{prefix}/{name}")
+}
+
+fn rand_suffix() -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    u64::from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos(),
+    ) % 1000
+}
+
+fn code(s: &str) -> JurisdictionCode {
+    JurisdictionCode::parse(s).unwrap()
+}
+
+fn jurisdiction(c: &str, name: &str) -> NewJurisdiction {
+    NewJurisdiction {
+        code: code(c),
+        name: name.into(),
+        population: None,
+        male_female: None,
+        centroid: None,
+    }
+}
+
+fn person(id: &str, name: &str, community: &str) -> NewPerson {
+    let nid = NationalId::parse(id).unwrap();
+    NewPerson {
+        sex: nid.sex(),
+        birth_date: nid.birth_date(),
+        document: Document::MainlandId(nid),
+        name: name.into(),
+        phone: Some(PhoneNumber::parse("13812345678").unwrap()),
+        address: None,
+        community_code: code(community),
+        household_id: None,
+        workplace_id: None,
+        school_id: None,
+        occupation: None,
+        tags: vec![],
+        synthetic: false,
+    }
+}
+
+#[tokio::test]
+async fn store_story_on_every_backend() {
+    for (store, _dir) in stores().await {
+        story(&store).await;
+        store.close().await;
+    }
+}
+
+async fn story(store: &Store) {
+    let sys = Scope::system();
+    // Jurisdictions: parents first, idempotent upsert.
+    let rows = vec![
+        jurisdiction("41", "河南省"),
+        jurisdiction("4117", "驻马店市"),
+        jurisdiction("411702", "驿城区"),
+        jurisdiction("411721", "西平县"),
+        jurisdiction("411702001", "顺河街道"),
+        jurisdiction("411702001001", "一号社区"),
+        jurisdiction("411721001001", "孤儿社区"),
+    ];
+    let err = store
+        .jurisdictions()
+        .upsert_batch(&rows, 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    assert_eq!(
+        store
+            .jurisdictions()
+            .list(&sys, None, None, 100)
+            .await
+            .unwrap()
+            .len(),
+        0,
+        "nothing half-applied"
+    );
+    let rows = &rows[..6];
+    let s = store.jurisdictions().upsert_batch(rows, 1).await.unwrap();
+    assert_eq!((s.created, s.updated, s.unchanged), (6, 0, 0));
+    let s = store.jurisdictions().upsert_batch(rows, 2).await.unwrap();
+    assert_eq!((s.created, s.updated, s.unchanged), (0, 0, 6));
+    let counties = store
+        .jurisdictions()
+        .list(
+            &sys,
+            Some(fangkong_domain::Level::County),
+            Some(&code("4117")),
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        counties.iter().map(|j| j.code.as_str()).collect::<Vec<_>>(),
+        ["411702", "411721"]
+    );
+    let children = store
+        .jurisdictions()
+        .list(&sys, None, Some(&code("4117")), 100)
+        .await
+        .unwrap();
+    assert_eq!(children.len(), 2);
+    let subtree = store
+        .jurisdictions()
+        .list(&sys, None, Some(&code("411702")), 100)
+        .await
+        .unwrap();
+    assert_eq!(subtree.len(), 1, "direct children only without a level");
+    let chain = store
+        .jurisdictions()
+        .ancestors(&code("411702001001"))
+        .await
+        .unwrap();
+    assert_eq!(chain.len(), 5);
+
+    // Persons: encrypted, found by blind index, scoped.
+    let p = person("410102199003071230", "张三", "411702001001");
+    let created = store.persons().create(&sys, &p, "test", 10).await.unwrap();
+    assert_eq!(created.doc_masked, "410102********1230");
+    assert_eq!(created.phone_masked.as_deref(), Some("138****5678"));
+    assert_eq!(created.sex, "male");
+    let dup = store
+        .persons()
+        .create(&sys, &p, "test", 10)
+        .await
+        .unwrap_err();
+    assert!(matches!(dup, StoreError::Conflict { .. }));
+    let found = store
+        .persons()
+        .find_by_document(&sys, &p.document)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, created.id);
+    assert_eq!(
+        store
+            .persons()
+            .reveal_document(&sys, created.id)
+            .await
+            .unwrap(),
+        "410102199003071230"
+    );
+    let county = Scope {
+        root: Some(code("411721")),
+        permissions: Permission::ALL.into_iter().collect(),
+    };
+    assert!(matches!(
+        store.persons().find(&county, created.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store
+        .persons()
+        .find_by_document(&county, &p.document)
+        .await
+        .unwrap()
+        .is_none());
+    let no_reveal = Scope {
+        root: None,
+        permissions: [Permission::PersonsRead].into_iter().collect(),
+    };
+    assert!(matches!(
+        store
+            .persons()
+            .reveal_document(&no_reveal, created.id)
+            .await,
+        Err(StoreError::Forbidden)
+    ));
+    let hits = store
+        .persons()
+        .search(&sys, "张", None, 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(
+        store
+            .persons()
+            .search(&sys, "李", None, 10, 0)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    let by_phone = store
+        .persons()
+        .find_by_phone(&sys, &PhoneNumber::parse("138 1234 5678").unwrap(), 10)
+        .await
+        .unwrap();
+    assert_eq!(by_phone.len(), 1);
+
+    // Update records changed field names only.
+    let patch = PersonPatch {
+        address: Some(Some("顺河街道1号".into())),
+        ..Default::default()
+    };
+    let updated = store
+        .persons()
+        .update(&sys, created.id, &patch, "test", 20)
+        .await
+        .unwrap();
+    assert_eq!(updated.address.as_deref(), Some("顺河街道1号"));
+    let again = store
+        .persons()
+        .update(&sys, created.id, &patch, "test", 30)
+        .await
+        .unwrap();
+    assert_eq!(again.updated_at, 20, "no-op update writes nothing");
+
+    // Passport holder, duplicates and merge.
+    let mut foreigner = person("410102199003071230", "张三", "411702001001");
+    foreigner.document = Document::parse(DocumentKind::Passport, "E12345678", Some("USA")).unwrap();
+    foreigner.sex = Sex::Male;
+    foreigner.birth_date = NaiveDate::from_ymd_opt(1990, 3, 7).unwrap();
+    let second = store
+        .persons()
+        .create(&sys, &foreigner, "test", 40)
+        .await
+        .unwrap();
+    let cands = store
+        .persons()
+        .duplicate_candidates(&sys, 10)
+        .await
+        .unwrap();
+    assert_eq!(cands.len(), 2, "same name and birth date, and same phone");
+    let merged = store
+        .persons()
+        .merge(&sys, created.id, second.id, "test", 50)
+        .await
+        .unwrap();
+    assert_eq!(merged.id, created.id);
+    assert!(store
+        .persons()
+        .duplicate_candidates(&sys, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let history = store.persons().history(&sys, created.id).await.unwrap();
+    let kinds: Vec<_> = history
+        .iter()
+        .map(|e| (e.person_id == created.id, e.kind.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (true, "created"),
+            (true, "updated"),
+            (false, "created"),
+            (true, "merged"),
+            (false, "merged")
+        ]
+    );
+    assert_eq!(store.persons().count(&sys).await.unwrap(), 1);
+
+    // Batch upsert: a second run is a no-op.
+    let batch = vec![person("11010519491231002X", "李四", "411702001001")];
+    let s = store
+        .persons()
+        .upsert_batch(&sys, &batch, "import", 60)
+        .await
+        .unwrap();
+    assert_eq!((s.created, s.updated, s.unchanged), (1, 0, 0));
+    let s = store
+        .persons()
+        .upsert_batch(&sys, &batch, "import", 61)
+        .await
+        .unwrap();
+    assert_eq!((s.created, s.updated, s.unchanged), (0, 0, 1));
+    let by_child = store
+        .persons()
+        .count_by_child(&sys, &code("4117"))
+        .await
+        .unwrap();
+    assert_eq!(by_child, vec![("411702".to_string(), 2)]);
+
+    // Meta and users.
+    store.meta().set("k", "v").await.unwrap();
+    store.meta().set("k", "w").await.unwrap();
+    assert_eq!(store.meta().get("k").await.unwrap().as_deref(), Some("w"));
+    let user = store
+        .users()
+        .create(
+            &fangkong_store::users::NewUser {
+                username: "u".into(),
+                display_name: "U".into(),
+                password_hash: "h".into(),
+                role: "admin".into(),
+                jurisdiction_code: Some("4117".into()),
+            },
+            1,
+        )
+        .await
+        .unwrap();
+    let token = store
+        .users()
+        .create_token(b"hash", user.id, "t", 1, Some(100))
+        .await
+        .unwrap();
+    assert!(store
+        .users()
+        .find_token(b"hash", 50)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(store
+        .users()
+        .find_token(b"hash", 150)
+        .await
+        .unwrap()
+        .is_none());
+    store.users().revoke_token(token.id, 60).await.unwrap();
+    assert!(store
+        .users()
+        .find_token(b"hash", 50)
+        .await
+        .unwrap()
+        .is_none());
+    store.sync_id_sequences().await.unwrap();
+    store.ping().await.unwrap();
+}
