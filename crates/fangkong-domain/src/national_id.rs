@@ -42,9 +42,10 @@ pub enum NationalIdError {
     Length(usize),
     #[error("character {position} must be a digit")]
     NotDigit { position: usize },
-    #[error("region code {0} does not name a province")]
+    // The messages never quote the digits: they are part of a person's identity number.
+    #[error("characters 1-2 are not a province code")]
     Region(String),
-    #[error("birth date {0} is not a valid date")]
+    #[error("characters 7-14 are not a valid birth date")]
     BirthDate(String),
     #[error("check digit is {found}, expected {expected}")]
     CheckDigit { found: char, expected: char },
@@ -273,11 +274,11 @@ mod tests {
     fn bad_dates_and_shapes() {
         check(
             "410102199002301236",
-            expect![["err birth date 19900230 is not a valid date"]],
+            expect![["err characters 7-14 are not a valid birth date"]],
         );
         check(
             "410102199013011234",
-            expect![["err birth date 19901301 is not a valid date"]],
+            expect![["err characters 7-14 are not a valid birth date"]],
         );
         check(
             "41010219900307123",
@@ -289,7 +290,7 @@ mod tests {
         );
         check(
             "990102199003071230",
-            expect![["err region code 990102 does not name a province"]],
+            expect![["err characters 1-2 are not a province code"]],
         );
         check(
             " 410102199003071230 ",
