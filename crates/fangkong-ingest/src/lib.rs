@@ -1,0 +1,32 @@
+//! Exchanged files (CSV, XLSX, GeoJSON) turned into validated domain records, or into the
+//! complete list of what is wrong with them.
+//!
+//! Imports are all or nothing: a caller applies a file only when every row is valid, so a
+//! parser here never stops at the first bad row. Each error names the file, the line where
+//! the record starts and the field: `persons.csv:118: id_number: check digit is 3,
+//! expected X`. Reasons never contain the personal data they are about.
+//!
+//! This crate is pure. It takes bytes and a file name (used only in messages); it never
+//! opens a file, reads the clock or the environment. Whether a record conflicts with the
+//! database is for the caller to decide.
+//!
+//! - [`read_table`] reads CSV or XLSX into a [`Table`] of text cells; every record parser
+//!   is built on it, so both formats behave identically.
+//! - [`parse_jurisdictions`], [`parse_persons`] and [`parse_boundaries_geojson`] make
+//!   records.
+//! - [`write_csv`] writes an export that Excel opens with Chinese text intact.
+
+pub mod boundaries;
+pub mod error;
+pub mod export;
+pub mod jurisdictions;
+pub mod persons;
+pub mod table;
+mod xlsx;
+
+pub use boundaries::{parse_boundaries_geojson, BoundaryRecord};
+pub use error::{FileErrors, RowError};
+pub use export::write_csv;
+pub use jurisdictions::{parse_jurisdictions, JurisdictionRecord};
+pub use persons::{parse_person_fields, parse_persons, PersonRecord};
+pub use table::{read_table, Format, RowRef, Table};
