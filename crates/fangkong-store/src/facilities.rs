@@ -6,8 +6,7 @@
 
 use fangkong_domain::{JurisdictionCode, Scope};
 
-use crate::backend::{with_db, Db, MAX_BINDS};
-use crate::jurisdictions::values_clause;
+use crate::backend::{with_db, Db};
 use crate::Result;
 
 /// A household (people living at one address).
@@ -55,7 +54,7 @@ pub struct KindSummary {
     pub beds: i64,
 }
 
-const COLUMNS: &str = "id, kind, subtype, name, community_code, place_code, capacity, \
+pub(crate) const COLUMNS: &str = "id, kind, subtype, name, community_code, place_code, capacity, \
     beds_general, beds_icu, beds_isolation, lon, lat, synthetic";
 
 /// Access to households, facilities and rooms.
@@ -64,108 +63,6 @@ pub struct Facilities<'a> {
 }
 
 impl Facilities<'_> {
-    /// Bulk-inserts households with their ids, in one transaction.
-    ///
-    /// # Errors
-    /// `Conflict` on a duplicate id or unknown community; nothing is written then.
-    pub async fn insert_households(&self, rows: &[NewHousehold]) -> Result<()> {
-        const PER_ROW: usize = 4;
-        with_db!(
-            self.db,
-            write | pool | {
-                let mut tx = pool.begin().await?;
-                for chunk in rows.chunks(MAX_BINDS / PER_ROW) {
-                    let sql = format!(
-                        "INSERT INTO households (id, community_code, address, size) VALUES {}",
-                        values_clause(chunk.len(), PER_ROW)
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for h in chunk {
-                        q = q
-                            .bind(h.id)
-                            .bind(&h.community_code)
-                            .bind(&h.address)
-                            .bind(h.size);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-            }
-        );
-        Ok(())
-    }
-
-    /// Bulk-inserts facilities with their ids, in one transaction.
-    ///
-    /// # Errors
-    /// `Conflict` on a duplicate id or place code or an unknown community.
-    pub async fn insert_facilities(&self, rows: &[Facility]) -> Result<()> {
-        const PER_ROW: usize = 13;
-        with_db!(
-            self.db,
-            write | pool | {
-                let mut tx = pool.begin().await?;
-                for chunk in rows.chunks(MAX_BINDS / PER_ROW) {
-                    let sql = format!(
-                        "INSERT INTO facilities ({COLUMNS}) VALUES {}",
-                        values_clause(chunk.len(), PER_ROW)
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for f in chunk {
-                        q = q
-                            .bind(f.id)
-                            .bind(&f.kind)
-                            .bind(&f.subtype)
-                            .bind(&f.name)
-                            .bind(&f.community_code)
-                            .bind(&f.place_code)
-                            .bind(f.capacity)
-                            .bind(f.beds_general)
-                            .bind(f.beds_icu)
-                            .bind(f.beds_isolation)
-                            .bind(f.lon)
-                            .bind(f.lat)
-                            .bind(f.synthetic);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-            }
-        );
-        Ok(())
-    }
-
-    /// Bulk-inserts rooms with their ids, in one transaction.
-    ///
-    /// # Errors
-    /// `Conflict` on a duplicate or an unknown facility.
-    pub async fn insert_rooms(&self, rows: &[Room]) -> Result<()> {
-        const PER_ROW: usize = 4;
-        with_db!(
-            self.db,
-            write | pool | {
-                let mut tx = pool.begin().await?;
-                for chunk in rows.chunks(MAX_BINDS / PER_ROW) {
-                    let sql = format!(
-                        "INSERT INTO rooms (id, facility_id, number, beds) VALUES {}",
-                        values_clause(chunk.len(), PER_ROW)
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for r in chunk {
-                        q = q
-                            .bind(r.id)
-                            .bind(r.facility_id)
-                            .bind(&r.number)
-                            .bind(r.beds);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-            }
-        );
-        Ok(())
-    }
-
     /// Facilities inside the scope (and `within`, if given), optionally of one kind, by id.
     ///
     /// # Errors

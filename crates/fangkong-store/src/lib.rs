@@ -10,6 +10,7 @@
 //! jurisdiction filter. This crate never speaks HTTP and never logs personal data.
 
 mod backend;
+pub mod bulk;
 pub mod crypto;
 mod error;
 pub mod facilities;
@@ -95,9 +96,51 @@ impl Store {
         facilities::Facilities { db: &self.inner.db }
     }
 
+    /// Bulk loading of generated data.
+    pub fn bulk(&self) -> bulk::Bulk<'_> {
+        bulk::Bulk { db: &self.inner.db }
+    }
+
     /// Users, browser sessions and API tokens.
     pub fn users(&self) -> users::Users<'_> {
         users::Users { db: &self.inner.db }
+    }
+
+    /// Checks the invariants no constraint expresses alone and returns every finding (empty
+    /// when all hold): foreign keys (SQLite can hold violations written while they were
+    /// off), merges that point at a merged record or at themselves.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn verify(&self) -> Result<Vec<String>> {
+        let mut findings = Vec::new();
+        if let backend::Db::Sqlite { read, .. } = &self.inner.db {
+            let rows: Vec<(String, i64, String)> =
+                sqlx::query_as("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check")
+                    .fetch_all(read)
+                    .await?;
+            findings.extend(
+                rows.into_iter()
+                    .map(|(t, id, parent)| format!("{t} row {id}: missing {parent} reference")),
+            );
+        }
+        let chains: Vec<(i64,)> = backend::with_db!(
+            &self.inner.db,
+            read | pool | {
+                sqlx::query_as(
+                    "SELECT p.id FROM persons p JOIN persons q ON p.merged_into = q.id \
+                 WHERE q.merged_into IS NOT NULL OR p.merged_into = p.id ORDER BY p.id",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+        );
+        findings.extend(
+            chains
+                .into_iter()
+                .map(|(id,)| format!("person {id}: merged into a merged record or itself")),
+        );
+        Ok(findings)
     }
 
     /// After rows were inserted with explicit ids, moves PostgreSQL identity sequences past

@@ -8,9 +8,8 @@
 use chrono::NaiveDate;
 use fangkong_domain::{Document, JurisdictionCode, Permission, PhoneNumber, Scope, Sex};
 
-use crate::backend::{with_db, Db, MAX_BINDS};
+use crate::backend::{with_db, Db};
 use crate::crypto::Crypto;
-use crate::jurisdictions::values_clause;
 use crate::{Result, StoreError};
 
 const DOC_LABEL: &str = "persons.document";
@@ -87,25 +86,25 @@ pub struct PersonPatch {
 /// which callers may compute in parallel before handing rows to the store.
 #[derive(Clone)]
 pub struct PreparedPerson {
-    doc_kind: &'static str,
-    doc_blind: Vec<u8>,
-    doc_cipher: Vec<u8>,
-    doc_masked: String,
-    nationality: String,
-    name: String,
-    sex: &'static str,
-    birth_date: String,
-    phone_blind: Option<Vec<u8>>,
-    phone_cipher: Option<Vec<u8>>,
-    phone_masked: Option<String>,
-    address: Option<String>,
-    community_code: String,
-    household_id: Option<i64>,
-    workplace_id: Option<i64>,
-    school_id: Option<i64>,
-    occupation: Option<String>,
-    tags_json: String,
-    synthetic: bool,
+    pub(crate) doc_kind: &'static str,
+    pub(crate) doc_blind: Vec<u8>,
+    pub(crate) doc_cipher: Vec<u8>,
+    pub(crate) doc_masked: String,
+    pub(crate) nationality: String,
+    pub(crate) name: String,
+    pub(crate) sex: &'static str,
+    pub(crate) birth_date: String,
+    pub(crate) phone_blind: Option<Vec<u8>>,
+    pub(crate) phone_cipher: Option<Vec<u8>>,
+    pub(crate) phone_masked: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) community_code: String,
+    pub(crate) household_id: Option<i64>,
+    pub(crate) workplace_id: Option<i64>,
+    pub(crate) school_id: Option<i64>,
+    pub(crate) occupation: Option<String>,
+    pub(crate) tags_json: String,
+    pub(crate) synthetic: bool,
 }
 
 /// One entry of a person's history (never holds personal identifiers).
@@ -181,7 +180,8 @@ fn tags_json(tags: &[String]) -> String {
     serde_json::to_string(&tags).unwrap_or_else(|_| "[]".to_string())
 }
 
-const INSERT_COLUMNS: &str = "doc_kind, doc_blind, doc_cipher, doc_masked, nationality, name, \
+pub(crate) const INSERT_COLUMNS: &str =
+    "doc_kind, doc_blind, doc_cipher, doc_masked, nationality, name, \
     sex, birth_date, phone_blind, phone_cipher, phone_masked, address, community_code, \
     household_id, workplace_id, school_id, occupation, tags, synthetic, created_at, updated_at";
 
@@ -472,6 +472,52 @@ impl Persons<'_> {
         ))
     }
 
+    /// Unmerged persons in the scope and in `within`, counted by sex and age band, where
+    /// `cutoffs` are the birth dates (ISO) that start the bands 15-59, 60-79 and 80+ (anyone
+    /// born after `cutoffs[0]` is 0-14). Returns `(sex, [n_0_14, n_15_59, n_60_79, n_80_plus])`.
+    ///
+    /// # Errors
+    /// `Forbidden` without `persons.read`.
+    pub async fn age_sex_profile(
+        &self,
+        scope: &Scope,
+        within: &JurisdictionCode,
+        cutoffs: &[String; 3],
+    ) -> Result<Vec<(String, [i64; 4])>> {
+        require(scope, Permission::PersonsRead)?;
+        let (lo, hi) = scope.code_bounds();
+        let (wlo, whi) = within.subtree_bounds();
+        let rows: Vec<(String, i64, i64, i64, i64)> = with_db!(
+            self.db,
+            read | pool
+                | {
+                    sqlx::query_as(
+                "SELECT sex, \
+                   CAST(SUM(CASE WHEN birth_date > $5 THEN 1 ELSE 0 END) AS BIGINT), \
+                   CAST(SUM(CASE WHEN birth_date <= $5 AND birth_date > $6 THEN 1 ELSE 0 END) AS BIGINT), \
+                   CAST(SUM(CASE WHEN birth_date <= $6 AND birth_date > $7 THEN 1 ELSE 0 END) AS BIGINT), \
+                   CAST(SUM(CASE WHEN birth_date <= $7 THEN 1 ELSE 0 END) AS BIGINT) \
+                 FROM persons WHERE community_code >= $1 AND community_code < $2 \
+                   AND community_code >= $3 AND community_code < $4 AND merged_into IS NULL \
+                 GROUP BY sex ORDER BY sex",
+            )
+            .bind(&lo)
+            .bind(&hi)
+            .bind(&wlo)
+            .bind(&whi)
+            .bind(&cutoffs[0])
+            .bind(&cutoffs[1])
+            .bind(&cutoffs[2])
+            .fetch_all(pool)
+            .await?
+                }
+        );
+        Ok(rows
+            .into_iter()
+            .map(|(s, a, b, c, d)| (s, [a, b, c, d]))
+            .collect())
+    }
+
     /// Registers a person and records a `created` event.
     ///
     /// # Errors
@@ -701,57 +747,6 @@ impl Persons<'_> {
             }
         );
         Ok(summary)
-    }
-
-    /// Bulk-inserts prepared persons with the given ids (a generated city), many rows per
-    /// statement, in one transaction. No events are written: the load itself is recorded
-    /// by the caller.
-    ///
-    /// # Errors
-    /// `Conflict` on a duplicate id or document, or a missing community.
-    pub async fn insert_prepared(&self, rows: &[(i64, PreparedPerson)], now_ms: i64) -> Result<()> {
-        const PER_ROW: usize = 22;
-        with_db!(
-            self.db,
-            write | pool | {
-                let mut tx = pool.begin().await?;
-                for chunk in rows.chunks(MAX_BINDS / PER_ROW) {
-                    let sql = format!(
-                        "INSERT INTO persons (id, {INSERT_COLUMNS}) VALUES {}",
-                        values_clause(chunk.len(), PER_ROW)
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for (id, p) in chunk {
-                        q = q
-                            .bind(*id)
-                            .bind(p.doc_kind)
-                            .bind(&p.doc_blind)
-                            .bind(&p.doc_cipher)
-                            .bind(&p.doc_masked)
-                            .bind(&p.nationality)
-                            .bind(&p.name)
-                            .bind(p.sex)
-                            .bind(&p.birth_date)
-                            .bind(&p.phone_blind)
-                            .bind(&p.phone_cipher)
-                            .bind(&p.phone_masked)
-                            .bind(&p.address)
-                            .bind(&p.community_code)
-                            .bind(p.household_id)
-                            .bind(p.workplace_id)
-                            .bind(p.school_id)
-                            .bind(&p.occupation)
-                            .bind(&p.tags_json)
-                            .bind(p.synthetic)
-                            .bind(now_ms)
-                            .bind(now_ms);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-            }
-        );
-        Ok(())
     }
 
     /// Pairs of unmerged records inside the scope that share name and birth date, or a phone

@@ -85,7 +85,7 @@ CREATE TABLE persons (
     created_at     BIGINT NOT NULL,
     updated_at     BIGINT NOT NULL
 );
-CREATE INDEX persons_community ON persons(community_code);
+CREATE INDEX persons_community ON persons(community_code, merged_into);
 CREATE INDEX persons_name ON persons(name, birth_date);
 CREATE INDEX persons_phone ON persons(phone_blind);
 CREATE INDEX persons_household ON persons(household_id);

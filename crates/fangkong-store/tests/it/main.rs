@@ -9,8 +9,11 @@ use fangkong_domain::{
 use fangkong_store::jurisdictions::NewJurisdiction;
 use fangkong_store::persons::{NewPerson, PersonPatch};
 use fangkong_store::{ConnectOptions, MasterKey, Store, StoreError};
+use sqlx::Connection as _;
 
-async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
+/// A store per backend, with what to clean up afterwards: the SQLite directory, or the
+/// PostgreSQL database `(server URL, name)`.
+async fn stores() -> Vec<(Store, Option<tempfile::TempDir>, Option<(String, String)>)> {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Store::open(
         &ConnectOptions::Sqlite {
@@ -20,9 +23,17 @@ async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
     )
     .await
     .unwrap();
-    let mut out = vec![(sqlite, Some(dir))];
-    if let Ok(url) = std::env::var("FANGKONG_TEST_DATABASE_URL") {
-        let url = fresh_postgres_database(&url).await;
+    let mut out = vec![(sqlite, Some(dir), None)];
+    if let Ok(base) = std::env::var("FANGKONG_TEST_DATABASE_URL") {
+        let name = format!("fk_store_{}", std::process::id());
+        drop_database(&base, &name).await;
+        let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let (prefix, _) = base.rsplit_once('/').unwrap();
+        let url = format!("{prefix}/{name}");
         let pg = Store::open(
             &ConnectOptions::Postgres {
                 url,
@@ -32,34 +43,17 @@ async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
         )
         .await
         .unwrap();
-        out.push((pg, None));
+        out.push((pg, None, Some((base, name))));
     }
     out
 }
 
-async fn fresh_postgres_database(base: &str) -> String {
-    use sqlx::Connection as _;
-    let name = format!(
-        "fk_store_{}",
-        std::process::id() as u64 * 1000 + rand_suffix()
-    );
+async fn drop_database(base: &str, name: &str) {
     let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&mut conn)
         .await
         .unwrap();
-    let (prefix, _) = base.rsplit_once('/').unwrap();
-    format!("{prefix}/{name}")
-}
-
-fn rand_suffix() -> u64 {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    u64::from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos(),
-    ) % 1000
 }
 
 fn code(s: &str) -> JurisdictionCode {
@@ -97,9 +91,13 @@ fn person(id: &str, name: &str, community: &str) -> NewPerson {
 
 #[tokio::test]
 async fn store_story_on_every_backend() {
-    for (store, _dir) in stores().await {
+    for (store, _dir, pg) in stores().await {
         story(&store).await;
+        assert!(store.verify().await.unwrap().is_empty());
         store.close().await;
+        if let Some((base, name)) = pg {
+            drop_database(&base, &name).await;
+        }
     }
 }
 
