@@ -1,0 +1,255 @@
+//! The wire contract of the Fangkong API: request and response bodies with their OpenAPI
+//! schemas.
+//!
+//! Field names here are what counties' and laboratories' integrations depend on; they change
+//! only with a new API version. Domain types never derive `Serialize` for the wire: the server
+//! converts them into these types. Personal identifiers in responses are always masked.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A list response: the items of one page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The total number of matching rows when known cheaply, otherwise absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+}
+
+/// An RFC 9457 problem details body (`application/problem+json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the problem type, e.g. `/problems/national-id-invalid`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The operation id of the request, to quote when reporting the problem.
+    pub instance: String,
+    /// Field-level errors of a rejected request or file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One invalid value: which line (for files), which field, why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    pub field: String,
+    pub reason: String,
+}
+
+/// A jurisdiction (province, city, county, township or community).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Jurisdiction {
+    /// GB/T 2260-style code: 2, 4, 6, 9 or 12 digits.
+    pub code: String,
+    pub name: String,
+    /// `province`, `city`, `county`, `township` or `community`.
+    pub level: String,
+    pub parent_code: Option<String>,
+    /// Resident population (sum of the age bands), when known.
+    pub population: Option<i64>,
+    /// Population by age band (`0-14`, `15-59`, `60-79`, `80+`), when known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub population_by_age: Vec<AgeBandCount>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+}
+
+/// A population count of one age band.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgeBandCount {
+    pub band: String,
+    pub count: i64,
+}
+
+/// A jurisdiction with its children and registry figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct JurisdictionDetail {
+    #[serde(flatten)]
+    pub jurisdiction: Jurisdiction,
+    /// From the top of the hierarchy down to the parent.
+    pub ancestors: Vec<Jurisdiction>,
+    pub children: Vec<JurisdictionChild>,
+    /// Persons registered in the subtree.
+    pub registered_persons: i64,
+    pub has_boundary: bool,
+}
+
+/// A child jurisdiction with the number of persons registered under it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct JurisdictionChild {
+    #[serde(flatten)]
+    pub jurisdiction: Jurisdiction,
+    pub registered_persons: i64,
+}
+
+/// A person to register. Give `id_number` for a mainland resident ID; otherwise
+/// `document_kind`, `document_number`, `nationality`, `sex` and `birth_date`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PersonCreate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
+    /// `mainland_id`, `passport`, `hk_macao_permit`, `taiwan_permit` or
+    /// `foreign_permanent_residence`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_number: Option<String>,
+    /// ISO 3166-1 alpha-3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nationality: Option<String>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The 12-digit community of residence.
+    pub community_code: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// `male` or `female`; derived from a mainland ID number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex: Option<String>,
+    /// `YYYY-MM-DD`; derived from a mainland ID number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<String>,
+}
+
+/// Changes to a person. Absent fields stay as they are; `null` clears phone or address.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PersonUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "double_option"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "double_option"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+}
+
+/// A person as returned by the API: identifiers masked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Person {
+    pub id: i64,
+    pub document_kind: String,
+    /// The document number, masked (`410102********1234`).
+    pub id_number: String,
+    pub nationality: String,
+    pub name: String,
+    pub sex: String,
+    pub birth_date: String,
+    /// Masked (`138****5678`).
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub community_code: String,
+    pub household_id: Option<i64>,
+    pub tags: Vec<String>,
+    pub synthetic: bool,
+    /// Set when this record was merged into another; follow it.
+    pub merged_into: Option<i64>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// True when a create matched an already registered document and returned that record.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub matched_existing: bool,
+}
+
+/// An entry of a person's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PersonEvent {
+    pub person_id: i64,
+    pub at: i64,
+    pub kind: String,
+    pub actor: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+/// Two records that may be one person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DuplicateCandidate {
+    pub first: Person,
+    pub second: Person,
+    /// `name_and_birth_date` or `phone`.
+    pub reason: String,
+}
+
+/// Merge `duplicate_id` into the person of the path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MergeRequest {
+    pub duplicate_id: i64,
+}
+
+/// What a bulk import did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ImportSummary {
+    pub file: String,
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+/// A facility: workplace, school, venue, sentinel, lab, sampling site, quarantine site,
+/// hospital or warehouse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Facility {
+    pub id: i64,
+    pub kind: String,
+    pub subtype: String,
+    pub name: String,
+    pub community_code: String,
+    pub place_code: Option<String>,
+    /// Meaning by kind: workers, pupils, visitors a day, tubes a day, samples a day, rooms…
+    pub capacity: i64,
+    pub beds_general: i64,
+    pub beds_icu: i64,
+    pub beds_isolation: i64,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+}
+
+/// Liveness/readiness answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    pub database: String,
+}
+
+mod double_option {
+    //! Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Option<String>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(d).map(Some)
+    }
+}

@@ -1,0 +1,333 @@
+//! A typed client of the Fangkong API over HTTP.
+//!
+//! Used by the integration tests (so tests read like use cases), by federation between
+//! instances and by remote CLI commands. It speaks only the wire types of
+//! `fangkong-api-types`; refused requests come back as `ClientError::Api` with the problem
+//! details the server sent.
+
+use fangkong_api_types::{
+    DuplicateCandidate, Facility, ImportSummary, Jurisdiction, JurisdictionDetail, MergeRequest,
+    Page, Person, PersonCreate, PersonEvent, PersonUpdate, Problem,
+};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an error status and (usually) problem details.
+    #[error("{status}: {}", problem.as_ref().map_or("no problem details", |p| p.detail.as_str()))]
+    Api {
+        status: StatusCode,
+        problem: Option<Problem>,
+    },
+    /// The request did not complete or the answer was not the expected JSON.
+    #[error("transport")]
+    Transport(#[from] reqwest::Error),
+}
+
+impl ClientError {
+    /// The HTTP status of an API error.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            ClientError::Api { status, .. } => Some(*status),
+            ClientError::Transport(e) => e.status(),
+        }
+    }
+
+    /// The problem details of an API error.
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            ClientError::Api { problem, .. } => problem.as_ref(),
+            ClientError::Transport(_) => None,
+        }
+    }
+}
+
+/// Result of a client call.
+pub type Result<T> = std::result::Result<T, ClientError>;
+
+/// A client bound to one server and one bearer token.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+/// Search parameters of `GET /api/v1/persons`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PersonSearch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub within: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+}
+
+impl Client {
+    /// A client of the server at `base` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base: &str, token: Option<&str>) -> Client {
+        Client {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_string(),
+            token: token.map(str::to_string),
+        }
+    }
+
+    /// The same server with another token (or none).
+    pub fn with_token(&self, token: Option<&str>) -> Client {
+        Client {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            token: token.map(str::to_string),
+        }
+    }
+
+    /// The server's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let r = self.http.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(t) => r.bearer_auth(t),
+            None => r,
+        }
+    }
+
+    async fn answer<T: DeserializeOwned>(response: reqwest::Response) -> Result<(StatusCode, T)> {
+        let status = response.status();
+        if status.is_success() {
+            return Ok((status, response.json().await?));
+        }
+        let bytes = response.bytes().await?;
+        Err(ClientError::Api {
+            status,
+            problem: serde_json::from_slice(&bytes).ok(),
+        })
+    }
+
+    /// Any GET, answered as raw status and JSON (for tests of arbitrary routes).
+    ///
+    /// # Errors
+    /// Transport failure only; error statuses are returned.
+    pub async fn get_json(&self, path: &str) -> Result<(StatusCode, serde_json::Value)> {
+        let response = self.request(Method::GET, path).send().await?;
+        let status = response.status();
+        let bytes = response.bytes().await?;
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        ))
+    }
+
+    /// Any request with a JSON body, answered as raw status and JSON.
+    ///
+    /// # Errors
+    /// Transport failure only.
+    pub async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<(StatusCode, serde_json::Value)> {
+        let response = self.request(method, path).json(body).send().await?;
+        let status = response.status();
+        let bytes = response.bytes().await?;
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        ))
+    }
+
+    /// `POST /api/v1/persons`: 201 for a new person, 200 for an already registered document.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn create_person(&self, body: &PersonCreate) -> Result<(StatusCode, Person)> {
+        let r = self
+            .request(Method::POST, "/api/v1/persons")
+            .json(body)
+            .send()
+            .await?;
+        Self::answer(r).await
+    }
+
+    /// `GET /api/v1/persons/{id}`.
+    ///
+    /// # Errors
+    /// `Api` (404 outside the caller's jurisdiction).
+    pub async fn person(&self, id: i64) -> Result<Person> {
+        let r = self
+            .request(Method::GET, &format!("/api/v1/persons/{id}"))
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
+    /// `GET /api/v1/persons`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn search_persons(&self, query: &PersonSearch) -> Result<Vec<Person>> {
+        let r = self
+            .request(Method::GET, "/api/v1/persons")
+            .query(query)
+            .send()
+            .await?;
+        Ok(Self::answer::<Page<Person>>(r).await?.1.items)
+    }
+
+    /// `PATCH /api/v1/persons/{id}`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn update_person(&self, id: i64, body: &PersonUpdate) -> Result<Person> {
+        let r = self
+            .request(Method::PATCH, &format!("/api/v1/persons/{id}"))
+            .json(body)
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
+    /// `GET /api/v1/persons/{id}/history`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn person_history(&self, id: i64) -> Result<Vec<PersonEvent>> {
+        let r = self
+            .request(Method::GET, &format!("/api/v1/persons/{id}/history"))
+            .send()
+            .await?;
+        Ok(Self::answer::<Page<PersonEvent>>(r).await?.1.items)
+    }
+
+    /// `GET /api/v1/persons/duplicates`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn duplicates(&self) -> Result<Vec<DuplicateCandidate>> {
+        let r = self
+            .request(Method::GET, "/api/v1/persons/duplicates")
+            .send()
+            .await?;
+        Ok(Self::answer::<Page<DuplicateCandidate>>(r).await?.1.items)
+    }
+
+    /// `POST /api/v1/persons/{keep}/merge`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn merge_persons(&self, keep: i64, duplicate: i64) -> Result<Person> {
+        let r = self
+            .request(Method::POST, &format!("/api/v1/persons/{keep}/merge"))
+            .json(&MergeRequest {
+                duplicate_id: duplicate,
+            })
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
+    /// `POST /api/v1/persons:import`.
+    ///
+    /// # Errors
+    /// `Api` (422 with every bad row).
+    pub async fn import_persons(&self, file_name: &str, bytes: Vec<u8>) -> Result<ImportSummary> {
+        self.import("/api/v1/persons:import", file_name, bytes)
+            .await
+    }
+
+    /// `POST /api/v1/jurisdictions:import`.
+    ///
+    /// # Errors
+    /// `Api` (422 with every bad row).
+    pub async fn import_jurisdictions(
+        &self,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<ImportSummary> {
+        self.import("/api/v1/jurisdictions:import", file_name, bytes)
+            .await
+    }
+
+    async fn import(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> Result<ImportSummary> {
+        let r = self
+            .request(Method::POST, path)
+            .query(&[("file_name", file_name)])
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
+    /// `GET /api/v1/jurisdictions?level=&parent=`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn jurisdictions(
+        &self,
+        level: Option<&str>,
+        parent: Option<&str>,
+    ) -> Result<Vec<Jurisdiction>> {
+        let mut q = Vec::new();
+        if let Some(l) = level {
+            q.push(("level", l));
+        }
+        if let Some(p) = parent {
+            q.push(("parent", p));
+        }
+        let r = self
+            .request(Method::GET, "/api/v1/jurisdictions")
+            .query(&q)
+            .send()
+            .await?;
+        Ok(Self::answer::<Page<Jurisdiction>>(r).await?.1.items)
+    }
+
+    /// `GET /api/v1/jurisdictions/{code}`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn jurisdiction(&self, code: &str) -> Result<JurisdictionDetail> {
+        let r = self
+            .request(Method::GET, &format!("/api/v1/jurisdictions/{code}"))
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
+    /// `GET /api/v1/facilities?kind=&within=`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn facilities(
+        &self,
+        kind: Option<&str>,
+        within: Option<&str>,
+    ) -> Result<Vec<Facility>> {
+        let mut q = Vec::new();
+        if let Some(k) = kind {
+            q.push(("kind", k));
+        }
+        if let Some(w) = within {
+            q.push(("within", w));
+        }
+        let r = self
+            .request(Method::GET, "/api/v1/facilities")
+            .query(&q)
+            .send()
+            .await?;
+        Ok(Self::answer::<Page<Facility>>(r).await?.1.items)
+    }
+}
