@@ -1,0 +1,54 @@
+//! The capabilities of Fangkong, one module each, over the `Store`.
+//!
+//! This crate decides who may do what (roles, permissions, jurisdiction scope), validates
+//! input, runs imports and loads the demo city. It knows neither HTTP nor HTML: the server
+//! and the CLI call it. Time comes from the `Clock` in `App`, never from the system directly,
+//! so tests can pin it.
+
+pub mod auth;
+pub mod clock;
+pub mod demo;
+mod error;
+pub mod facilities;
+pub mod jurisdictions;
+pub mod persons;
+
+use std::sync::Arc;
+
+pub use auth::{Actor, Role};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::Error;
+pub use fangkong_store::Store;
+
+/// Result type of the app.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The application: the store plus the clock. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    store: Store,
+    clock: Arc<dyn Clock>,
+}
+
+impl App {
+    /// An app over `store` reading time from `clock`.
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> App {
+        App { store, clock }
+    }
+
+    /// The store, for health checks and for capabilities that read it directly.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The current time in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now().timestamp_millis()
+    }
+
+    /// Today's date in China Standard Time (UTC+8, no daylight saving), the calendar the
+    /// headquarters works in.
+    pub fn today(&self) -> chrono::NaiveDate {
+        clock::china_date(self.clock.now())
+    }
+}
