@@ -1,0 +1,85 @@
+//! The JSON API under `/api/v1`, one module per capability, and its OpenAPI document.
+//!
+//! Every route is registered through `OpenApiRouter`, so the OpenAPI document served at
+//! `/api/openapi.json` lists exactly the routes that exist.
+
+pub mod facilities;
+pub mod health;
+pub mod jurisdictions;
+pub mod persons;
+
+use axum::extract::DefaultBodyLimit;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+/// Largest JSON body accepted by ordinary API routes.
+pub const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Largest file accepted by import routes.
+pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Fangkong API",
+        description = "Integrated epidemic prevention and control command platform. \
+            Authenticate with `Authorization: Bearer <token>` (see `fangkong user token`). \
+            Errors are RFC 9457 problem details. Personal identifiers are always masked in \
+            responses.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "operations", description = "Health and readiness"),
+        (name = "jurisdictions", description = "Administrative hierarchy"),
+        (name = "persons", description = "Person registry"),
+        (name = "facilities", description = "Facilities of the city"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API routes and the OpenAPI document describing them.
+pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let imports = OpenApiRouter::new()
+        .routes(routes!(persons::import))
+        .routes(routes!(jurisdictions::import))
+        .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
+    let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(jurisdictions::list))
+        .routes(routes!(jurisdictions::show))
+        .routes(routes!(jurisdictions::boundary))
+        .routes(routes!(persons::list, persons::create))
+        .routes(routes!(persons::show, persons::update))
+        .routes(routes!(persons::history))
+        .routes(routes!(persons::duplicates))
+        .routes(routes!(persons::merge))
+        .routes(routes!(facilities::list))
+        .routes(routes!(facilities::show))
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .merge(imports)
+        .split_for_parts();
+    (router, api)
+}
+
+/// Reads `limit`/`offset` with defaults.
+pub(crate) fn page(limit: Option<i64>, offset: Option<i64>, default: i64) -> (i64, i64) {
+    (limit.unwrap_or(default), offset.unwrap_or(0))
+}

@@ -1,0 +1,159 @@
+//! The server-rendered web UI, one module per capability. Pages work without JavaScript;
+//! htmx and ECharts (vendored, embedded) enhance them. Every page needs a session except the
+//! login page.
+
+pub mod docs;
+pub mod facilities;
+pub mod home;
+pub mod jurisdictions;
+pub mod persons;
+pub mod session;
+pub mod templates;
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use fangkong_app::Error;
+use fangkong_domain::Permission;
+use minijinja::{context, Value};
+
+use crate::auth::WebUser;
+use crate::error::{classify, problem};
+use crate::i18n::Lang;
+use crate::AppState;
+
+/// The web routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::show))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/lang/{lang}", get(session::set_lang))
+        .route("/jurisdictions", get(jurisdictions::top))
+        .route("/jurisdictions/{code}", get(jurisdictions::show))
+        .route("/persons", get(persons::search))
+        .route("/persons/duplicates", get(persons::duplicates))
+        .route("/persons/merge", post(persons::merge))
+        .route("/persons/{id}", get(persons::show))
+        .route("/facilities", get(facilities::list))
+        .route("/api/docs", get(docs::show))
+}
+
+/// A failed page: rendered as the error page with the operation id.
+pub struct WebError {
+    status: StatusCode,
+    detail: String,
+    lang: Lang,
+}
+
+impl WebError {
+    /// An app error shown in `lang`.
+    pub fn new(e: &Error, lang: Lang) -> WebError {
+        let p = problem(e);
+        WebError {
+            status: classify(e).0,
+            detail: p.detail,
+            lang,
+        }
+    }
+}
+
+impl From<Error> for WebError {
+    fn from(e: Error) -> WebError {
+        WebError::new(&e, Lang::Zh)
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let ctx = context! {
+            lang => self.lang.tag(),
+            version => env!("CARGO_PKG_VERSION"),
+            backend => "",
+            nav => "",
+            here => "/",
+            user => Value::from(()),
+            csrf => "",
+            can_persons => false,
+            can_merge => false,
+            status => self.status.as_u16(),
+            detail => self.detail,
+            operation_id => crate::middleware::current_operation_id(),
+        };
+        match templates::global().render("error.html", ctx) {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %crate::error::error_chain(&e), "error page failed to render");
+                self.status.into_response()
+            }
+        }
+    }
+}
+
+/// Result of a page handler.
+pub type PageResult = Result<Response, WebError>;
+
+/// The context every page shares, merged with the page's own.
+pub fn page_context(
+    state: &AppState,
+    user: Option<&WebUser>,
+    lang: Lang,
+    nav: &str,
+    here: &str,
+    page: Value,
+) -> Value {
+    let can = |p| user.is_some_and(|u| u.actor.scope.can(p));
+    context! {
+        lang => lang.tag(),
+        version => env!("CARGO_PKG_VERSION"),
+        backend => state.app.store().backend().as_str(),
+        nav => nav,
+        here => here,
+        user => user.map(|u| context! { username => u.actor.username.clone(), role => u.actor.role.as_str() }),
+        csrf => user.map_or(String::new(), |u| u.csrf.clone()),
+        can_persons => can(Permission::PersonsRead),
+        can_merge => can(Permission::PersonsMerge),
+        ..page
+    }
+}
+
+/// Renders a template into a response.
+pub fn render(name: &str, context: Value, lang: Lang) -> PageResult {
+    templates::global()
+        .render(name, context)
+        .map(|html| Html(html).into_response())
+        .map_err(|e| {
+            tracing::error!(error = %crate::error::error_chain(&e), "page failed to render");
+            WebError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                detail: "the page could not be rendered".to_string(),
+                lang,
+            }
+        })
+}
+
+/// Renders a page for a signed-in user.
+pub fn render_page(
+    state: &AppState,
+    user: &WebUser,
+    name: &str,
+    nav: &str,
+    here: &str,
+    page: Value,
+) -> PageResult {
+    render(
+        name,
+        page_context(state, Some(user), user.lang, nav, here, page),
+        user.lang,
+    )
+}
+
+/// Fails unless the form's CSRF token is the session's.
+pub fn check_csrf(user: &WebUser, sent: &str) -> Result<(), WebError> {
+    if !sent.is_empty() && sent == user.csrf {
+        Ok(())
+    } else {
+        Err(WebError::new(&Error::Forbidden, user.lang))
+    }
+}

@@ -1,0 +1,168 @@
+//! Person pages: search, detail with history, and the duplicate review with merge.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::Form;
+use fangkong_app::persons::PersonQuery;
+use minijinja::{context, Value};
+use serde::Deserialize;
+
+use super::{check_csrf, render_page, PageResult, WebError};
+use crate::auth::WebUser;
+use crate::AppState;
+
+const PAGE: i64 = 50;
+
+/// Query of the search page.
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+    within: Option<String>,
+    offset: Option<i64>,
+}
+
+/// `GET /persons`.
+pub async fn search(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(q): Query<SearchQuery>,
+) -> PageResult {
+    let offset = q.offset.unwrap_or(0).max(0);
+    let query = PersonQuery {
+        id_number: None,
+        q: q.q.clone(),
+        within: q.within.clone(),
+        limit: PAGE,
+        offset,
+    };
+    let (persons, error) = match state.app.search_persons(&user.actor, &query).await {
+        Ok(rows) => (rows, None),
+        Err(fangkong_app::Error::Invalid(fields)) => (
+            Vec::new(),
+            Some(
+                fields
+                    .iter()
+                    .map(|(f, r)| format!("{f}: {r}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        ),
+        Err(e) => return Err(WebError::new(&e, user.lang)),
+    };
+    let next_offset = (persons.len() as i64 == PAGE).then_some(offset + PAGE);
+    let page = context! {
+        q => q.q.unwrap_or_default(),
+        within => q.within.unwrap_or_default(),
+        persons => persons.iter().map(person_value).collect::<Vec<_>>(),
+        next_offset,
+        error,
+    };
+    render_page(
+        &state,
+        &user,
+        "persons/search.html",
+        "persons",
+        "/persons",
+        page,
+    )
+}
+
+/// `GET /persons/{id}`.
+pub async fn show(State(state): State<AppState>, user: WebUser, Path(id): Path<i64>) -> PageResult {
+    let err = |e: fangkong_app::Error| WebError::new(&e, user.lang);
+    let p = state.app.person(&user.actor, id).await.map_err(err)?;
+    let history = state
+        .app
+        .person_history(&user.actor, id)
+        .await
+        .map_err(err)?;
+    let place = state
+        .app
+        .jurisdiction_path(&p.community_code)
+        .await
+        .map_err(err)?;
+    let page = context! {
+        p => person_value(&p),
+        tags => p.tags(),
+        history => history.iter().map(|e| context! {
+            at => e.at, kind => e.kind.clone(), actor => e.actor.clone(), detail => e.detail.clone(), person_id => e.person_id,
+        }).collect::<Vec<_>>(),
+        place => place.iter().map(|a| context! { code => a.code.clone(), name => a.name.clone() }).collect::<Vec<_>>(),
+    };
+    render_page(
+        &state,
+        &user,
+        "persons/show.html",
+        "persons",
+        &format!("/persons/{id}"),
+        page,
+    )
+}
+
+/// Query of the duplicates page.
+#[derive(Debug, Deserialize)]
+pub struct DuplicatesQuery {
+    merged: Option<String>,
+}
+
+/// `GET /persons/duplicates`.
+pub async fn duplicates(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(q): Query<DuplicatesQuery>,
+) -> PageResult {
+    let rows = state
+        .app
+        .duplicate_candidates(&user.actor, 50)
+        .await
+        .map_err(|e| WebError::new(&e, user.lang))?;
+    let page = context! {
+        merged => q.merged.is_some(),
+        candidates => rows.iter().map(|c| context! {
+            first => person_value(&c.first),
+            second => person_value(&c.second),
+            reason => c.reason.as_str(),
+        }).collect::<Vec<_>>(),
+    };
+    render_page(
+        &state,
+        &user,
+        "persons/duplicates.html",
+        "duplicates",
+        "/persons/duplicates",
+        page,
+    )
+}
+
+/// The merge form.
+#[derive(Deserialize)]
+pub struct MergeForm {
+    csrf: String,
+    keep: i64,
+    duplicate: i64,
+}
+
+/// `POST /persons/merge`.
+pub async fn merge(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(form): Form<MergeForm>,
+) -> PageResult {
+    check_csrf(&user, &form.csrf)?;
+    state
+        .app
+        .merge_persons(&user.actor, form.keep, form.duplicate)
+        .await
+        .map_err(|e| WebError::new(&e, user.lang))?;
+    Ok(Redirect::to("/persons/duplicates?merged=1").into_response())
+}
+
+/// Template values of a person (masked fields only: the store type holds nothing else).
+fn person_value(p: &fangkong_store::persons::Person) -> Value {
+    context! {
+        id => p.id, name => p.name.clone(), doc_kind => p.doc_kind.clone(), doc_masked => p.doc_masked.clone(),
+        nationality => p.nationality.clone(), sex => p.sex.clone(), birth_date => p.birth_date.clone(),
+        phone_masked => p.phone_masked.clone(), address => p.address.clone(), community_code => p.community_code.clone(),
+        household_id => p.household_id, synthetic => p.synthetic, merged_into => p.merged_into, created_at => p.created_at,
+    }
+}
