@@ -1,0 +1,171 @@
+//! `TestApp`: the real application on an ephemeral port over a real, fresh database.
+//!
+//! SQLite in a temporary directory always; PostgreSQL as well when
+//! `FANGKONG_TEST_DATABASE_URL` is set (a fresh database per app, dropped afterwards). The
+//! clock is pinned. Tests talk to the server through `fangkong-client`, like a county's
+//! integration would, and end with `verify()`, which fails on any broken invariant.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{TimeZone as _, Utc};
+use fangkong_app::demo::{DemoConfig, NoProgress};
+use fangkong_app::{App, FixedClock};
+use fangkong_client::Client;
+use fangkong_server::ServerConfig;
+use fangkong_store::{BackendKind, ConnectOptions, MasterKey, Store};
+use sqlx::Connection as _;
+
+/// The environment variable naming the PostgreSQL server for the second test pass.
+pub const PG_URL_VAR: &str = "FANGKONG_TEST_DATABASE_URL";
+
+/// The moment every test starts at: 2026-11-30 10:00 China Standard Time.
+pub fn test_start() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 30, 2, 0, 0).unwrap()
+}
+
+/// A running application.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    /// A client holding an admin token.
+    pub client: Client,
+    pub app: App,
+    pub store: Store,
+    pub clock: Arc<FixedClock>,
+    server: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+    pg_database: Option<(String, String)>,
+}
+
+impl TestApp {
+    /// Starts the app on SQLite.
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_on(BackendKind::Sqlite).await
+    }
+
+    /// Starts the app on the given backend (PostgreSQL needs `FANGKONG_TEST_DATABASE_URL`).
+    pub async fn spawn_on(backend: BackendKind) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let (options, pg_database) = match backend {
+            BackendKind::Sqlite => (
+                ConnectOptions::Sqlite {
+                    path: dir.path().join("fangkong.db"),
+                },
+                None,
+            ),
+            BackendKind::Postgres => {
+                let base = std::env::var(PG_URL_VAR).expect("FANGKONG_TEST_DATABASE_URL is set");
+                let name = format!("fk_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                conn.close().await.unwrap();
+                let (prefix, _) = base.rsplit_once('/').unwrap();
+                (
+                    ConnectOptions::Postgres {
+                        url: format!("{prefix}/{name}"),
+                        max_connections: 8,
+                    },
+                    Some((base.clone(), name)),
+                )
+            }
+        };
+        let store = Store::open(&options, &MasterKey::generate()).await.unwrap();
+        let clock = Arc::new(FixedClock::new(test_start()));
+        let app = App::new(store.clone(), clock.clone());
+        app.create_user("admin", "admin-password", "admin", None)
+            .await
+            .unwrap();
+        let token = app.create_api_token("admin", "tests", None).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let router = fangkong_server::router(app.clone(), &ServerConfig::default());
+        let server = tokio::spawn(async move {
+            fangkong_server::serve(listener, router, std::future::pending())
+                .await
+                .unwrap();
+        });
+        TestApp {
+            client: Client::new(&base_url, Some(&token)),
+            base_url,
+            app,
+            store,
+            clock,
+            server,
+            _dir: dir,
+            pg_database,
+        }
+    }
+
+    /// A client for a new user with `role`, limited to `jurisdiction` when given.
+    pub async fn client_for(
+        &self,
+        username: &str,
+        role: &str,
+        jurisdiction: Option<&str>,
+    ) -> Client {
+        self.app
+            .create_user(username, "password", role, jurisdiction)
+            .await
+            .unwrap();
+        let token = self
+            .app
+            .create_api_token(username, "tests", None)
+            .await
+            .unwrap();
+        self.client.with_token(Some(&token))
+    }
+
+    /// Loads a small deterministic Zhumadian (every real county and township, synthetic
+    /// communities, `population` residents).
+    pub async fn load_city(&self, population: u64) {
+        let config = DemoConfig {
+            city_code: "4117".to_string(),
+            population,
+            seed: 7,
+        };
+        self.app.load_demo_city(&config, &NoProgress).await.unwrap();
+    }
+
+    /// Fails the test on any broken invariant, then stops the server and drops a
+    /// PostgreSQL test database.
+    pub async fn verify(self) {
+        let findings = self.store.verify().await.unwrap();
+        assert!(findings.is_empty(), "invariants broken: {findings:#?}");
+        self.server.abort();
+        self.store.close().await;
+        if let Some((base, name)) = &self.pg_database {
+            let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// The backends tests run on: SQLite always, PostgreSQL when configured.
+pub fn backends() -> Vec<BackendKind> {
+    let mut out = vec![BackendKind::Sqlite];
+    if std::env::var_os(PG_URL_VAR).is_some() {
+        out.push(BackendKind::Postgres);
+    }
+    out
+}
+
+/// Runs `test` against a fresh app on every backend, then verifies the invariants.
+pub async fn each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = TestApp>,
+{
+    for backend in backends() {
+        let app = TestApp::spawn_on(backend).await;
+        let app = test(app).await;
+        app.verify().await;
+    }
+}

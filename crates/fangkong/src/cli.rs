@@ -1,0 +1,194 @@
+//! The command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Fangkong (防控): the epidemic prevention and control command platform of a city's
+/// headquarters. One binary serves the web UI and the JSON API over an embedded SQLite store
+/// (default) or PostgreSQL.
+///
+/// Start here: `fangkong demo` loads a synthetic city (Zhumadian, 200 000 residents) into
+/// ./fangkong-data, prints the URL and an admin login, and serves.
+#[derive(Debug, Parser)]
+#[command(name = "fangkong", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "FANGKONG_LOG_FORMAT")]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data lives.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Data directory: the SQLite database and the master key file (created if missing).
+    #[arg(
+        long,
+        global = true,
+        default_value = "./fangkong-data",
+        env = "FANGKONG_DATA"
+    )]
+    pub data: PathBuf,
+
+    /// Use PostgreSQL at this URL instead of the embedded SQLite store
+    /// (e.g. postgres://user@host/db). The master key still comes from --data or
+    /// FANGKONG_MASTER_KEY.
+    #[arg(long, global = true, env = "FANGKONG_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// PostgreSQL connection pool size.
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 16,
+        env = "FANGKONG_DB_CONNECTIONS"
+    )]
+    pub db_connections: u32,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web UI and the API.
+    Serve(ServeArgs),
+    /// Load the synthetic demo city (if not loaded yet), print an admin login, and serve.
+    Demo(DemoArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Import a file: jurisdictions (CSV/XLSX list or GeoJSON boundaries) or persons (CSV/XLSX).
+    Import(ImportArgs),
+    /// Export a table as CSV (personal identifiers stay masked).
+    Export(ExportArgs),
+    /// Manage users and API tokens.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Analyses over the stored data.
+    #[command(subcommand)]
+    Analyze(AnalyzeCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "FANGKONG_ADDR")]
+    pub addr: SocketAddr,
+    /// Mark cookies Secure (set when a TLS proxy is in front).
+    #[arg(long, env = "FANGKONG_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Residents to generate.
+    #[arg(long, default_value_t = 200_000)]
+    pub population: u64,
+    /// Random seed: the same seed gives the same city.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// City code (the generator knows the prefecture-level cities of Henan; 4117 = Zhumadian).
+    #[arg(long, default_value = "4117")]
+    pub city: String,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "FANGKONG_ADDR")]
+    pub addr: SocketAddr,
+    /// Load (or check) the city and print the login, but do not serve.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ImportKind {
+    Jurisdictions,
+    Persons,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the file holds.
+    pub kind: ImportKind,
+    /// The file (.csv, .xlsx, or .geojson for jurisdiction boundaries).
+    pub file: PathBuf,
+}
+
+/// What to export.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportKind {
+    Jurisdictions,
+    Facilities,
+    Persons,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to export.
+    pub kind: ExportKind,
+    /// Only this jurisdiction's subtree.
+    #[arg(long)]
+    pub within: Option<String>,
+    /// Output file (CSV, UTF-8 with BOM); standard output when absent.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input with --password-stdin, else
+    /// generated and printed.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// Role: admin, commander, inbound-staff, sentinel-staff, testing-staff,
+        /// tracing-staff, isolation-staff, treatment-staff, immunization-staff,
+        /// supplies-staff, county-operator, sentinel-reporter, lab-submitter, auditor.
+        #[arg(long)]
+        role: String,
+        /// Jurisdiction code the user is limited to (default: the whole instance).
+        #[arg(long)]
+        jurisdiction: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Disable a user and end their sessions.
+    Disable { username: String },
+    /// Issue an API bearer token for a user and print it.
+    Token {
+        #[arg(long)]
+        username: String,
+        /// Days until the token expires (default: never).
+        #[arg(long)]
+        expires: Option<u32>,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnalyzeCommand {
+    /// Registered residents by age band and sex against the census figures of a
+    /// jurisdiction, to check the registry's coverage.
+    Population {
+        /// Jurisdiction code (default: the top of the hierarchy).
+        #[arg(long)]
+        code: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}

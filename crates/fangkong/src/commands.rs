@@ -1,0 +1,497 @@
+//! What each subcommand does: open the store, call the app, print.
+
+use std::io::{Read as _, Write as _};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use fangkong_app::demo::{DemoConfig, Progress};
+use fangkong_app::{Actor, App, SystemClock};
+use fangkong_domain::Scope;
+use fangkong_server::ServerConfig;
+use fangkong_store::{ConnectOptions, MasterKey, Store};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::{
+    AnalyzeCommand, Cli, Command, ExportKind, ImportKind, LogFormat, StoreArgs, UserCommand,
+};
+
+/// Installs the tracing subscriber (RUST_LOG filters; default `info`).
+pub fn init_tracing(cli: &Cli) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// Opens the store the arguments name, creating the data directory and key if needed.
+async fn open_store(args: &StoreArgs) -> Result<Store> {
+    std::fs::create_dir_all(&args.data)
+        .with_context(|| format!("creating data directory {}", args.data.display()))?;
+    let key = match std::env::var("FANGKONG_MASTER_KEY") {
+        Ok(text) => MasterKey::parse(&text).context("reading FANGKONG_MASTER_KEY")?,
+        Err(_) => {
+            let path = args.data.join("master.key");
+            MasterKey::load_or_create(&path)
+                .with_context(|| format!("reading key file {}", path.display()))?
+        }
+    };
+    let options = match &args.database_url {
+        Some(url) => ConnectOptions::Postgres {
+            url: url.clone(),
+            max_connections: args.db_connections,
+        },
+        None => ConnectOptions::Sqlite {
+            path: args.data.join("fangkong.db"),
+        },
+    };
+    let where_ = match &args.database_url {
+        Some(_) => "PostgreSQL (FANGKONG_DATABASE_URL)".to_string(),
+        None => args.data.join("fangkong.db").display().to_string(),
+    };
+    Store::open(&options, &key)
+        .await
+        .with_context(|| format!("opening the store at {where_}"))
+}
+
+fn app(store: Store) -> App {
+    App::new(store, Arc::new(SystemClock))
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Migrate => {
+            let store = open_store(&cli.store).await?;
+            println!("schema is up to date ({})", store.backend().as_str());
+            store.close().await;
+            Ok(())
+        }
+        Command::Serve(args) => {
+            let app = app(open_store(&cli.store).await?);
+            serve(app, args.addr, args.secure_cookies).await
+        }
+        Command::Demo(args) => {
+            let app = app(open_store(&cli.store).await?);
+            let config = DemoConfig {
+                city_code: args.city.clone(),
+                population: args.population,
+                seed: args.seed,
+            };
+            let outcome = app
+                .load_demo_city(&config, &BarProgress::default())
+                .await
+                .context("loading the demo city")?;
+            if outcome.loaded {
+                eprintln!(
+                    "demo city {} loaded: {} jurisdictions, {} residents, {} households, {} facilities in {:.1} s",
+                    args.city, outcome.jurisdictions, outcome.persons, outcome.households, outcome.facilities, outcome.seconds
+                );
+            } else {
+                eprintln!(
+                    "demo city {} already loaded in {}",
+                    args.city,
+                    cli.store.data.display()
+                );
+            }
+            let password = fangkong_app::auth::random_password();
+            app.upsert_user_password("admin", &password, "admin", None)
+                .await
+                .context("creating the admin user")?;
+            println!();
+            println!("  Fangkong demo: http://{}/", args.addr);
+            println!("  username: admin");
+            println!("  password: {password}");
+            println!();
+            if args.no_serve {
+                app.store().close().await;
+                return Ok(());
+            }
+            serve(app, args.addr, false).await
+        }
+        Command::Import(args) => {
+            let app = app(open_store(&cli.store).await?);
+            let bytes = std::fs::read(&args.file)
+                .with_context(|| format!("reading {}", args.file.display()))?;
+            let name = file_name(&args.file);
+            let actor = Actor::system("cli");
+            let outcome = match args.kind {
+                ImportKind::Jurisdictions => app.import_jurisdictions(&actor, &name, &bytes).await,
+                ImportKind::Persons => app.import_persons(&actor, &name, &bytes).await,
+            };
+            app.store().close().await;
+            match outcome {
+                Ok(o) => {
+                    println!(
+                        "{name}: {} rows: {} created, {} updated, {} unchanged",
+                        o.rows, o.created, o.updated, o.unchanged
+                    );
+                    Ok(())
+                }
+                Err(fangkong_app::Error::Import(errors)) => {
+                    bail!(
+                        "{errors}\nnothing was imported ({} bad value(s))",
+                        errors.errors.len()
+                    )
+                }
+                Err(e) => Err(e).context(format!("importing {name}")),
+            }
+        }
+        Command::Export(args) => {
+            let app = app(open_store(&cli.store).await?);
+            let bytes = export(&app, args.kind, args.within.as_deref()).await?;
+            app.store().close().await;
+            match args.out {
+                Some(path) => std::fs::write(&path, &bytes)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => std::io::stdout().write_all(&bytes)?,
+            }
+            Ok(())
+        }
+        Command::User(cmd) => {
+            let app = app(open_store(&cli.store).await?);
+            let result = user(&app, cmd).await;
+            app.store().close().await;
+            result
+        }
+        Command::Analyze(cmd) => {
+            let app = app(open_store(&cli.store).await?);
+            let result = analyze(&app, cmd).await;
+            app.store().close().await;
+            result
+        }
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+async fn serve(app: App, addr: std::net::SocketAddr, secure_cookies: bool) -> Result<()> {
+    let config = ServerConfig {
+        secure_cookies,
+        ..ServerConfig::default()
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    tracing::info!(%addr, backend = app.store().backend().as_str(), "serving");
+    let store = app.store().clone();
+    let router = fangkong_server::router(app, &config);
+    fangkong_server::serve(listener, router, fangkong_server::shutdown_signal()).await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn export(app: &App, kind: ExportKind, within: Option<&str>) -> Result<Vec<u8>> {
+    let actor = Actor::system("cli");
+    let within_code = within
+        .map(fangkong_domain::JurisdictionCode::parse)
+        .transpose()
+        .context("--within")?;
+    Ok(match kind {
+        ExportKind::Jurisdictions => {
+            let rows = app
+                .store()
+                .jurisdictions()
+                .list(&Scope::system(), None, None, i64::MAX)
+                .await?;
+            let rows = rows
+                .into_iter()
+                .filter(|j| within_code.as_ref().is_none_or(|w| w.contains(&j.code)));
+            fangkong_ingest::write_csv(
+                &[
+                    "code",
+                    "name",
+                    "level",
+                    "parent_code",
+                    "pop_0_14",
+                    "pop_15_59",
+                    "pop_60_79",
+                    "pop_80_plus",
+                ],
+                rows.map(|j| {
+                    let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+                    vec![
+                        j.code,
+                        j.name,
+                        j.level,
+                        j.parent_code.unwrap_or_default(),
+                        n(j.pop_0_14),
+                        n(j.pop_15_59),
+                        n(j.pop_60_79),
+                        n(j.pop_80_plus),
+                    ]
+                }),
+            )
+        }
+        ExportKind::Facilities => {
+            let mut all = Vec::new();
+            loop {
+                let page = app
+                    .list_facilities(&actor, None, within, 1000, all.len() as i64)
+                    .await?;
+                let n = page.len();
+                all.extend(page);
+                if n < 1000 {
+                    break;
+                }
+            }
+            fangkong_ingest::write_csv(
+                &[
+                    "id",
+                    "kind",
+                    "subtype",
+                    "name",
+                    "community_code",
+                    "place_code",
+                    "capacity",
+                    "beds_general",
+                    "beds_icu",
+                    "beds_isolation",
+                    "lon",
+                    "lat",
+                ],
+                all.into_iter().map(|f| {
+                    let o = |v: Option<f64>| v.map(|v| format!("{v:.5}")).unwrap_or_default();
+                    vec![
+                        f.id.to_string(),
+                        f.kind,
+                        f.subtype,
+                        f.name,
+                        f.community_code,
+                        f.place_code.unwrap_or_default(),
+                        f.capacity.to_string(),
+                        f.beds_general.to_string(),
+                        f.beds_icu.to_string(),
+                        f.beds_isolation.to_string(),
+                        o(f.lon),
+                        o(f.lat),
+                    ]
+                }),
+            )
+        }
+        ExportKind::Persons => {
+            let mut all = Vec::new();
+            loop {
+                let page = app
+                    .store()
+                    .persons()
+                    .search(
+                        &actor.scope,
+                        "",
+                        within_code.as_ref(),
+                        10_000,
+                        all.len() as i64,
+                    )
+                    .await?;
+                let n = page.len();
+                all.extend(page);
+                if n < 10_000 {
+                    break;
+                }
+            }
+            // Identifiers stay masked: an export of full numbers is an audited act
+            // (see docs: issue 3, access control and audit).
+            fangkong_ingest::write_csv(
+                &[
+                    "id",
+                    "name",
+                    "document_kind",
+                    "id_number_masked",
+                    "sex",
+                    "birth_date",
+                    "phone_masked",
+                    "community_code",
+                    "household_id",
+                ],
+                all.into_iter().map(|p| {
+                    vec![
+                        p.id.to_string(),
+                        p.name,
+                        p.doc_kind,
+                        p.doc_masked,
+                        p.sex,
+                        p.birth_date,
+                        p.phone_masked.unwrap_or_default(),
+                        p.community_code,
+                        p.household_id.map(|h| h.to_string()).unwrap_or_default(),
+                    ]
+                }),
+            )
+        }
+    })
+}
+
+async fn user(app: &App, cmd: UserCommand) -> Result<()> {
+    match cmd {
+        UserCommand::Add {
+            username,
+            role,
+            jurisdiction,
+            password_stdin,
+        } => {
+            let (password, generated) = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .context("reading the password from standard input")?;
+                (s.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else {
+                (fangkong_app::auth::random_password(), true)
+            };
+            let user = app
+                .create_user(&username, &password, &role, jurisdiction.as_deref())
+                .await
+                .with_context(|| format!("adding user {username}"))?;
+            println!(
+                "user {} ({}) created, jurisdiction {}",
+                user.username,
+                user.role,
+                user.jurisdiction_code.as_deref().unwrap_or("all")
+            );
+            if generated {
+                println!("password: {password}");
+            }
+            Ok(())
+        }
+        UserCommand::List => {
+            println!(
+                "{:<20} {:<20} {:<14} status",
+                "username", "role", "jurisdiction"
+            );
+            for u in app.store().users().list().await? {
+                println!(
+                    "{:<20} {:<20} {:<14} {}",
+                    u.username,
+                    u.role,
+                    u.jurisdiction_code.as_deref().unwrap_or("all"),
+                    if u.disabled { "disabled" } else { "active" }
+                );
+            }
+            Ok(())
+        }
+        UserCommand::Disable { username } => {
+            let user = app
+                .store()
+                .users()
+                .find_by_username(&username)
+                .await?
+                .with_context(|| format!("no user {username}"))?;
+            app.store().users().set_disabled(user.id, true).await?;
+            println!("user {username} disabled");
+            Ok(())
+        }
+        UserCommand::Token {
+            username,
+            expires,
+            name,
+        } => {
+            let token = app
+                .create_api_token(&username, &name, expires)
+                .await
+                .with_context(|| format!("issuing a token for {username}"))?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+async fn analyze(app: &App, cmd: AnalyzeCommand) -> Result<()> {
+    match cmd {
+        AnalyzeCommand::Population { code, json } => {
+            let actor = Actor::system("cli");
+            let code = match code {
+                Some(c) => c,
+                None => app
+                    .top_jurisdiction(&actor)
+                    .await
+                    .context("finding the top jurisdiction")?,
+            };
+            let p = app.population_profile(&actor, &code).await?;
+            if json {
+                let bands: Vec<_> = p
+                    .bands
+                    .iter()
+                    .map(|b| {
+                        serde_json::json!({
+                            "band": b.band, "census": b.census, "registered_male": b.male,
+                            "registered_female": b.female, "coverage": b.coverage(),
+                        })
+                    })
+                    .collect();
+                let out = serde_json::json!({ "code": p.code, "name": p.name, "date": p.date.to_string(), "bands": bands });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!(
+                    "{} {} — registered residents on {} vs census",
+                    p.code, p.name, p.date
+                );
+                println!(
+                    "{:<8} {:>12} {:>12} {:>12} {:>9}",
+                    "band", "census", "male", "female", "coverage"
+                );
+                for b in &p.bands {
+                    let census = b.census.map_or("-".to_string(), |c| c.to_string());
+                    let cov = b
+                        .coverage()
+                        .map_or("-".to_string(), |c| format!("{:.1}%", c * 100.0));
+                    println!(
+                        "{:<8} {:>12} {:>12} {:>12} {:>9}",
+                        b.band, census, b.male, b.female, cov
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A progress bar on stderr for long steps.
+#[derive(Default)]
+struct BarProgress {
+    bar: std::sync::Mutex<Option<ProgressBar>>,
+}
+
+impl Progress for BarProgress {
+    fn start(&self, step: &str, total: u64) {
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg:>14} [{bar:40}] {human_pos}/{human_len} {per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_message(step.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        if let Ok(mut slot) = self.bar.lock() {
+            *slot = Some(bar);
+        }
+    }
+
+    fn advance(&self, n: u64) {
+        if let Ok(slot) = self.bar.lock() {
+            if let Some(bar) = slot.as_ref() {
+                bar.inc(n);
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Ok(mut slot) = self.bar.lock() {
+            if let Some(bar) = slot.take() {
+                bar.finish();
+            }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! Integration tests of the whole application: the real server on an ephemeral port over a
+//! real database (SQLite always, PostgreSQL too when FANGKONG_TEST_DATABASE_URL is set), and
+//! the real binary for the command line.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod imports;
+mod jurisdictions;
+mod ops;
+mod persons;
+mod web;
+
+/// Valid mainland ID numbers for fixtures (check digits computed per GB 11643).
+pub fn id(region: &str, birth: &str, seq: u16) -> String {
+    let date = chrono::NaiveDate::parse_from_str(birth, "%Y-%m-%d").unwrap();
+    fangkong_domain::NationalId::from_parts(region, date, seq)
+        .unwrap()
+        .to_string()
+}
