@@ -1,0 +1,4 @@
+mod batch;
+mod cusum;
+mod ears;
+mod farrington;
