@@ -143,6 +143,9 @@ pub struct PersonUpdate {
     pub community_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
+    /// `true` closes the record (moved away, control ended), `false` reopens it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<bool>,
 }
 
 /// A person as returned by the API: identifiers masked.
@@ -168,6 +171,10 @@ pub struct Person {
     /// Unix milliseconds.
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the record was closed, if it is (Unix milliseconds).
+    pub closed_at: Option<i64>,
+    /// Whether its personal data was purged after the retention period.
+    pub purged: bool,
     /// True when a create matched an already registered document and returned that record.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub matched_existing: bool,
@@ -226,6 +233,42 @@ pub struct Facility {
     pub beds_isolation: i64,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
+}
+
+/// Reveal the full identifiers of a person for a stated purpose (audited).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RevealRequest {
+    /// Why the full value is needed (4 to 200 characters); recorded in the audit log.
+    pub purpose: String,
+    /// Any of `id_number`, `phone`.
+    pub fields: Vec<String>,
+}
+
+/// Full identifiers, as revealed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Revealed {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// An entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// Unix milliseconds.
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Option<String>,
+    pub purpose: Option<String>,
+    pub operation_id: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    /// Hex SHA-256 of this entry, chained to the previous one.
+    pub hash: String,
 }
 
 /// Liveness/readiness answer.

@@ -10,7 +10,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use base64::Engine as _;
 use fangkong_domain::{JurisdictionCode, Permission, Scope};
-use fangkong_store::users::{NewUser, Session, User};
+use fangkong_store::audit::NewAuditEntry;
+use fangkong_store::users::{NewUser, Session, TokenLimits, User};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -87,15 +88,28 @@ impl Role {
         use Permission::*;
         let list: &[Permission] = match self {
             Role::Admin => &Permission::ALL,
+            // Reads everything in scope; acts through the departments.
             Role::Commander => &[JurisdictionsRead, PersonsRead],
-            Role::InboundStaff
-            | Role::TestingStaff
-            | Role::TracingStaff
+            // Investigators and inbound staff call people: they may reveal a phone number.
+            Role::InboundStaff | Role::TracingStaff => {
+                &[JurisdictionsRead, PersonsRead, PersonsWrite, PiiReveal]
+            }
+            Role::TestingStaff
             | Role::IsolationStaff
             | Role::TreatmentStaff
             | Role::ImmunizationStaff => &[JurisdictionsRead, PersonsRead, PersonsWrite],
-            Role::CountyOperator => &[JurisdictionsRead, PersonsRead, PersonsWrite, PersonsMerge],
-            Role::SentinelStaff | Role::SuppliesStaff | Role::Auditor => &[JurisdictionsRead],
+            Role::CountyOperator => &[
+                JurisdictionsRead,
+                PersonsRead,
+                PersonsWrite,
+                PersonsMerge,
+                PersonsExport,
+                PiiReveal,
+            ],
+            Role::SentinelStaff | Role::SuppliesStaff => &[JurisdictionsRead],
+            Role::Auditor => &[JurisdictionsRead, AuditRead],
+            // Machine roles: their submission permissions arrive with sentinel reporting and
+            // lab results; until then they can read nothing.
             Role::SentinelReporter | Role::LabSubmitter => &[],
         };
         list.iter().copied().collect()
@@ -109,6 +123,11 @@ pub struct Actor {
     pub username: String,
     pub role: Role,
     pub scope: Scope,
+    /// How the actor appears in histories and the audit log: `user:NAME`,
+    /// `user:NAME/token:ID` or `system:NAME`.
+    pub label: String,
+    /// The operation (request) id, quoted in audit entries and error pages.
+    pub operation_id: String,
 }
 
 impl Actor {
@@ -119,15 +138,20 @@ impl Actor {
             username: name.to_string(),
             role: Role::Admin,
             scope: Scope::system(),
+            label: format!("system:{name}"),
+            operation_id: format!("{name}-{}", &random_token("")[..12]),
         }
     }
 
-    /// How the actor appears in histories: `user:NAME` or `system:NAME`.
+    /// How the actor appears in histories and the audit log.
     pub fn label(&self) -> String {
-        match self.user_id {
-            Some(_) => format!("user:{}", self.username),
-            None => format!("system:{}", self.username),
-        }
+        self.label.clone()
+    }
+
+    /// The same actor acting within the request `operation_id`.
+    pub fn in_operation(mut self, operation_id: &str) -> Actor {
+        self.operation_id = operation_id.to_string();
+        self
     }
 
     /// Fails with `Forbidden` unless the actor holds `permission`.
@@ -156,6 +180,8 @@ impl Actor {
                 root,
                 permissions: role.permissions(),
             },
+            label: format!("user:{}", user.username),
+            operation_id: String::new(),
         })
     }
 }
@@ -213,18 +239,52 @@ fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// Failed logins in a row that lock an account.
+pub const LOCK_AFTER_FAILURES: i64 = 5;
+/// How long a locked account stays locked.
+pub const LOCK_MINUTES: i64 = 15;
+
+/// What a new API token may do: never more than its user, possibly less.
+#[derive(Debug, Clone, Default)]
+pub struct TokenRequest {
+    pub name: String,
+    pub expires_days: Option<u32>,
+    /// Permission names narrowing the user's role (`None`: the role's).
+    pub permissions: Option<Vec<String>>,
+    /// A jurisdiction inside the user's, narrowing it.
+    pub jurisdiction: Option<String>,
+}
+
 impl App {
-    /// Creates a user with a role and an optional jurisdiction (none = the whole instance).
+    /// Creates a user with a role, an optional jurisdiction (none = the whole instance) and
+    /// an optional organisation unit (`hq-office`, `dept-testing`, … or `hq-CODE` for the
+    /// headquarters of a county or township, created on first use).
     ///
     /// # Errors
-    /// `Invalid` for an unknown role, bad code or empty password; `Conflict` when the
-    /// username is taken or the jurisdiction does not exist.
+    /// `Invalid` for an unknown role or unit, a bad code or an empty password; `Conflict`
+    /// when the username is taken or the jurisdiction does not exist.
     pub async fn create_user(
         &self,
         username: &str,
         password: &str,
         role: &str,
         jurisdiction: Option<&str>,
+    ) -> Result<User> {
+        self.create_user_in(username, password, role, jurisdiction, None)
+            .await
+    }
+
+    /// [`App::create_user`] with an organisation unit.
+    ///
+    /// # Errors
+    /// As [`App::create_user`].
+    pub async fn create_user_in(
+        &self,
+        username: &str,
+        password: &str,
+        role: &str,
+        jurisdiction: Option<&str>,
+        org_unit: Option<&str>,
     ) -> Result<User> {
         let role = Role::parse(role).ok_or_else(|| {
             let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
@@ -234,12 +294,23 @@ impl App {
             )
         })?;
         let username = username.trim();
-        if username.is_empty() || username.len() > 64 {
-            return Err(Error::invalid("username", "must be 1 to 64 characters"));
+        if username.is_empty()
+            || username.len() > 64
+            || !username
+                .chars()
+                .all(|c| c.is_alphanumeric() || "-_.@".contains(c))
+        {
+            return Err(Error::invalid(
+                "username",
+                "must be 1 to 64 letters, digits, '-', '_', '.' or '@'",
+            ));
         }
         if let Some(code) = jurisdiction {
             JurisdictionCode::parse(code)
                 .map_err(|e| Error::invalid("jurisdiction", e.to_string()))?;
+        }
+        if let Some(unit) = org_unit {
+            self.ensure_org_unit(unit).await?;
         }
         let user = NewUser {
             username: username.to_string(),
@@ -247,8 +318,50 @@ impl App {
             password_hash: hash_password(password)?,
             role: role.as_str().to_string(),
             jurisdiction_code: jurisdiction.map(str::to_string),
+            org_unit: org_unit.map(str::to_string),
         };
         Ok(self.store().users().create(&user, self.now_ms()).await?)
+    }
+
+    /// Checks that an organisation unit exists, creating `hq-CODE` for a county or township.
+    async fn ensure_org_unit(&self, unit: &str) -> Result<()> {
+        let units = self.store().users().org_units().await?;
+        if units.iter().any(|u| u.code == unit) {
+            return Ok(());
+        }
+        let unknown = || {
+            let names: Vec<&str> = units.iter().map(|u| u.code.as_str()).collect();
+            Error::invalid(
+                "org_unit",
+                format!(
+                    "unknown unit, expected one of {} or hq-<county or township code>",
+                    names.join(", ")
+                ),
+            )
+        };
+        let code = unit.strip_prefix("hq-").ok_or_else(unknown)?;
+        let code = JurisdictionCode::parse(code).map_err(|_| unknown())?;
+        let kind = match code.level() {
+            fangkong_domain::Level::County => "county_headquarters",
+            fangkong_domain::Level::Township => "township_headquarters",
+            _ => return Err(unknown()),
+        };
+        let j = self
+            .store()
+            .jurisdictions()
+            .get(code.as_str())
+            .await
+            .map_err(|_| unknown())?;
+        self.store()
+            .users()
+            .ensure_org_unit(&fangkong_store::users::OrgUnit {
+                code: unit.to_string(),
+                name: format!("{}疫情防控指挥部", j.name),
+                kind: kind.to_string(),
+                jurisdiction_code: Some(j.code),
+            })
+            .await?;
+        Ok(())
     }
 
     /// Creates the user or, if it exists, sets its password (used by the demo for `admin`).
@@ -264,11 +377,12 @@ impl App {
     ) -> Result<User> {
         match self.store().users().find_by_username(username).await? {
             Some(user) => {
-                self.store()
-                    .users()
+                let users = self.store().users();
+                users
                     .set_password_hash(user.id, &hash_password(password)?)
                     .await?;
-                Ok(self.store().users().get(user.id).await?)
+                users.record_login_success(user.id).await?;
+                Ok(users.get(user.id).await?)
             }
             None => {
                 self.create_user(username, password, role, jurisdiction)
@@ -277,37 +391,83 @@ impl App {
         }
     }
 
-    /// Checks a username and password and opens a browser session.
+    /// Checks a username and password and opens a browser session (a new token every time,
+    /// so a session id planted before login is worthless). After
+    /// [`LOCK_AFTER_FAILURES`] failures in a row the account is locked for [`LOCK_MINUTES`].
     ///
     /// # Errors
     /// `Unauthenticated` for an unknown user, a wrong password or a disabled account (the
-    /// three are not distinguished).
-    pub async fn login(&self, username: &str, password: &str) -> Result<NewSession> {
-        let user = self
-            .store()
-            .users()
-            .find_by_username(username.trim())
-            .await?;
+    /// three are not distinguished); `Locked` while the account is locked.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        operation_id: &str,
+    ) -> Result<NewSession> {
+        let now = self.now_ms();
+        let users = self.store().users();
+        let user = users.find_by_username(username.trim()).await?;
         let Some(user) = user else {
             // Spend the same time as a real check so that timing does not reveal usernames.
             let _ = verify_password(password, DUMMY_HASH);
             return Err(Error::Unauthenticated);
         };
-        if user.disabled || !verify_password(password, &user.password_hash) {
-            return Err(Error::Unauthenticated);
+        let event = |action: &str, detail: serde_json::Value| NewAuditEntry {
+            at: now,
+            actor: format!("user:{}", user.username),
+            action: action.to_string(),
+            object_type: "user".to_string(),
+            object_id: Some(user.id.to_string()),
+            purpose: None,
+            operation_id: operation_id.to_string(),
+            detail: detail.to_string(),
+        };
+        if let Some(until) = user.locked_until.filter(|u| *u > now) {
+            self.store()
+                .audit()
+                .append(&event(
+                    "session.login_refused",
+                    serde_json::json!({"reason": "locked"}),
+                ))
+                .await?;
+            return Err(Error::Locked { until_ms: until });
         }
+        if user.disabled || !verify_password(password, &user.password_hash) {
+            let until = now + LOCK_MINUTES * 60_000;
+            let locked = users
+                .record_login_failure(user.id, LOCK_AFTER_FAILURES, until)
+                .await?;
+            let reason = if user.disabled {
+                "disabled"
+            } else {
+                "wrong_password"
+            };
+            self.store()
+                .audit()
+                .append(&event(
+                    "session.login_failed",
+                    serde_json::json!({"reason": reason, "locked": locked}),
+                ))
+                .await?;
+            return Err(if locked {
+                Error::Locked { until_ms: until }
+            } else {
+                Error::Unauthenticated
+            });
+        }
+        users.record_login_success(user.id).await?;
         let token = random_token("fks_");
         let csrf_token = random_token("");
-        let now = self.now_ms();
         let session = Session {
             user_id: user.id,
             csrf_token: csrf_token.clone(),
             created_at: now,
             expires_at: now + SESSION_HOURS * 3_600_000,
         };
+        users.create_session(&token_hash(&token), &session).await?;
         self.store()
-            .users()
-            .create_session(&token_hash(&token), &session)
+            .audit()
+            .append(&event("session.login", serde_json::json!({})))
             .await?;
         Ok(NewSession {
             token,
@@ -356,23 +516,96 @@ impl App {
         name: &str,
         days: Option<u32>,
     ) -> Result<String> {
+        let request = TokenRequest {
+            name: name.to_string(),
+            expires_days: days,
+            ..TokenRequest::default()
+        };
+        self.create_scoped_token(username, &request).await
+    }
+
+    /// Issues an API token that may do at most what its user may, narrowed to some
+    /// permissions and a jurisdiction inside the user's.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown user; `Invalid` for an unknown permission, a permission the
+    /// user's role lacks, or a jurisdiction outside the user's.
+    pub async fn create_scoped_token(
+        &self,
+        username: &str,
+        request: &TokenRequest,
+    ) -> Result<String> {
         let user = self
             .store()
             .users()
             .find_by_username(username)
             .await?
             .ok_or(Error::NotFound)?;
+        let owner = Actor::from_user(&user)?;
+        if let Some(list) = &request.permissions {
+            for name in list {
+                let p = Permission::parse(name).ok_or_else(|| {
+                    Error::invalid("permissions", format!("unknown permission {name:?}"))
+                })?;
+                if !owner.scope.can(p) {
+                    return Err(Error::invalid(
+                        "permissions",
+                        format!("the user's role has no {name}"),
+                    ));
+                }
+            }
+        }
+        if let Some(code) = &request.jurisdiction {
+            let code = JurisdictionCode::parse(code)
+                .map_err(|e| Error::invalid("jurisdiction", e.to_string()))?;
+            if !owner.scope.covers(code.as_str()) {
+                return Err(Error::invalid(
+                    "jurisdiction",
+                    "outside the user's jurisdiction",
+                ));
+            }
+        }
         let token = random_token("fkt_");
         let now = self.now_ms();
-        let expires = days.map(|d| now + i64::from(d) * 86_400_000);
-        self.store()
+        let limits = TokenLimits {
+            permissions: request.permissions.clone(),
+            jurisdiction_code: request.jurisdiction.clone(),
+            expires_at: request
+                .expires_days
+                .map(|d| now + i64::from(d) * 86_400_000),
+        };
+        let created = self
+            .store()
             .users()
-            .create_token(&token_hash(&token), user.id, name, now, expires)
+            .create_token(&token_hash(&token), user.id, &request.name, now, &limits)
+            .await?;
+        self.store()
+            .audit()
+            .append(&NewAuditEntry {
+                at: now,
+                actor: "system:cli".to_string(),
+                action: "token.create".to_string(),
+                object_type: "api_token".to_string(),
+                object_id: Some(created.id.to_string()),
+                purpose: None,
+                operation_id: format!("token-{}", created.id),
+                detail: serde_json::json!({"user": user.username, "name": request.name})
+                    .to_string(),
+            })
             .await?;
         Ok(token)
     }
 
-    /// The actor of a live API token.
+    /// Revokes an API token by id.
+    ///
+    /// # Errors
+    /// `NotFound` when there is no such live token.
+    pub async fn revoke_api_token(&self, id: i64) -> Result<()> {
+        Ok(self.store().users().revoke_token(id, self.now_ms()).await?)
+    }
+
+    /// The actor of a live API token: the user's role and jurisdiction, narrowed by the
+    /// token's own limits.
     ///
     /// # Errors
     /// `Unauthenticated` when the token is unknown, expired or revoked, or the user disabled.
@@ -387,7 +620,28 @@ impl App {
         if user.disabled {
             return Err(Error::Unauthenticated);
         }
-        Actor::from_user(&user)
+        let mut actor = Actor::from_user(&user)?;
+        if let Some(json) = &found.permissions {
+            let names: Vec<String> =
+                serde_json::from_str(json).map_err(|_| Error::Unauthenticated)?;
+            let allowed: BTreeSet<Permission> =
+                names.iter().filter_map(|n| Permission::parse(n)).collect();
+            actor.scope.permissions = actor
+                .scope
+                .permissions
+                .intersection(&allowed)
+                .copied()
+                .collect();
+        }
+        if let Some(code) = &found.jurisdiction_code {
+            let code = JurisdictionCode::parse(code).map_err(|_| Error::Unauthenticated)?;
+            if !actor.scope.covers(code.as_str()) {
+                return Err(Error::Unauthenticated);
+            }
+            actor.scope.root = Some(code);
+        }
+        actor.label = format!("user:{}/token:{}", user.username, found.id);
+        Ok(actor)
     }
 }
 

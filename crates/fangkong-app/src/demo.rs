@@ -201,6 +201,10 @@ impl App {
             .filter(|(i, _)| !pending.contains(i))
             .map(|(_, t)| t.population)
             .sum();
+        // Load residents without the secondary person indexes, then build them sorted.
+        if !pending.is_empty() {
+            store.bulk().drop_person_indexes().await?;
+        }
         progress.start("residents", total);
         progress.advance(done_already);
         let (tx, mut rx) = tokio::sync::mpsc::channel::<PreparedChunk>(PIPELINE_DEPTH);
@@ -243,6 +247,10 @@ impl App {
         producer
             .await
             .map_err(|e| Error::Conflict(format!("generator failed: {e}")))?;
+        progress.finish();
+        progress.start("indexes", 1);
+        store.bulk().create_person_indexes().await?;
+        progress.advance(1);
         progress.finish();
         store.sync_id_sequences().await?;
         store.meta().set(META_COMPLETE, "true").await?;

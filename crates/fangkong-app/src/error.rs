@@ -16,6 +16,9 @@ pub enum Error {
     /// No credentials, or credentials that are wrong, expired or revoked.
     #[error("authentication required")]
     Unauthenticated,
+    /// Too many failed logins: the account is locked until the given time.
+    #[error("too many failed logins; the account is locked for a while")]
+    Locked { until_ms: i64 },
     /// The actor lacks the permission or the jurisdiction.
     #[error("not permitted")]
     Forbidden,

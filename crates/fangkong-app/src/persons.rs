@@ -37,6 +37,8 @@ pub struct PersonChanges {
     pub address: Option<Option<String>>,
     pub community_code: Option<String>,
     pub tags: Option<Vec<String>>,
+    /// Close (`true`) or reopen (`false`) the record.
+    pub closed: Option<bool>,
 }
 
 /// A search over the registry.
@@ -50,6 +52,13 @@ pub struct PersonQuery {
     pub within: Option<String>,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// Full identifiers revealed for a stated purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revealed {
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
 }
 
 /// The most rows a search returns.
@@ -160,7 +169,17 @@ impl App {
     /// `NotFound` when absent or outside the jurisdiction.
     pub async fn person(&self, actor: &Actor, id: i64) -> Result<Person> {
         actor.require(Permission::PersonsRead)?;
-        Ok(self.store().persons().find(&actor.scope, id).await?)
+        let person = self.store().persons().find(&actor.scope, id).await?;
+        self.audit(
+            actor,
+            "person.view",
+            "person",
+            Some(id.to_string()),
+            None,
+            serde_json::json!({}),
+        )
+        .await?;
+        Ok(person)
     }
 
     /// Searches the registry: an exact ID number, a phone number, or a name prefix.
@@ -169,17 +188,33 @@ impl App {
     /// `Invalid` for a malformed `id_number` or `within`.
     pub async fn search_persons(&self, actor: &Actor, query: &PersonQuery) -> Result<Vec<Person>> {
         actor.require(Permission::PersonsRead)?;
+        let (kind, found) = self.find_persons(actor, query).await?;
+        // The query text may itself be personal data: only its kind is recorded.
+        self.audit(
+            actor,
+            "person.search",
+            "person",
+            None,
+            None,
+            serde_json::json!({ "by": kind, "results": found.len() }),
+        )
+        .await?;
+        Ok(found)
+    }
+
+    async fn find_persons(
+        &self,
+        actor: &Actor,
+        query: &PersonQuery,
+    ) -> Result<(&'static str, Vec<Person>)> {
         let persons = self.store().persons();
         let limit = query.limit.clamp(1, MAX_SEARCH);
         if let Some(id) = query.id_number.as_deref().filter(|s| !s.trim().is_empty()) {
             let id =
                 NationalId::parse(id).map_err(|e| Error::invalid("id_number", e.to_string()))?;
             let doc = fangkong_domain::Document::MainlandId(id);
-            return Ok(persons
-                .find_by_document(&actor.scope, &doc)
-                .await?
-                .into_iter()
-                .collect());
+            let found = persons.find_by_document(&actor.scope, &doc).await?;
+            return Ok(("id_number", found.into_iter().collect()));
         }
         let within = query
             .within
@@ -192,21 +227,22 @@ impl App {
         let q = query.q.as_deref().unwrap_or("").trim();
         if let Ok(id) = NationalId::parse(q) {
             let doc = fangkong_domain::Document::MainlandId(id);
-            return Ok(persons
-                .find_by_document(&actor.scope, &doc)
-                .await?
-                .into_iter()
-                .collect());
+            let found = persons.find_by_document(&actor.scope, &doc).await?;
+            return Ok(("id_number", found.into_iter().collect()));
         }
         let digits = q.chars().filter(|c| c.is_ascii_digit()).count();
         if digits >= 7 && q.chars().all(|c| c.is_ascii_digit() || " -+".contains(c)) {
             if let Ok(phone) = PhoneNumber::parse(q) {
-                return Ok(persons.find_by_phone(&actor.scope, &phone, limit).await?);
+                return Ok((
+                    "phone",
+                    persons.find_by_phone(&actor.scope, &phone, limit).await?,
+                ));
             }
         }
-        Ok(persons
+        let found = persons
             .search(&actor.scope, q, within.as_ref(), limit, query.offset.max(0))
-            .await?)
+            .await?;
+        Ok(("name", found))
     }
 
     /// Applies changes to a person.
@@ -271,6 +307,7 @@ impl App {
             }),
             community_code: community,
             tags: changes.tags.clone(),
+            closed: changes.closed,
         };
         Ok(self
             .store()
@@ -359,6 +396,140 @@ impl App {
             .persons()
             .merge(&actor.scope, keep, duplicate, &actor.label(), self.now_ms())
             .await?)
+    }
+
+    /// Reveals the full document number and/or phone number of a person, for a stated
+    /// purpose. The reveal is audited before the values are returned.
+    ///
+    /// # Errors
+    /// `Forbidden` without `pii.reveal`; `Invalid` without a purpose or fields; `NotFound`
+    /// outside the jurisdiction or for a purged record.
+    pub async fn reveal_person(
+        &self,
+        actor: &Actor,
+        id: i64,
+        purpose: &str,
+        document: bool,
+        phone: bool,
+    ) -> Result<Revealed> {
+        actor.require(Permission::PiiReveal)?;
+        let purpose = crate::audit::check_purpose(purpose)?;
+        if !document && !phone {
+            return Err(Error::invalid(
+                "fields",
+                "name at least one of id_number, phone",
+            ));
+        }
+        // Existence and jurisdiction first, so that a refused reveal is not audited as done.
+        self.store().persons().find(&actor.scope, id).await?;
+        let fields: Vec<&str> = [(document, "id_number"), (phone, "phone")]
+            .into_iter()
+            .filter_map(|(on, f)| on.then_some(f))
+            .collect();
+        self.audit(
+            actor,
+            "person.reveal",
+            "person",
+            Some(id.to_string()),
+            Some(purpose),
+            serde_json::json!({ "fields": fields }),
+        )
+        .await?;
+        let persons = self.store().persons();
+        Ok(Revealed {
+            id_number: if document {
+                Some(persons.reveal_document(&actor.scope, id).await?)
+            } else {
+                None
+            },
+            phone: if phone {
+                persons.reveal_phone(&actor.scope, id).await?
+            } else {
+                None
+            },
+        })
+    }
+
+    /// Every person in the actor's jurisdiction (or `within`), identifiers masked, for an
+    /// export with a stated purpose; the export is audited with the row count.
+    ///
+    /// # Errors
+    /// `Forbidden` without `persons.export`; `Invalid` without a purpose.
+    pub async fn export_persons(
+        &self,
+        actor: &Actor,
+        within: Option<&str>,
+        purpose: &str,
+    ) -> Result<Vec<Person>> {
+        actor.require(Permission::PersonsExport)?;
+        let purpose = crate::audit::check_purpose(purpose)?;
+        let within = within
+            .map(|w| {
+                JurisdictionCode::parse(w).map_err(|e| Error::invalid("within", e.to_string()))
+            })
+            .transpose()?;
+        const PAGE: i64 = 10_000;
+        let mut all = Vec::new();
+        loop {
+            let page = self
+                .store()
+                .persons()
+                .search(&actor.scope, "", within.as_ref(), PAGE, all.len() as i64)
+                .await?;
+            let n = page.len();
+            all.extend(page);
+            if (n as i64) < PAGE {
+                break;
+            }
+        }
+        self.audit(
+            actor,
+            "persons.export",
+            "person",
+            within.map(|w| w.as_str().to_string()),
+            Some(purpose),
+            serde_json::json!({ "rows": all.len(), "identifiers": "masked" }),
+        )
+        .await?;
+        Ok(all)
+    }
+
+    /// Purges the personal data of records closed before `before` (China Standard Time
+    /// midnight), keeping the aggregate figures; audited with the count.
+    ///
+    /// # Errors
+    /// `Forbidden` without `data.purge`; `Invalid` without a purpose or for a date that is
+    /// not in the past.
+    pub async fn purge_closed_persons(
+        &self,
+        actor: &Actor,
+        before: chrono::NaiveDate,
+        purpose: &str,
+    ) -> Result<usize> {
+        actor.require(Permission::DataPurge)?;
+        let purpose = crate::audit::check_purpose(purpose)?;
+        if before > self.today() {
+            return Err(Error::invalid("before", "must not be in the future"));
+        }
+        let before_ms = before
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp_millis() - 8 * 3_600_000)
+            .ok_or_else(|| Error::invalid("before", "not a valid date"))?;
+        let ids = self
+            .store()
+            .persons()
+            .purge_closed(&actor.scope, before_ms, &actor.label(), self.now_ms())
+            .await?;
+        self.audit(
+            actor,
+            "persons.purge",
+            "person",
+            None,
+            Some(purpose),
+            serde_json::json!({ "before": before.to_string(), "purged": ids.len() }),
+        )
+        .await?;
+        Ok(ids.len())
     }
 
     /// The history of a person and of the records merged into it.

@@ -20,22 +20,31 @@ pub enum Permission {
     PersonsWrite,
     /// Merge duplicate person records.
     PersonsMerge,
+    /// Export person lists (identifiers masked), with a stated purpose.
+    PersonsExport,
     /// Reveal a full ID number or phone number, with a stated purpose.
     PiiReveal,
+    /// Search the audit log.
+    AuditRead,
     /// Manage users and tokens.
     UsersAdmin,
+    /// Purge personal data of closed records past retention.
+    DataPurge,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 10] = [
         Permission::JurisdictionsRead,
         Permission::JurisdictionsWrite,
         Permission::PersonsRead,
         Permission::PersonsWrite,
         Permission::PersonsMerge,
+        Permission::PersonsExport,
         Permission::PiiReveal,
+        Permission::AuditRead,
         Permission::UsersAdmin,
+        Permission::DataPurge,
     ];
 
     /// The stable identifier, e.g. `persons.read`, `pii.reveal`.
@@ -46,8 +55,11 @@ impl Permission {
             Permission::PersonsRead => "persons.read",
             Permission::PersonsWrite => "persons.write",
             Permission::PersonsMerge => "persons.merge",
+            Permission::PersonsExport => "persons.export",
             Permission::PiiReveal => "pii.reveal",
+            Permission::AuditRead => "audit.read",
             Permission::UsersAdmin => "users.admin",
+            Permission::DataPurge => "data.purge",
         }
     }
 

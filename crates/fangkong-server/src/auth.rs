@@ -12,6 +12,7 @@ use fangkong_app::{Actor, Error};
 
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::middleware::current_operation_id;
 use crate::AppState;
 
 /// The session cookie.
@@ -71,7 +72,8 @@ impl FromRequestParts<AppState> for ApiActor {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim)
                 .ok_or(Error::Unauthenticated)?;
-            return Ok(ApiActor(state.app.token_actor(token).await?));
+            let actor = state.app.token_actor(token).await?;
+            return Ok(ApiActor(actor.in_operation(&current_operation_id())));
         }
         let token = cookie(parts, SESSION_COOKIE).ok_or(Error::Unauthenticated)?;
         let (actor, csrf) = state.app.session_actor(token).await?;
@@ -82,7 +84,7 @@ impl FromRequestParts<AppState> for ApiActor {
                 return Err(AppError(Error::Forbidden));
             }
         }
-        Ok(ApiActor(actor))
+        Ok(ApiActor(actor.in_operation(&current_operation_id())))
     }
 }
 
@@ -121,7 +123,7 @@ impl FromRequestParts<AppState> for WebUser {
             .await
             .map_err(|_| LoginRedirect(back))?;
         Ok(WebUser {
-            actor,
+            actor: actor.in_operation(&current_operation_id()),
             csrf,
             lang: lang_of(parts),
         })

@@ -40,6 +40,11 @@ pub fn classify(e: &Error) -> (StatusCode, &'static str, &'static str) {
             "/problems/unauthenticated",
             "Authentication required",
         ),
+        Error::Locked { .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "/problems/account-locked",
+            "Account locked",
+        ),
         Error::Forbidden => (
             StatusCode::FORBIDDEN,
             "/problems/forbidden",

@@ -23,6 +23,10 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// Longest time one request may take before it is answered 408.
     pub request_timeout: Duration,
+    /// More API routes, registered like the built-in ones (and so listed in the OpenAPI
+    /// document). Tests use it to show that the authorization matrix catches a route that
+    /// forgets its checks.
+    pub extra_api_routes: Option<fn() -> utoipa_axum::router::OpenApiRouter<AppState>>,
 }
 
 impl Default for ServerConfig {
@@ -30,6 +34,7 @@ impl Default for ServerConfig {
         ServerConfig {
             secure_cookies: false,
             request_timeout: Duration::from_secs(300),
+            extra_api_routes: None,
         }
     }
 }
@@ -37,12 +42,13 @@ impl Default for ServerConfig {
 /// The whole application: API, web UI, assets, operational endpoints, with the layers every
 /// request goes through.
 pub fn router(app: App, config: &ServerConfig) -> Router {
-    let (api_routes, openapi) = api::routes();
+    let (api_routes, openapi) = api::routes(config.extra_api_routes.map(|f| f()));
     let state = AppState {
         app,
         openapi: Arc::new(openapi),
         metrics: telemetry::metrics_handle(),
         secure_cookies: config.secure_cookies,
+        login_throttle: Arc::default(),
     };
     Router::new()
         .merge(api_routes)

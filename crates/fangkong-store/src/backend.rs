@@ -68,7 +68,8 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Tables whose `id` is generated, for [`Db::sync_id_sequences`].
-const ID_TABLES: [&str; 7] = [
+const ID_TABLES: [&str; 8] = [
+    "audit_log",
     "households",
     "facilities",
     "rooms",
@@ -170,6 +171,34 @@ impl Db {
             }
         }
         Ok(())
+    }
+}
+
+impl Db {
+    /// `n` bind markers for the parameters numbered `first..first + n`, comma-separated.
+    ///
+    /// Both backends accept `$n`, but SQLite treats `$n` (and `?n`) as a *named*
+    /// parameter, and sqlx asks `sqlite3_bind_parameter_name` for every parameter, which
+    /// walks the list of names: quadratic in the number of parameters (a 30 000-parameter
+    /// bulk insert spent seconds there). Plain `?` markers are anonymous and numbered in
+    /// order, so statements with many parameters use them on SQLite. Such a statement must
+    /// use only these markers, in order.
+    pub(crate) fn placeholders(&self, first: usize, n: usize) -> String {
+        match self {
+            Db::Sqlite { .. } => vec!["?"; n].join(", "),
+            Db::Postgres(_) => (first..first + n)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// `(m1, .., mk), (mk+1, ..), ..` for `rows` rows of `per_row` binds.
+    pub(crate) fn values_clause(&self, rows: usize, per_row: usize) -> String {
+        (0..rows)
+            .map(|r| format!("({})", self.placeholders(r * per_row + 1, per_row)))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

@@ -4,8 +4,7 @@
 
 use crate::backend::{with_db, Db, MAX_BINDS};
 use crate::facilities::{Facility, NewHousehold, Room, COLUMNS as FACILITY_COLUMNS};
-use crate::jurisdictions::values_clause;
-use crate::persons::{PreparedPerson, INSERT_COLUMNS as PERSON_COLUMNS};
+use crate::persons::{bind_person, PreparedPerson, INSERT_COLUMNS as PERSON_COLUMNS};
 use crate::Result;
 
 /// The rows of one chunk; ids are given by the caller. Rows must not exist yet.
@@ -24,9 +23,13 @@ pub struct BulkRows<'a> {
 /// Binds `$row` fields of every element of `$chunk` into a fresh multi-row INSERT and runs it
 /// in `$tx`.
 macro_rules! insert_rows {
-    ($tx:expr, $rows:expr, $per_row:expr, $head:expr, |$q:ident, $r:ident| $bind:expr) => {
+    ($db:expr, $tx:expr, $rows:expr, $per_row:expr, $head:expr, |$q:ident, $r:ident| $bind:expr) => {
         for chunk in $rows.chunks(MAX_BINDS / $per_row) {
-            let sql = format!("{} VALUES {}", $head, values_clause(chunk.len(), $per_row));
+            let sql = format!(
+                "{} VALUES {}",
+                $head,
+                $db.values_clause(chunk.len(), $per_row)
+            );
             let mut $q = sqlx::query(&sql);
             for $r in chunk {
                 $q = $bind;
@@ -36,12 +39,82 @@ macro_rules! insert_rows {
     };
 }
 
+/// The secondary indexes of `persons`: name and definition. They are created at start by
+/// [`Bulk::create_person_indexes`] and may be dropped for a bulk load: inserting millions of
+/// rows into indexes on random keys (blind indexes are HMACs) is random B-tree work, while
+/// building an index afterwards is one sort.
+const PERSON_INDEXES: [(&str, &str); 6] = [
+    (
+        "persons_doc_blind",
+        "UNIQUE INDEX IF NOT EXISTS persons_doc_blind ON persons(doc_blind)",
+    ),
+    (
+        "persons_community",
+        "INDEX IF NOT EXISTS persons_community ON persons(community_code, merged_into)",
+    ),
+    (
+        "persons_name",
+        "INDEX IF NOT EXISTS persons_name ON persons(name, birth_date)",
+    ),
+    (
+        "persons_phone",
+        "INDEX IF NOT EXISTS persons_phone ON persons(phone_blind)",
+    ),
+    (
+        "persons_household",
+        "INDEX IF NOT EXISTS persons_household ON persons(household_id)",
+    ),
+    (
+        "persons_merged",
+        "INDEX IF NOT EXISTS persons_merged ON persons(merged_into)",
+    ),
+];
+
 /// Access to bulk loading.
 pub struct Bulk<'a> {
     pub(crate) db: &'a Db,
 }
 
 impl Bulk<'_> {
+    /// Creates the secondary indexes of `persons` that do not exist (all of them after a
+    /// bulk load; none on an ordinary start).
+    ///
+    /// # Errors
+    /// `Conflict` when the rows violate the unique document index (two records with one
+    /// document), `Unavailable` on failure.
+    pub async fn create_person_indexes(&self) -> Result<()> {
+        for (_, definition) in PERSON_INDEXES {
+            let sql = format!("CREATE {definition}");
+            with_db!(
+                self.db,
+                write | pool | {
+                    sqlx::query(&sql).execute(pool).await?;
+                }
+            );
+        }
+        Ok(())
+    }
+
+    /// Drops the secondary indexes of `persons` before a bulk load of new rows. Until
+    /// [`Bulk::create_person_indexes`] runs, document uniqueness is not enforced, so only a
+    /// loader whose rows are unique by construction may call this, and nothing else may
+    /// write persons meanwhile; `Store::open` recreates missing indexes after a crash.
+    ///
+    /// # Errors
+    /// `Unavailable` on failure.
+    pub async fn drop_person_indexes(&self) -> Result<()> {
+        for (name, _) in PERSON_INDEXES {
+            let sql = format!("DROP INDEX IF EXISTS {name}");
+            with_db!(
+                self.db,
+                write | pool | {
+                    sqlx::query(&sql).execute(pool).await?;
+                }
+            );
+        }
+        Ok(())
+    }
+
     /// Inserts every row of `rows` and its meta entries in one transaction.
     ///
     /// # Errors
@@ -55,7 +128,7 @@ impl Bulk<'_> {
             self.db,
             write | pool | {
                 let mut tx = pool.begin().await?;
-                insert_rows!(tx, rows.facilities, 13, facility_head, |q, f| q
+                insert_rows!(self.db, tx, rows.facilities, 13, facility_head, |q, f| q
                     .bind(f.id)
                     .bind(&f.kind)
                     .bind(&f.subtype)
@@ -70,6 +143,7 @@ impl Bulk<'_> {
                     .bind(f.lat)
                     .bind(f.synthetic));
                 insert_rows!(
+                    self.db,
                     tx,
                     rows.rooms,
                     4,
@@ -81,6 +155,7 @@ impl Bulk<'_> {
                         .bind(r.beds)
                 );
                 insert_rows!(
+                    self.db,
                     tx,
                     rows.households,
                     4,
@@ -91,30 +166,9 @@ impl Bulk<'_> {
                         .bind(&h.address)
                         .bind(h.size)
                 );
-                insert_rows!(tx, rows.persons, 22, person_head, |q, row| {
+                insert_rows!(self.db, tx, rows.persons, 22, person_head, |q, row| {
                     let (id, p) = row;
-                    q.bind(*id)
-                        .bind(p.doc_kind)
-                        .bind(&p.doc_blind)
-                        .bind(&p.doc_cipher)
-                        .bind(&p.doc_masked)
-                        .bind(&p.nationality)
-                        .bind(&p.name)
-                        .bind(p.sex)
-                        .bind(&p.birth_date)
-                        .bind(&p.phone_blind)
-                        .bind(&p.phone_cipher)
-                        .bind(&p.phone_masked)
-                        .bind(&p.address)
-                        .bind(&p.community_code)
-                        .bind(p.household_id)
-                        .bind(p.workplace_id)
-                        .bind(p.school_id)
-                        .bind(&p.occupation)
-                        .bind(&p.tags_json)
-                        .bind(p.synthetic)
-                        .bind(now)
-                        .bind(now)
+                    bind_person!(q.bind(*id), p, now)
                 });
                 for (key, value) in rows.meta {
                     sqlx::query(

@@ -76,9 +76,7 @@ impl Facilities<'_> {
         offset: i64,
     ) -> Result<Vec<Facility>> {
         let (lo, hi) = scope.code_bounds();
-        let (wlo, whi) = within
-            .map(JurisdictionCode::subtree_bounds)
-            .unwrap_or_else(|| (String::new(), ":".to_string()));
+        let (wlo, whi) = crate::within_bounds(within);
         let sql = format!(
             "SELECT {COLUMNS} FROM facilities WHERE community_code >= $1 AND community_code < $2 \
              AND community_code >= $3 AND community_code < $4 AND ($5 IS NULL OR kind = $5) \
@@ -134,9 +132,7 @@ impl Facilities<'_> {
         within: Option<&JurisdictionCode>,
     ) -> Result<Vec<KindSummary>> {
         let (lo, hi) = scope.code_bounds();
-        let (wlo, whi) = within
-            .map(JurisdictionCode::subtree_bounds)
-            .unwrap_or_else(|| (String::new(), ":".to_string()));
+        let (wlo, whi) = crate::within_bounds(within);
         Ok(with_db!(
             self.db,
             read | pool

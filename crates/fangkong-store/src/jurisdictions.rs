@@ -87,9 +87,7 @@ impl Jurisdictions<'_> {
         limit: i64,
     ) -> Result<Vec<Jurisdiction>> {
         let (lo, hi) = scope.code_bounds();
-        let (plo, phi) = parent
-            .map(JurisdictionCode::subtree_bounds)
-            .unwrap_or_else(|| (String::new(), ":".to_string()));
+        let (plo, phi) = crate::within_bounds(parent);
         let direct_parent = match (level, parent) {
             (None, Some(p)) => Some(p.as_str()),
             _ => None,
@@ -167,7 +165,7 @@ impl Jurisdictions<'_> {
     pub async fn existing(&self, codes: &[&str]) -> Result<std::collections::HashSet<String>> {
         let mut out = std::collections::HashSet::new();
         for chunk in codes.chunks(MAX_BINDS) {
-            let placeholders = placeholders(1, chunk.len());
+            let placeholders = self.db.placeholders(1, chunk.len());
             let sql = format!("SELECT code FROM jurisdictions WHERE code IN ({placeholders})");
             let rows: Vec<(String,)> = with_db!(
                 self.db,
@@ -323,50 +321,6 @@ impl Jurisdictions<'_> {
         );
         Ok(row.0)
     }
-
-    /// Inserts many new jurisdictions with multi-row statements in one transaction (bulk
-    /// load of a generated city; rows must be parents-first and not exist yet).
-    ///
-    /// # Errors
-    /// `Conflict` when a code exists or a parent is missing; nothing is written then.
-    pub async fn insert_many(&self, rows: &[NewJurisdiction], now_ms: i64) -> Result<()> {
-        const PER_ROW: usize = 13;
-        with_db!(
-            self.db,
-            write | pool | {
-                let mut tx = pool.begin().await?;
-                for chunk in rows.chunks(MAX_BINDS / PER_ROW) {
-                    let sql = format!(
-                        "INSERT INTO jurisdictions (code, name, level, parent_code, pop_0_14, \
-                     pop_15_59, pop_60_79, pop_80_plus, male, female, lon, lat, updated_at) \
-                     VALUES {}",
-                        values_clause(chunk.len(), PER_ROW)
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for r in chunk {
-                        let m = merge(None, r);
-                        q = q
-                            .bind(m.code)
-                            .bind(m.name)
-                            .bind(m.level)
-                            .bind(m.parent_code)
-                            .bind(m.pop_0_14)
-                            .bind(m.pop_15_59)
-                            .bind(m.pop_60_79)
-                            .bind(m.pop_80_plus)
-                            .bind(m.male)
-                            .bind(m.female)
-                            .bind(m.lon)
-                            .bind(m.lat)
-                            .bind(now_ms);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-            }
-        );
-        Ok(())
-    }
 }
 
 /// The stored row that results from applying `new` over `old`.
@@ -390,20 +344,4 @@ fn merge(old: Option<&Jurisdiction>, new: &NewJurisdiction) -> Jurisdiction {
         lon: new.centroid.map(|c| c.0).or(old.and_then(|j| j.lon)),
         lat: new.centroid.map(|c| c.1).or(old.and_then(|j| j.lat)),
     }
-}
-
-/// `$1, $2, ..` for `n` binds starting at `first`.
-pub(crate) fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `($1, .., $k), ($k+1, ..), ..` for `rows` rows of `per_row` binds.
-pub(crate) fn values_clause(rows: usize, per_row: usize) -> String {
-    (0..rows)
-        .map(|r| format!("({})", placeholders(r * per_row + 1, per_row)))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -9,6 +9,7 @@
 //! `reveal_*` methods. Reads of personal data take a `&Scope`, so no query can forget the
 //! jurisdiction filter. This crate never speaks HTTP and never logs personal data.
 
+pub mod audit;
 mod backend;
 pub mod bulk;
 pub mod crypto;
@@ -36,6 +37,17 @@ struct Inner {
     crypto: Crypto,
 }
 
+/// Half-open code bounds of `within`'s subtree, or of every code when absent.
+pub(crate) fn within_bounds(
+    within: Option<&fangkong_domain::JurisdictionCode>,
+) -> (String, String) {
+    within.map_or_else(
+        // Every code is made of digits, which sort between "" and ":".
+        || (String::new(), ":".to_string()),
+        fangkong_domain::JurisdictionCode::subtree_bounds,
+    )
+}
+
 /// Result type of every store method.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -47,12 +59,14 @@ impl Store {
     pub async fn open(options: &ConnectOptions, key: &MasterKey) -> Result<Store> {
         let db = backend::Db::connect(options).await?;
         db.migrate().await?;
-        Ok(Store {
+        let store = Store {
             inner: Arc::new(Inner {
                 db,
                 crypto: Crypto::new(key),
             }),
-        })
+        };
+        store.bulk().create_person_indexes().await?;
+        Ok(store)
     }
 
     /// Which backend this store runs on.
@@ -94,6 +108,11 @@ impl Store {
     /// Households, facilities and quarantine rooms.
     pub fn facilities(&self) -> facilities::Facilities<'_> {
         facilities::Facilities { db: &self.inner.db }
+    }
+
+    /// The hash-chained audit log.
+    pub fn audit(&self) -> audit::Audit<'_> {
+        audit::Audit { db: &self.inner.db }
     }
 
     /// Bulk loading of generated data.

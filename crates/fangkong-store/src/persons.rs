@@ -17,7 +17,7 @@ const PHONE_LABEL: &str = "persons.phone";
 
 const COLUMNS: &str = "id, doc_kind, doc_masked, nationality, name, sex, birth_date, \
     phone_masked, address, community_code, household_id, workplace_id, school_id, occupation, \
-    tags, synthetic, merged_into, created_at, updated_at";
+    tags, synthetic, merged_into, created_at, updated_at, closed_at, purged_at";
 
 /// A person as shown: personal identifiers only in masked form.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -43,6 +43,10 @@ pub struct Person {
     pub merged_into: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the record was closed, if it is.
+    pub closed_at: Option<i64>,
+    /// When its personal data was purged, if it was.
+    pub purged_at: Option<i64>,
 }
 
 impl Person {
@@ -80,6 +84,9 @@ pub struct PersonPatch {
     pub address: Option<Option<String>>,
     pub community_code: Option<JurisdictionCode>,
     pub tags: Option<Vec<String>>,
+    /// `Some(true)` closes the record (moved away, control ended: eligible for purge after
+    /// the retention period), `Some(false)` reopens it.
+    pub closed: Option<bool>,
 }
 
 /// A person with identifiers already encrypted and indexed: the CPU-heavy half of an insert,
@@ -185,6 +192,36 @@ pub(crate) const INSERT_COLUMNS: &str =
     sex, birth_date, phone_blind, phone_cipher, phone_masked, address, community_code, \
     household_id, workplace_id, school_id, occupation, tags, synthetic, created_at, updated_at";
 
+/// Binds the [`INSERT_COLUMNS`] of a prepared person (created and updated at `$now`) to a
+/// query, in column order.
+macro_rules! bind_person {
+    ($query:expr, $p:expr, $now:expr) => {
+        $query
+            .bind($p.doc_kind)
+            .bind(&$p.doc_blind)
+            .bind(&$p.doc_cipher)
+            .bind(&$p.doc_masked)
+            .bind(&$p.nationality)
+            .bind(&$p.name)
+            .bind($p.sex)
+            .bind(&$p.birth_date)
+            .bind(&$p.phone_blind)
+            .bind(&$p.phone_cipher)
+            .bind(&$p.phone_masked)
+            .bind(&$p.address)
+            .bind(&$p.community_code)
+            .bind($p.household_id)
+            .bind($p.workplace_id)
+            .bind($p.school_id)
+            .bind(&$p.occupation)
+            .bind(&$p.tags_json)
+            .bind($p.synthetic)
+            .bind($now)
+            .bind($now)
+    };
+}
+pub(crate) use bind_person;
+
 /// Inserts one prepared person inside the transaction `$tx` and yields its new id. A macro
 /// rather than a function so that one body serves both backends' transaction types.
 macro_rules! insert_one {
@@ -194,28 +231,7 @@ macro_rules! insert_one {
             "INSERT INTO persons ({INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
              $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id"
         );
-        let (id,): (i64,) = sqlx::query_as(&sql)
-            .bind(p.doc_kind)
-            .bind(&p.doc_blind)
-            .bind(&p.doc_cipher)
-            .bind(&p.doc_masked)
-            .bind(&p.nationality)
-            .bind(&p.name)
-            .bind(p.sex)
-            .bind(&p.birth_date)
-            .bind(&p.phone_blind)
-            .bind(&p.phone_cipher)
-            .bind(&p.phone_masked)
-            .bind(&p.address)
-            .bind(&p.community_code)
-            .bind(p.household_id)
-            .bind(p.workplace_id)
-            .bind(p.school_id)
-            .bind(&p.occupation)
-            .bind(&p.tags_json)
-            .bind(p.synthetic)
-            .bind($now)
-            .bind($now)
+        let (id,): (i64,) = bind_person!(sqlx::query_as(&sql), p, $now)
             .fetch_one(&mut *$tx)
             .await?;
         id
@@ -382,9 +398,7 @@ impl Persons<'_> {
     ) -> Result<Vec<Person>> {
         require(scope, Permission::PersonsRead)?;
         let (lo, hi) = scope.code_bounds();
-        let (wlo, whi) = within
-            .map(JurisdictionCode::subtree_bounds)
-            .unwrap_or_else(|| (String::new(), ":".to_string()));
+        let (wlo, whi) = crate::within_bounds(within);
         // Names compare bytewise (BINARY in SQLite, COLLATE "C" in PostgreSQL), and U+10FFFF
         // sorts after every other character, so the prefix is a range over the name index.
         let name_hi = format!("{prefix}\u{10FFFF}");
@@ -590,6 +604,14 @@ impl Persons<'_> {
         if tags != current.tags_json {
             changed.push("tags");
         }
+        let closed_at = match patch.closed {
+            Some(true) => current.closed_at.or(Some(now_ms)),
+            Some(false) => None,
+            None => current.closed_at,
+        };
+        if closed_at != current.closed_at {
+            changed.push("closed");
+        }
         let phone_change = match &patch.phone {
             Some(Some(p)) => Some((
                 Some(self.phone_index(p)),
@@ -614,7 +636,7 @@ impl Persons<'_> {
                 let mut tx = pool.begin().await?;
                 sqlx::query(
                     "UPDATE persons SET name = $2, address = $3, community_code = $4, tags = $5, \
-                 updated_at = $6 WHERE id = $1",
+                 updated_at = $6, closed_at = $7 WHERE id = $1",
                 )
                 .bind(id)
                 .bind(&name)
@@ -622,6 +644,7 @@ impl Persons<'_> {
                 .bind(&community)
                 .bind(&tags)
                 .bind(now_ms)
+                .bind(closed_at)
                 .execute(&mut *tx)
                 .await?;
                 if let Some((blind, cipher, masked)) = &phone_change {
@@ -892,6 +915,61 @@ impl Persons<'_> {
         ))
     }
 
+    /// Removes the personal data of records in the scope closed before `before_ms`: name,
+    /// document, phone, address and tags are wiped (the document's blind index becomes a
+    /// per-record placeholder, so it never matches again); community, sex, birth date and
+    /// household stay, so counts by place, sex and age band are unchanged. Records already
+    /// purged are skipped. Returns the ids purged, in one transaction.
+    ///
+    /// # Errors
+    /// `Forbidden` without `data.purge`.
+    pub async fn purge_closed(
+        &self,
+        scope: &Scope,
+        before_ms: i64,
+        actor: &str,
+        now_ms: i64,
+    ) -> Result<Vec<i64>> {
+        require(scope, Permission::DataPurge)?;
+        let (lo, hi) = scope.code_bounds();
+        let ids: Vec<i64> = with_db!(
+            self.db,
+            write
+                | pool
+                | {
+                    let mut tx = pool.begin().await?;
+                    let rows: Vec<(i64,)> = sqlx::query_as(
+                "SELECT id FROM persons WHERE closed_at IS NOT NULL AND closed_at < $1 \
+                 AND purged_at IS NULL AND community_code >= $2 AND community_code < $3 ORDER BY id",
+            )
+            .bind(before_ms)
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_all(&mut *tx)
+            .await?;
+                    for (id,) in &rows {
+                        let placeholder = format!("purged:{id}").into_bytes();
+                        sqlx::query(
+                            "UPDATE persons SET name = '', doc_blind = $2, doc_cipher = $3, \
+                     doc_masked = '******', phone_blind = NULL, phone_cipher = NULL, \
+                     phone_masked = NULL, address = NULL, tags = '[]', purged_at = $4, \
+                     updated_at = $4 WHERE id = $1",
+                        )
+                        .bind(id)
+                        .bind(&placeholder)
+                        .bind(Vec::<u8>::new())
+                        .bind(now_ms)
+                        .execute(&mut *tx)
+                        .await?;
+                        insert_event!(tx, *id, now_ms, "purged", actor, "{}");
+                    }
+                    tx.commit().await?;
+                    rows.into_iter().map(|(id,)| id).collect()
+                }
+        );
+        Ok(ids)
+    }
+
     /// The full document number. The caller must audit the reveal.
     ///
     /// # Errors
@@ -914,6 +992,10 @@ impl Persons<'_> {
                 .await?
             }
         );
+        if cipher.is_empty() {
+            // Purged: nothing left to reveal.
+            return Err(StoreError::NotFound);
+        }
         self.crypto.decrypt_text(DOC_LABEL, &cipher)
     }
 

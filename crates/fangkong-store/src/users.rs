@@ -15,6 +15,19 @@ pub struct User {
     pub jurisdiction_code: Option<String>,
     pub disabled: bool,
     pub created_at: i64,
+    pub org_unit: Option<String>,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+}
+
+/// An organisation unit of the headquarters (office, department, county or township
+/// headquarters).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct OrgUnit {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub jurisdiction_code: Option<String>,
 }
 
 /// A user to create.
@@ -25,6 +38,7 @@ pub struct NewUser {
     pub password_hash: String,
     pub role: String,
     pub jurisdiction_code: Option<String>,
+    pub org_unit: Option<String>,
 }
 
 /// A browser session.
@@ -45,10 +59,24 @@ pub struct ApiToken {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// JSON array narrowing the user's permissions; `None` keeps the role's.
+    pub permissions: Option<String>,
+    /// Narrows the user's jurisdiction.
+    pub jurisdiction_code: Option<String>,
 }
 
-const USER_COLUMNS: &str =
-    "id, username, display_name, password_hash, role, jurisdiction_code, disabled, created_at";
+/// What a new token may do beyond its user's role: never more, possibly less.
+#[derive(Debug, Clone, Default)]
+pub struct TokenLimits {
+    pub permissions: Option<Vec<String>>,
+    pub jurisdiction_code: Option<String>,
+    pub expires_at: Option<i64>,
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, password_hash, role, jurisdiction_code, \
+    disabled, created_at, org_unit, failed_logins, locked_until";
+const TOKEN_COLUMNS: &str =
+    "id, user_id, name, created_at, expires_at, revoked_at, permissions, jurisdiction_code";
 
 /// Access to users, sessions and tokens.
 pub struct Users<'a> {
@@ -66,8 +94,8 @@ impl Users<'_> {
             write | pool | {
                 sqlx::query_as(
                     "INSERT INTO users (username, display_name, password_hash, role, \
-                 jurisdiction_code, disabled, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 RETURNING id",
+                 jurisdiction_code, disabled, created_at, org_unit) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 )
                 .bind(&user.username)
                 .bind(&user.display_name)
@@ -76,6 +104,7 @@ impl Users<'_> {
                 .bind(&user.jurisdiction_code)
                 .bind(false)
                 .bind(now_ms)
+                .bind(&user.org_unit)
                 .fetch_one(pool)
                 .await?
             }
@@ -237,7 +266,7 @@ impl Users<'_> {
         Ok(())
     }
 
-    /// Stores a new API token under its hash.
+    /// Stores a new API token under its hash, with optional limits.
     ///
     /// # Errors
     /// `Conflict` for an unknown user.
@@ -247,23 +276,30 @@ impl Users<'_> {
         user_id: i64,
         name: &str,
         now_ms: i64,
-        expires_at: Option<i64>,
+        limits: &TokenLimits,
     ) -> Result<ApiToken> {
+        let permissions = limits
+            .permissions
+            .as_ref()
+            .map(|p| serde_json::to_string(p).unwrap_or_else(|_| "[]".to_string()));
+        let sql = format!(
+            "INSERT INTO api_tokens (token_hash, user_id, name, created_at, expires_at, \
+             permissions, jurisdiction_code) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             RETURNING {TOKEN_COLUMNS}"
+        );
         Ok(with_db!(
             self.db,
             write | pool | {
-                sqlx::query_as(
-                    "INSERT INTO api_tokens (token_hash, user_id, name, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5) \
-                 RETURNING id, user_id, name, created_at, expires_at, revoked_at",
-                )
-                .bind(token_hash)
-                .bind(user_id)
-                .bind(name)
-                .bind(now_ms)
-                .bind(expires_at)
-                .fetch_one(pool)
-                .await?
+                sqlx::query_as(&sql)
+                    .bind(token_hash)
+                    .bind(user_id)
+                    .bind(name)
+                    .bind(now_ms)
+                    .bind(limits.expires_at)
+                    .bind(&permissions)
+                    .bind(&limits.jurisdiction_code)
+                    .fetch_one(pool)
+                    .await?
             }
         ))
     }
@@ -273,20 +309,127 @@ impl Users<'_> {
     /// # Errors
     /// `Unavailable` on database failure.
     pub async fn find_token(&self, token_hash: &[u8], now_ms: i64) -> Result<Option<ApiToken>> {
+        let sql = format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2)"
+        );
+        Ok(with_db!(
+            self.db,
+            read | pool | {
+                sqlx::query_as(&sql)
+                    .bind(token_hash)
+                    .bind(now_ms)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        ))
+    }
+
+    /// The tokens of a user, newest first.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn tokens_of(&self, user_id: i64) -> Result<Vec<ApiToken>> {
+        let sql =
+            format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY id DESC");
+        Ok(with_db!(
+            self.db,
+            read | pool | { sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await? }
+        ))
+    }
+
+    /// Records a failed login: increments the failure count and, when it reaches
+    /// `lock_after`, locks the account until `lock_until_ms` (and resets the count).
+    /// Returns whether the account is now locked.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn record_login_failure(
+        &self,
+        id: i64,
+        lock_after: i64,
+        lock_until_ms: i64,
+    ) -> Result<bool> {
+        let (locked,): (Option<i64>,) = with_db!(
+            self.db,
+            write
+                | pool
+                | {
+                    sqlx::query_as(
+                "UPDATE users SET \
+                   locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END, \
+                   failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END \
+                 WHERE id = $1 RETURNING locked_until",
+            )
+            .bind(id)
+            .bind(lock_after)
+            .bind(lock_until_ms)
+            .fetch_one(pool)
+            .await?
+                }
+        );
+        Ok(locked == Some(lock_until_ms))
+    }
+
+    /// Records a successful login: clears the failure count and any lock.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn record_login_success(&self, id: i64) -> Result<()> {
+        with_db!(
+            self.db,
+            write | pool | {
+                sqlx::query(
+                    "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1",
+                )
+                .bind(id)
+                .execute(pool)
+                .await?;
+            }
+        );
+        Ok(())
+    }
+
+    /// The organisation units, by code.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn org_units(&self) -> Result<Vec<OrgUnit>> {
         Ok(with_db!(
             self.db,
             read | pool | {
                 sqlx::query_as(
-                    "SELECT id, user_id, name, created_at, expires_at, revoked_at FROM api_tokens \
-                 WHERE token_hash = $1 AND revoked_at IS NULL \
-                   AND (expires_at IS NULL OR expires_at > $2)",
+                    "SELECT code, name, kind, jurisdiction_code FROM org_units ORDER BY code",
                 )
-                .bind(token_hash)
-                .bind(now_ms)
-                .fetch_optional(pool)
+                .fetch_all(pool)
                 .await?
             }
         ))
+    }
+
+    /// Creates an organisation unit if it does not exist yet.
+    ///
+    /// # Errors
+    /// `Conflict` when the jurisdiction does not exist.
+    pub async fn ensure_org_unit(&self, unit: &OrgUnit) -> Result<()> {
+        with_db!(
+            self.db,
+            write
+                | pool
+                | {
+                    sqlx::query(
+                "INSERT INTO org_units (code, name, kind, jurisdiction_code) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (code) DO NOTHING",
+            )
+            .bind(&unit.code)
+            .bind(&unit.name)
+            .bind(&unit.kind)
+            .bind(&unit.jurisdiction_code)
+            .execute(pool)
+            .await?;
+                }
+        );
+        Ok(())
     }
 
     /// Revokes a token.

@@ -35,7 +35,7 @@ pub struct TestApp {
     pub store: Store,
     pub clock: Arc<FixedClock>,
     server: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     pg_database: Option<(String, String)>,
 }
 
@@ -47,6 +47,11 @@ impl TestApp {
 
     /// Starts the app on the given backend (PostgreSQL needs `FANGKONG_TEST_DATABASE_URL`).
     pub async fn spawn_on(backend: BackendKind) -> TestApp {
+        TestApp::spawn_with(backend, ServerConfig::default()).await
+    }
+
+    /// Starts the app on the given backend with a server configuration (e.g. extra routes).
+    pub async fn spawn_with(backend: BackendKind, config: ServerConfig) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let (options, pg_database) = match backend {
             BackendKind::Sqlite => (
@@ -83,7 +88,7 @@ impl TestApp {
         let token = app.create_api_token("admin", "tests", None).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
-        let router = fangkong_server::router(app.clone(), &ServerConfig::default());
+        let router = fangkong_server::router(app.clone(), &config);
         let server = tokio::spawn(async move {
             fangkong_server::serve(listener, router, std::future::pending())
                 .await
@@ -96,7 +101,7 @@ impl TestApp {
             store,
             clock,
             server,
-            _dir: dir,
+            dir,
             pg_database,
         }
     }
@@ -131,11 +136,36 @@ impl TestApp {
         self.app.load_demo_city(&config, &NoProgress).await.unwrap();
     }
 
+    /// Runs raw SQL on the database behind the app, going around the store, as someone with
+    /// database access would (tamper tests).
+    ///
+    /// # Errors
+    /// The database's refusal, as text.
+    pub async fn execute_sql(&self, sql: &str) -> Result<(), String> {
+        let result = match &self.pg_database {
+            Some((base, name)) => {
+                let (prefix, _) = base.rsplit_once('/').unwrap();
+                let mut conn = sqlx::PgConnection::connect(&format!("{prefix}/{name}"))
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(sql).execute(&mut conn).await.map(|_| ())
+            }
+            None => {
+                let url = format!("sqlite://{}", self.dir.path().join("fangkong.db").display());
+                let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut conn).await.map(|_| ())
+            }
+        };
+        result.map_err(|e| e.to_string())
+    }
+
     /// Fails the test on any broken invariant, then stops the server and drops a
     /// PostgreSQL test database.
     pub async fn verify(self) {
         let findings = self.store.verify().await.unwrap();
         assert!(findings.is_empty(), "invariants broken: {findings:#?}");
+        let chain = self.store.audit().verify().await.unwrap();
+        assert_eq!(chain.first_broken, None, "audit chain broken");
         self.server.abort();
         self.store.close().await;
         if let Some((base, name)) = &self.pg_database {

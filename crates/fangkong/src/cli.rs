@@ -78,6 +78,34 @@ pub enum Command {
     /// Analyses over the stored data.
     #[command(subcommand)]
     Analyze(AnalyzeCommand),
+    /// The audit log: verify its hash chain, list recent entries.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Remove the personal data of records closed before a date (retention), keeping the
+    /// aggregate figures. Audited.
+    Purge {
+        /// Records closed before this date (YYYY-MM-DD, China Standard Time) are purged.
+        #[arg(long)]
+        before: chrono::NaiveDate,
+        /// Why (recorded in the audit log).
+        #[arg(long, default_value = "retention period elapsed")]
+        purpose: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; exits non-zero and names the first broken entry if any entry
+    /// was altered or removed.
+    Verify,
+    /// Print the newest entries.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Only this action, e.g. person.reveal
+        #[arg(long)]
+        action: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -142,6 +170,9 @@ pub struct ExportArgs {
     /// Output file (CSV, UTF-8 with BOM); standard output when absent.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Why the export is made (required for persons; recorded in the audit log).
+    #[arg(long)]
+    pub purpose: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -159,6 +190,11 @@ pub enum UserCommand {
         /// Jurisdiction code the user is limited to (default: the whole instance).
         #[arg(long)]
         jurisdiction: Option<String>,
+        /// Organisation unit: hq-office, dept-inbound, dept-sentinel, dept-testing,
+        /// dept-tracing, dept-isolation, dept-treatment, dept-immunization, dept-supplies, or
+        /// hq-CODE for a county or township headquarters.
+        #[arg(long)]
+        org: Option<String>,
         #[arg(long)]
         password_stdin: bool,
     },
@@ -176,7 +212,17 @@ pub enum UserCommand {
         /// A name to recognise the token by.
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Narrow the token to these permissions (comma-separated, e.g. persons.read).
+        #[arg(long, value_delimiter = ',')]
+        permissions: Option<Vec<String>>,
+        /// Narrow the token to this jurisdiction (inside the user's).
+        #[arg(long)]
+        jurisdiction: Option<String>,
     },
+    /// List a user's API tokens.
+    Tokens { username: String },
+    /// Revoke an API token by id.
+    RevokeToken { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]

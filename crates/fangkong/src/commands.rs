@@ -14,7 +14,8 @@ use fangkong_store::{ConnectOptions, MasterKey, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{
-    AnalyzeCommand, Cli, Command, ExportKind, ImportKind, LogFormat, StoreArgs, UserCommand,
+    AnalyzeCommand, AuditCommand, Cli, Command, ExportKind, ImportKind, LogFormat, StoreArgs,
+    UserCommand,
 };
 
 /// Installs the tracing subscriber (RUST_LOG filters; default `info`).
@@ -145,7 +146,13 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Export(args) => {
             let app = app(open_store(&cli.store).await?);
-            let bytes = export(&app, args.kind, args.within.as_deref()).await?;
+            let bytes = export(
+                &app,
+                args.kind,
+                args.within.as_deref(),
+                args.purpose.as_deref(),
+            )
+            .await?;
             app.store().close().await;
             match args.out {
                 Some(path) => std::fs::write(&path, &bytes)
@@ -159,6 +166,25 @@ pub async fn run(cli: Cli) -> Result<()> {
             let result = user(&app, cmd).await;
             app.store().close().await;
             result
+        }
+        Command::Audit(cmd) => {
+            let app = app(open_store(&cli.store).await?);
+            let result = audit(&app, cmd).await;
+            app.store().close().await;
+            result
+        }
+        Command::Purge { before, purpose } => {
+            let app = app(open_store(&cli.store).await?);
+            let n = app
+                .purge_closed_persons(&Actor::system("cli"), before, &purpose)
+                .await
+                .context("purging closed records");
+            app.store().close().await;
+            println!(
+                "purged the personal data of {} record(s) closed before {before}",
+                n?
+            );
+            Ok(())
         }
         Command::Analyze(cmd) => {
             let app = app(open_store(&cli.store).await?);
@@ -192,7 +218,12 @@ async fn serve(app: App, addr: std::net::SocketAddr, secure_cookies: bool) -> Re
     Ok(())
 }
 
-async fn export(app: &App, kind: ExportKind, within: Option<&str>) -> Result<Vec<u8>> {
+async fn export(
+    app: &App,
+    kind: ExportKind,
+    within: Option<&str>,
+    purpose: Option<&str>,
+) -> Result<Vec<u8>> {
     let actor = Actor::system("cli");
     let within_code = within
         .map(fangkong_domain::JurisdictionCode::parse)
@@ -281,27 +312,12 @@ async fn export(app: &App, kind: ExportKind, within: Option<&str>) -> Result<Vec
             )
         }
         ExportKind::Persons => {
-            let mut all = Vec::new();
-            loop {
-                let page = app
-                    .store()
-                    .persons()
-                    .search(
-                        &actor.scope,
-                        "",
-                        within_code.as_ref(),
-                        10_000,
-                        all.len() as i64,
-                    )
-                    .await?;
-                let n = page.len();
-                all.extend(page);
-                if n < 10_000 {
-                    break;
-                }
-            }
-            // Identifiers stay masked: an export of full numbers is an audited act
-            // (see docs: issue 3, access control and audit).
+            let purpose = purpose.context(
+                "--purpose is required to export persons (it is recorded in the audit log)",
+            )?;
+            let all = app.export_persons(&actor, within, purpose).await?;
+            // Identifiers stay masked; full numbers are revealed one person at a time, each
+            // reveal audited.
             fangkong_ingest::write_csv(
                 &[
                     "id",
@@ -338,6 +354,7 @@ async fn user(app: &App, cmd: UserCommand) -> Result<()> {
             username,
             role,
             jurisdiction,
+            org,
             password_stdin,
         } => {
             let (password, generated) = if password_stdin {
@@ -350,7 +367,13 @@ async fn user(app: &App, cmd: UserCommand) -> Result<()> {
                 (fangkong_app::auth::random_password(), true)
             };
             let user = app
-                .create_user(&username, &password, &role, jurisdiction.as_deref())
+                .create_user_in(
+                    &username,
+                    &password,
+                    &role,
+                    jurisdiction.as_deref(),
+                    org.as_deref(),
+                )
                 .await
                 .with_context(|| format!("adding user {username}"))?;
             println!(
@@ -395,12 +418,97 @@ async fn user(app: &App, cmd: UserCommand) -> Result<()> {
             username,
             expires,
             name,
+            permissions,
+            jurisdiction,
         } => {
+            let request = fangkong_app::auth::TokenRequest {
+                name,
+                expires_days: expires,
+                permissions,
+                jurisdiction,
+            };
             let token = app
-                .create_api_token(&username, &name, expires)
+                .create_scoped_token(&username, &request)
                 .await
                 .with_context(|| format!("issuing a token for {username}"))?;
             println!("{token}");
+            Ok(())
+        }
+        UserCommand::Tokens { username } => {
+            let user = app
+                .store()
+                .users()
+                .find_by_username(&username)
+                .await?
+                .with_context(|| format!("no user {username}"))?;
+            println!(
+                "{:<6} {:<16} {:<8} {:<28} jurisdiction",
+                "id", "name", "status", "permissions"
+            );
+            for t in app.store().users().tokens_of(user.id).await? {
+                let status = if t.revoked_at.is_some() {
+                    "revoked"
+                } else if t.expires_at.is_some_and(|e| e <= app.now_ms()) {
+                    "expired"
+                } else {
+                    "live"
+                };
+                println!(
+                    "{:<6} {:<16} {:<8} {:<28} {}",
+                    t.id,
+                    t.name,
+                    status,
+                    t.permissions.as_deref().unwrap_or("(role)"),
+                    t.jurisdiction_code.as_deref().unwrap_or("(user's)")
+                );
+            }
+            Ok(())
+        }
+        UserCommand::RevokeToken { id } => {
+            app.revoke_api_token(id)
+                .await
+                .with_context(|| format!("revoking token {id}"))?;
+            println!("token {id} revoked");
+            Ok(())
+        }
+    }
+}
+
+async fn audit(app: &App, cmd: AuditCommand) -> Result<()> {
+    match cmd {
+        AuditCommand::Verify => {
+            let v = app.verify_audit().await?;
+            match v.first_broken {
+                None => {
+                    println!("audit chain intact: {} entries", v.entries);
+                    Ok(())
+                }
+                Some((id, why)) => bail!(
+                    "audit chain broken at entry {id}: {why} ({} entries before it verified)",
+                    v.entries
+                ),
+            }
+        }
+        AuditCommand::List { limit, action } => {
+            let filter = fangkong_store::audit::AuditFilter {
+                action,
+                limit,
+                ..Default::default()
+            };
+            for e in app.search_audit(&Actor::system("cli"), &filter).await? {
+                let at = chrono::DateTime::from_timestamp_millis(e.at)
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default();
+                println!(
+                    "{:>6} {at} {:<24} {:<20} {}:{} {}",
+                    e.id,
+                    e.actor,
+                    e.action,
+                    e.object_type,
+                    e.object_id.as_deref().unwrap_or("-"),
+                    e.purpose.as_deref().unwrap_or("")
+                );
+            }
             Ok(())
         }
     }

@@ -154,12 +154,6 @@ pub async fn import(
     let file = q
         .file_name
         .unwrap_or_else(|| "jurisdictions.csv".to_string());
-    let o = state.app.import_jurisdictions(&actor, &file, &body).await?;
-    Ok(Json(ImportSummary {
-        file,
-        rows: o.rows,
-        created: o.created,
-        updated: o.updated,
-        unchanged: o.unchanged,
-    }))
+    let outcome = state.app.import_jurisdictions(&actor, &file, &body).await?;
+    Ok(Json(super::import_summary(file, outcome)))
 }

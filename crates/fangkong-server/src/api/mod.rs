@@ -3,6 +3,7 @@
 //! Every route is registered through `OpenApiRouter`, so the OpenAPI document served at
 //! `/api/openapi.json` lists exactly the routes that exist.
 
+pub mod audit;
 pub mod facilities;
 pub mod health;
 pub mod jurisdictions;
@@ -38,6 +39,7 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "jurisdictions", description = "Administrative hierarchy"),
         (name = "persons", description = "Person registry"),
         (name = "facilities", description = "Facilities of the city"),
+        (name = "audit", description = "The hash-chained audit log"),
     )
 )]
 struct ApiDoc;
@@ -55,7 +57,9 @@ impl Modify for BearerAuth {
 }
 
 /// The API routes and the OpenAPI document describing them.
-pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+pub fn routes(
+    extra: Option<OpenApiRouter<AppState>>,
+) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let imports = OpenApiRouter::new()
         .routes(routes!(persons::import))
         .routes(routes!(jurisdictions::import))
@@ -71,10 +75,13 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(persons::history))
         .routes(routes!(persons::duplicates))
         .routes(routes!(persons::merge))
+        .routes(routes!(persons::reveal))
+        .routes(routes!(audit::list))
         .routes(routes!(facilities::list))
         .routes(routes!(facilities::show))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(imports)
+        .merge(extra.unwrap_or_default())
         .split_for_parts();
     (router, api)
 }
@@ -82,4 +89,18 @@ pub fn routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
 /// Reads `limit`/`offset` with defaults.
 pub(crate) fn page(limit: Option<i64>, offset: Option<i64>, default: i64) -> (i64, i64) {
     (limit.unwrap_or(default), offset.unwrap_or(0))
+}
+
+/// The wire summary of an import.
+pub(crate) fn import_summary(
+    file: String,
+    o: fangkong_app::jurisdictions::ImportOutcome,
+) -> fangkong_api_types::ImportSummary {
+    fangkong_api_types::ImportSummary {
+        file,
+        rows: o.rows,
+        created: o.created,
+        updated: o.updated,
+        unchanged: o.unchanged,
+    }
 }

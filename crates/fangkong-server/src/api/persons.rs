@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fangkong_api_types::{
     DuplicateCandidate, ImportSummary, MergeRequest, Page, Person, PersonCreate, PersonEvent,
-    PersonUpdate, Problem,
+    PersonUpdate, Problem, RevealRequest, Revealed,
 };
 use fangkong_app::persons::{PersonChanges, PersonInput, PersonQuery};
 use serde::Deserialize;
@@ -36,6 +36,8 @@ pub fn to_wire(p: &fangkong_store::persons::Person) -> Person {
         merged_into: p.merged_into,
         created_at: p.created_at,
         updated_at: p.updated_at,
+        closed_at: p.closed_at,
+        purged: p.purged_at.is_some(),
         matched_existing: false,
     }
 }
@@ -143,6 +145,7 @@ pub async fn update(
         address: body.address,
         community_code: body.community_code,
         tags: body.tags,
+        closed: body.closed,
     };
     Ok(Json(to_wire(
         &state.app.update_person(&actor, id, &changes).await?,
@@ -171,6 +174,40 @@ pub async fn history(
             })
             .collect(),
         total: None,
+    }))
+}
+
+/// Reveal the full ID number and/or phone number, stating why (needs `pii.reveal`; audited).
+#[utoipa::path(post, path = "/api/v1/persons/{id}/reveal", tag = "persons", request_body = RevealRequest,
+    params(("id" = i64, Path, description = "Person id")),
+    responses((status = 200, body = Revealed), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn reveal(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(body): Json<RevealRequest>,
+) -> ApiResult<Json<Revealed>> {
+    let mut document = false;
+    let mut phone = false;
+    for f in &body.fields {
+        match f.as_str() {
+            "id_number" => document = true,
+            "phone" => phone = true,
+            _ => {
+                return Err(
+                    fangkong_app::Error::invalid("fields", "expected id_number or phone").into(),
+                )
+            }
+        }
+    }
+    let r = state
+        .app
+        .reveal_person(&actor, id, &body.purpose, document, phone)
+        .await?;
+    Ok(Json(Revealed {
+        id_number: r.id_number,
+        phone: r.phone,
     }))
 }
 
@@ -241,12 +278,6 @@ pub async fn import(
     body: Bytes,
 ) -> ApiResult<Json<ImportSummary>> {
     let file = q.file_name.unwrap_or_else(|| "persons.csv".to_string());
-    let o = state.app.import_persons(&actor, &file, &body).await?;
-    Ok(Json(ImportSummary {
-        file,
-        rows: o.rows,
-        created: o.created,
-        updated: o.updated,
-        unchanged: o.unchanged,
-    }))
+    let outcome = state.app.import_persons(&actor, &file, &body).await?;
+    Ok(Json(super::import_summary(file, outcome)))
 }

@@ -2,6 +2,7 @@
 //! htmx and ECharts (vendored, embedded) enhance them. Every page needs a session except the
 //! login page.
 
+pub mod audit;
 pub mod docs;
 pub mod facilities;
 pub mod home;
@@ -36,6 +37,8 @@ pub fn routes() -> Router<AppState> {
         .route("/persons/duplicates", get(persons::duplicates))
         .route("/persons/merge", post(persons::merge))
         .route("/persons/{id}", get(persons::show))
+        .route("/persons/{id}/reveal", post(persons::reveal))
+        .route("/audit", get(audit::show))
         .route("/facilities", get(facilities::list))
         .route("/api/docs", get(docs::show))
 }
@@ -77,6 +80,7 @@ impl IntoResponse for WebError {
             csrf => "",
             can_persons => false,
             can_merge => false,
+            can_audit => false,
             status => self.status.as_u16(),
             detail => self.detail,
             operation_id => crate::middleware::current_operation_id(),
@@ -114,6 +118,7 @@ pub fn page_context(
         csrf => user.map_or(String::new(), |u| u.csrf.clone()),
         can_persons => can(Permission::PersonsRead),
         can_merge => can(Permission::PersonsMerge),
+        can_audit => can(Permission::AuditRead),
         ..page
     }
 }

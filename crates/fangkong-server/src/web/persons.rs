@@ -3,7 +3,8 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::Form;
-use fangkong_app::persons::PersonQuery;
+use fangkong_app::persons::{PersonQuery, Revealed};
+use fangkong_domain::Permission;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
@@ -69,6 +70,16 @@ pub async fn search(
 
 /// `GET /persons/{id}`.
 pub async fn show(State(state): State<AppState>, user: WebUser, Path(id): Path<i64>) -> PageResult {
+    show_page(&state, &user, id, None).await
+}
+
+/// The person page, with revealed identifiers when a reveal was just made.
+async fn show_page(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    revealed: Option<Revealed>,
+) -> PageResult {
     let err = |e: fangkong_app::Error| WebError::new(&e, user.lang);
     let p = state.app.person(&user.actor, id).await.map_err(err)?;
     let history = state
@@ -84,19 +95,58 @@ pub async fn show(State(state): State<AppState>, user: WebUser, Path(id): Path<i
     let page = context! {
         p => person_value(&p),
         tags => p.tags(),
+        can_reveal => user.actor.scope.can(Permission::PiiReveal) && p.purged_at.is_none(),
+        revealed => revealed.map(|r| context! { id_number => r.id_number, phone => r.phone }),
         history => history.iter().map(|e| context! {
             at => e.at, kind => e.kind.clone(), actor => e.actor.clone(), detail => e.detail.clone(), person_id => e.person_id,
         }).collect::<Vec<_>>(),
         place => place.iter().map(|a| context! { code => a.code.clone(), name => a.name.clone() }).collect::<Vec<_>>(),
     };
     render_page(
-        &state,
-        &user,
+        state,
+        user,
         "persons/show.html",
         "persons",
         &format!("/persons/{id}"),
         page,
     )
+}
+
+/// The reveal form.
+#[derive(Deserialize)]
+pub struct RevealForm {
+    csrf: String,
+    purpose: String,
+    id_number: Option<String>,
+    phone: Option<String>,
+}
+
+/// `POST /persons/{id}/reveal`: shows the full identifiers once, for the stated purpose
+/// (audited); they are never put in a URL or cached page.
+pub async fn reveal(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(form): Form<RevealForm>,
+) -> PageResult {
+    check_csrf(&user, &form.csrf)?;
+    let revealed = state
+        .app
+        .reveal_person(
+            &user.actor,
+            id,
+            &form.purpose,
+            form.id_number.is_some(),
+            form.phone.is_some(),
+        )
+        .await
+        .map_err(|e| WebError::new(&e, user.lang))?;
+    let mut response = show_page(&state, &user, id, Some(revealed)).await?;
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
 }
 
 /// Query of the duplicates page.
@@ -164,5 +214,6 @@ fn person_value(p: &fangkong_store::persons::Person) -> Value {
         nationality => p.nationality.clone(), sex => p.sex.clone(), birth_date => p.birth_date.clone(),
         phone_masked => p.phone_masked.clone(), address => p.address.clone(), community_code => p.community_code.clone(),
         household_id => p.household_id, synthetic => p.synthetic, merged_into => p.merged_into, created_at => p.created_at,
+        closed_at => p.closed_at, purged => p.purged_at.is_some(),
     }
 }

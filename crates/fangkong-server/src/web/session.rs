@@ -1,6 +1,8 @@
 //! Login, logout and the language switch.
 
-use axum::extract::{Path, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -21,18 +23,31 @@ pub struct LoginQuery {
     failed: Option<String>,
 }
 
+/// The double-submit cookie that protects the login form against cross-site posting.
+const LOGIN_CSRF_COOKIE: &str = "fk_login_csrf";
+
 /// `GET /login`.
 pub async fn login_page(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
     Query(q): Query<LoginQuery>,
 ) -> PageResult {
-    let page = context! { next => safe_next(q.next.as_deref()), failed => q.failed.is_some() };
-    render(
+    let token = fangkong_app::auth::random_token("");
+    let page = context! {
+        next => safe_next(q.next.as_deref()),
+        failed => q.failed.as_deref().unwrap_or(""),
+        login_csrf => token.clone(),
+    };
+    let mut response = render(
         "login.html",
         page_context(&state, None, lang, "login", "/login", page),
         lang,
-    )
+    )?;
+    let cookie = set_cookie(LOGIN_CSRF_COOKIE, &token, 3600, true, state.secure_cookies);
+    if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
 }
 
 /// The login form.
@@ -41,16 +56,57 @@ pub struct LoginForm {
     username: String,
     password: String,
     next: Option<String>,
+    login_csrf: Option<String>,
 }
 
-/// `POST /login`: opens a session and goes where the user was going.
+/// The login form's CSRF cookie, if sent.
+pub struct LoginCsrf(Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for LoginCsrf {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(LoginCsrf(
+            cookie(parts, LOGIN_CSRF_COOKIE).map(str::to_string),
+        ))
+    }
+}
+
+/// `POST /login`: opens a session and goes where the user was going. Attempts are limited
+/// per client address ([`crate::state::LoginThrottle`]) and per account (lockout in the app).
 pub async fn login(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    LoginCsrf(sent_cookie): LoginCsrf,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
     let next = safe_next(form.next.as_deref());
-    match state.app.login(&form.username, &form.password).await {
+    let back = |why: &str| {
+        Redirect::to(&format!(
+            "/login?failed={why}&next={}",
+            crate::auth::url_encode(&next)
+        ))
+        .into_response()
+    };
+    let csrf_ok =
+        matches!((&sent_cookie, &form.login_csrf), (Some(c), Some(f)) if !c.is_empty() && c == f);
+    if !csrf_ok {
+        return Err(WebError::new(&Error::Forbidden, lang));
+    }
+    if !state.login_throttle.allow(peer.ip(), state.app.now_ms()) {
+        tracing::info!(peer = %peer.ip(), "login throttled");
+        return Ok(back("throttled"));
+    }
+    let operation_id = crate::middleware::current_operation_id();
+    match state
+        .app
+        .login(&form.username, &form.password, &operation_id)
+        .await
+    {
         Ok(session) => {
             let cookie = set_cookie(
                 SESSION_COOKIE,
@@ -64,8 +120,11 @@ pub async fn login(
         }
         Err(Error::Unauthenticated) => {
             tracing::info!("login refused");
-            let back = format!("/login?failed=1&next={}", crate::auth::url_encode(&next));
-            Ok(Redirect::to(&back).into_response())
+            Ok(back("1"))
+        }
+        Err(Error::Locked { .. }) => {
+            tracing::info!("login refused: account locked");
+            Ok(back("locked"))
         }
         Err(e) => Err(WebError::new(&e, lang)),
     }

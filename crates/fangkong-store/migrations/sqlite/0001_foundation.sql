@@ -63,7 +63,7 @@ CREATE TABLE rooms (
 CREATE TABLE persons (
     id             INTEGER PRIMARY KEY,
     doc_kind       TEXT NOT NULL,
-    doc_blind      BLOB NOT NULL UNIQUE,
+    doc_blind      BLOB NOT NULL,
     doc_cipher     BLOB NOT NULL,
     doc_masked     TEXT NOT NULL,
     nationality    TEXT NOT NULL,
@@ -85,11 +85,8 @@ CREATE TABLE persons (
     created_at     INTEGER NOT NULL,
     updated_at     INTEGER NOT NULL
 );
-CREATE INDEX persons_community ON persons(community_code, merged_into);
-CREATE INDEX persons_name ON persons(name, birth_date);
-CREATE INDEX persons_phone ON persons(phone_blind);
-CREATE INDEX persons_household ON persons(household_id);
-CREATE INDEX persons_merged ON persons(merged_into);
+-- The person indexes are created by the store at start (Store::open), not here, so that a
+-- bulk load can drop them and rebuild them sorted afterwards; see fangkong-store bulk.rs.
 
 CREATE TABLE person_events (
     id        INTEGER PRIMARY KEY,

@@ -338,6 +338,7 @@ async fn story(store: &Store) {
                 password_hash: "h".into(),
                 role: "admin".into(),
                 jurisdiction_code: Some("4117".into()),
+                org_unit: Some("dept-testing".into()),
             },
             1,
         )
@@ -345,7 +346,16 @@ async fn story(store: &Store) {
         .unwrap();
     let token = store
         .users()
-        .create_token(b"hash", user.id, "t", 1, Some(100))
+        .create_token(
+            b"hash",
+            user.id,
+            "t",
+            1,
+            &fangkong_store::users::TokenLimits {
+                expires_at: Some(100),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert!(store
@@ -367,6 +377,52 @@ async fn story(store: &Store) {
         .await
         .unwrap()
         .is_none());
+    assert_eq!(store.users().org_units().await.unwrap().len(), 9);
+    let failed = store
+        .users()
+        .record_login_failure(user.id, 2, 999)
+        .await
+        .unwrap();
+    assert!(!failed);
+    assert!(store
+        .users()
+        .record_login_failure(user.id, 2, 999)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.users().get(user.id).await.unwrap().locked_until,
+        Some(999)
+    );
+
+    // Audit chain: append, search, verify.
+    for i in 0..3 {
+        store
+            .audit()
+            .append(&fangkong_store::audit::NewAuditEntry {
+                at: i,
+                actor: "system:test".into(),
+                action: "test".into(),
+                object_type: "thing".into(),
+                object_id: Some(i.to_string()),
+                purpose: None,
+                operation_id: "op".into(),
+                detail: "{}".into(),
+            })
+            .await
+            .unwrap();
+    }
+    let v = store.audit().verify().await.unwrap();
+    assert_eq!((v.entries, v.first_broken), (3, None));
+    let found = store
+        .audit()
+        .search(&fangkong_store::audit::AuditFilter {
+            object_id: Some("1".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
     store.sync_id_sequences().await.unwrap();
     store.ping().await.unwrap();
 }

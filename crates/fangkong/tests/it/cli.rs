@@ -152,6 +152,22 @@ fn demo_import_user_analyze_export_from_the_command_line() {
     assert!(csv.starts_with("\u{feff}code,name,level"));
     assert!(csv.lines().skip(1).all(|l| l.starts_with("411702")));
     let o = fangkong(&data, &["export", "persons", "--within", "411702001001"]);
+    assert!(
+        !o.status.success() && text(&o).contains("--purpose is required"),
+        "{}",
+        text(&o)
+    );
+    let o = fangkong(
+        &data,
+        &[
+            "export",
+            "persons",
+            "--within",
+            "411702001001",
+            "--purpose",
+            "community outreach list",
+        ],
+    );
     let t = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(
         t.contains("410102********1230") && !t.contains("410102199003071230"),

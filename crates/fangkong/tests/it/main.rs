@@ -3,6 +3,8 @@
 //! the real binary for the command line.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
+mod authz;
 mod cli;
 mod imports;
 mod jurisdictions;

@@ -3,14 +3,14 @@
 use fangkong_test_support::TestApp;
 use reqwest::{redirect::Policy, StatusCode};
 
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
-    cookies: Vec<String>,
+    pub(crate) cookies: Vec<String>,
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
+    pub(crate) fn new(app: &TestApp) -> Browser {
         Browser {
             http: reqwest::Client::builder()
                 .redirect(Policy::none())
@@ -30,7 +30,7 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, path: &str) -> (StatusCode, String, Option<String>) {
+    pub(crate) async fn get(&mut self, path: &str) -> (StatusCode, String, Option<String>) {
         let r = self
             .http
             .get(format!("{}{path}", self.base))
@@ -68,7 +68,36 @@ impl Browser {
     }
 }
 
-fn csrf_of(html: &str) -> String {
+impl Browser {
+    /// Opens the login page (which sets the login form's CSRF cookie) and posts the form.
+    pub(crate) async fn login(
+        &mut self,
+        username: &str,
+        password: &str,
+        next: &str,
+    ) -> (StatusCode, String, Option<String>) {
+        let (_, html, _) = self.get(&format!("/login?next={next}")).await;
+        let token = field_of(&html, "login_csrf");
+        self.post(
+            "/login",
+            &[
+                ("username", username),
+                ("password", password),
+                ("next", next),
+                ("login_csrf", &token),
+            ],
+        )
+        .await
+    }
+}
+
+fn field_of(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = html.find(&marker).unwrap() + marker.len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+pub(crate) fn csrf_of(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
     html[at..].split('"').next().unwrap().to_string()
 }
@@ -83,31 +112,25 @@ async fn login_browse_switch_language_and_logout() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.as_deref(), Some("/login?next=/persons"));
 
-    let (status, _, location) = b
-        .post(
-            "/login",
-            &[
-                ("username", "admin"),
-                ("password", "wrong"),
-                ("next", "/persons"),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert!(location.unwrap().starts_with("/login?failed=1"));
-    let (_, html, _) = b.get("/login?failed=1").await;
-    assert!(html.contains("用户名或密码错误"));
-
-    let (status, _, location) = b
+    // Without the login form's CSRF token, a cross-site post is refused.
+    let (status, _, _) = b
         .post(
             "/login",
             &[
                 ("username", "admin"),
                 ("password", "admin-password"),
-                ("next", "/persons"),
+                ("next", "/"),
             ],
         )
         .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, location) = b.login("admin", "wrong", "/persons").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.unwrap().starts_with("/login?failed=1"));
+    let (_, html, _) = b.get("/login?failed=1").await;
+    assert!(html.contains("用户名或密码错误"));
+
+    let (status, _, location) = b.login("admin", "admin-password", "/persons").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.as_deref(), Some("/persons"));
     assert!(b.cookies.iter().any(|c| c.starts_with("fk_session=")));
@@ -221,15 +244,7 @@ async fn merging_duplicates_from_the_web_needs_csrf() {
         app.client.create_person(&body).await.unwrap();
     }
     let mut b = Browser::new(&app);
-    b.post(
-        "/login",
-        &[
-            ("username", "admin"),
-            ("password", "admin-password"),
-            ("next", "/"),
-        ],
-    )
-    .await;
+    b.login("admin", "admin-password", "/").await;
     let (status, html, _) = b.get("/persons/duplicates").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("姓名与出生日期相同"));

@@ -1,0 +1,367 @@
+//! The authorization matrix: every route of the API (read from the OpenAPI document, so a
+//! new route is covered the day it is added), called by every role and by a user of another
+//! county. A role without the route's permission gets 403; a user outside the record's
+//! jurisdiction gets 404 or an empty list; no refused answer carries personal data.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use fangkong_api_types::PersonCreate;
+use fangkong_server::{AppState, ServerConfig};
+use fangkong_test_support::{backends, TestApp};
+use reqwest::{Method, StatusCode};
+
+use crate::id;
+
+/// What each route requires. A route missing here fails the test: add it with its rule.
+fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
+    let rule = match (method.as_str(), path) {
+        ("GET", "/healthz" | "/readyz") => None,
+        (
+            "GET",
+            "/api/v1/jurisdictions"
+            | "/api/v1/jurisdictions/{code}"
+            | "/api/v1/jurisdictions/{code}/boundary",
+        ) => Some("jurisdictions.read"),
+        ("POST", "/api/v1/jurisdictions:import") => Some("jurisdictions.write"),
+        ("GET", "/api/v1/facilities" | "/api/v1/facilities/{id}") => Some("jurisdictions.read"),
+        ("GET", "/api/v1/persons" | "/api/v1/persons/{id}" | "/api/v1/persons/{id}/history") => {
+            Some("persons.read")
+        }
+        ("POST", "/api/v1/persons" | "/api/v1/persons:import")
+        | ("PATCH", "/api/v1/persons/{id}") => Some("persons.write"),
+        ("GET", "/api/v1/persons/duplicates") | ("POST", "/api/v1/persons/{id}/merge") => {
+            Some("persons.merge")
+        }
+        ("POST", "/api/v1/persons/{id}/reveal") => Some("pii.reveal"),
+        ("GET", "/api/v1/audit") => Some("audit.read"),
+        _ => return None,
+    };
+    Some(rule)
+}
+
+const ROLES: [&str; 14] = [
+    "admin",
+    "commander",
+    "inbound-staff",
+    "sentinel-staff",
+    "testing-staff",
+    "tracing-staff",
+    "isolation-staff",
+    "treatment-staff",
+    "immunization-staff",
+    "supplies-staff",
+    "county-operator",
+    "sentinel-reporter",
+    "lab-submitter",
+    "auditor",
+];
+
+/// The personal data of the record under test, none of which may appear in a refusal.
+struct Secrets {
+    person_id: i64,
+    facility_id: i64,
+    strings: Vec<String>,
+}
+
+async fn setup(app: &TestApp) -> Secrets {
+    let csv =
+        "code,name\n41,河南省\n4117,驻马店市\n411702,驿城区\n411721,西平县\n411702001,顺河街道\n\
+               411702001001,一号社区\n411721001,柏城街道\n411721001001,西平一社区\n";
+    app.client
+        .import_jurisdictions("d.csv", csv.as_bytes().to_vec())
+        .await
+        .unwrap();
+    let full = id("411702", "1990-03-07", 123);
+    let (_, p) = app
+        .client
+        .create_person(&PersonCreate {
+            id_number: Some(full.clone()),
+            name: "欧阳秘密".into(),
+            phone: Some("13812345678".into()),
+            address: Some("顺河街道隐私路1号".into()),
+            community_code: "411702001001".into(),
+            ..PersonCreate::default()
+        })
+        .await
+        .unwrap();
+    let facility = app
+        .store
+        .bulk()
+        .insert(&fangkong_store::bulk::BulkRows {
+            facilities: &[fangkong_store::facilities::Facility {
+                id: 1,
+                kind: "hospital".into(),
+                subtype: "designated".into(),
+                name: "驿城区定点医院".into(),
+                community_code: "411702001001".into(),
+                place_code: None,
+                capacity: 100,
+                beds_general: 80,
+                beds_icu: 5,
+                beds_isolation: 15,
+                lon: None,
+                lat: None,
+                synthetic: false,
+            }],
+            ..Default::default()
+        })
+        .await;
+    facility.unwrap();
+    Secrets {
+        person_id: p.id,
+        facility_id: 1,
+        strings: vec![
+            full.clone(),
+            full[..14].to_string(),
+            "欧阳秘密".into(),
+            "13812345678".into(),
+            "隐私路".into(),
+            p.id_number.clone(),
+        ],
+    }
+}
+
+/// A request for a route: its concrete path and body.
+fn request_for(
+    method: &Method,
+    template: &str,
+    s: &Secrets,
+) -> (String, Option<Vec<u8>>, &'static str) {
+    let path = template
+        .replace("{id}", &s.person_id.to_string())
+        .replace("{code}", "411702");
+    let path = if template.starts_with("/api/v1/facilities/") {
+        template.replace("{id}", &s.facility_id.to_string())
+    } else {
+        path
+    };
+    let json = |v: serde_json::Value| (Some(v.to_string().into_bytes()), "application/json");
+    let (body, kind) = match (method.as_str(), template) {
+        ("POST", "/api/v1/persons") => json(serde_json::json!({
+            "id_number": id("411702", "1985-01-01", 5), "name": "新人", "community_code": "411702001001"})),
+        ("PATCH", _) => json(serde_json::json!({"address": "改过的地址"})),
+        ("POST", "/api/v1/persons/{id}/merge") => {
+            json(serde_json::json!({"duplicate_id": s.person_id + 1000}))
+        }
+        ("POST", "/api/v1/persons/{id}/reveal") => json(
+            serde_json::json!({"purpose": "authorization test", "fields": ["id_number", "phone"]}),
+        ),
+        ("POST", "/api/v1/persons:import") => (
+            Some(
+                format!(
+                    "name,id_number,community_code\n新人二,{},411702001001\n",
+                    id("411702", "1986-01-01", 7)
+                )
+                .into_bytes(),
+            ),
+            "text/csv",
+        ),
+        ("POST", "/api/v1/jurisdictions:import") => (
+            Some("code,name\n411702001002,二号社区\n".as_bytes().to_vec()),
+            "text/csv",
+        ),
+        _ => (None, ""),
+    };
+    let path = match template {
+        "/api/v1/persons" if method == Method::GET => format!("{path}?q=欧阳"),
+        _ => path,
+    };
+    (path, body, kind)
+}
+
+async fn call(
+    app: &TestApp,
+    token: &str,
+    method: &Method,
+    path: &str,
+    body: Option<Vec<u8>>,
+    kind: &str,
+) -> (StatusCode, String) {
+    let mut r = reqwest::Client::new()
+        .request(method.clone(), format!("{}{path}", app.base_url))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        r = r.header("content-type", kind).body(b);
+    }
+    let r = r.send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// Every violation of the matrix on this app, as text (empty when all routes hold), and the
+/// record it was checked against.
+async fn violations(app: &TestApp) -> (Vec<String>, Secrets) {
+    let secrets = setup(app).await;
+    let (_, doc) = app.client.get_json("/api/openapi.json").await.unwrap();
+    let mut routes = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                routes.push((
+                    Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                    path.clone(),
+                ));
+            }
+        }
+    }
+    assert!(
+        routes.len() >= 17,
+        "the OpenAPI document lists the routes: {routes:?}"
+    );
+    let mut tokens = Vec::new();
+    for role in ROLES {
+        let name = format!("u-{role}");
+        app.app.create_user(&name, "pw", role, None).await.unwrap();
+        let permissions = fangkong_app::Role::parse(role).unwrap().permissions();
+        tokens.push((
+            role,
+            app.app
+                .create_api_token(&name, "matrix", None)
+                .await
+                .unwrap(),
+            permissions,
+        ));
+    }
+    // An operator of another county, holding every permission a county operator has.
+    app.app
+        .create_user("outsider", "pw", "county-operator", Some("411721"))
+        .await
+        .unwrap();
+    let outsider = app
+        .app
+        .create_api_token("outsider", "matrix", None)
+        .await
+        .unwrap();
+
+    let mut found = Vec::new();
+    for (method, template) in &routes {
+        let Some(rule) = requirement(method, template) else {
+            found.push(format!(
+                "{method} {template}: not in the authorization matrix"
+            ));
+            continue;
+        };
+        for (role, token, permissions) in &tokens {
+            // Writes by roles that may write are checked by the outsider below; calling them
+            // for every role would make the answers depend on order.
+            let (path, body, kind) = request_for(method, template, &secrets);
+            let allowed = rule.is_none_or(|p| permissions.iter().any(|q| q.as_str() == p));
+            if allowed && *method != Method::GET {
+                continue;
+            }
+            let (status, text) = call(app, token, method, &path, body, kind).await;
+            if !allowed && status != StatusCode::FORBIDDEN {
+                found.push(format!(
+                    "{method} {template} as {role}: {status}, expected 403"
+                ));
+            }
+            if allowed && (status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED) {
+                found.push(format!(
+                    "{method} {template} as {role}: {status}, expected access"
+                ));
+            }
+            if !allowed {
+                for s in &secrets.strings {
+                    if text.contains(s.as_str()) {
+                        found.push(format!(
+                            "{method} {template} as {role}: refusal leaks personal data"
+                        ));
+                    }
+                }
+            }
+        }
+        if rule.is_some() {
+            let (path, body, kind) = request_for(method, template, &secrets);
+            let (status, text) = call(app, &outsider, method, &path, body, kind).await;
+            let refused = matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN);
+            let lists = *method == Method::GET && !template.contains('{');
+            if !refused
+                && !lists
+                && !template.ends_with(":import")
+                && *template != "/api/v1/persons"
+            {
+                found.push(format!(
+                    "{method} {template} as outsider: {status}, expected 404/403"
+                ));
+            }
+            if template.ends_with(":import") && status.is_success() {
+                found.push(format!(
+                    "{method} {template} as outsider: {status}, expected refusal"
+                ));
+            }
+            for s in &secrets.strings {
+                if text.contains(s.as_str()) {
+                    found.push(format!(
+                        "{method} {template} as outsider ({status}): leaks personal data"
+                    ));
+                }
+            }
+        }
+    }
+    (found, secrets)
+}
+
+#[tokio::test]
+async fn every_route_enforces_permissions_and_jurisdiction() {
+    for backend in backends() {
+        let app = TestApp::spawn_on(backend).await;
+        let (found, _) = violations(&app).await;
+        assert!(
+            found.is_empty(),
+            "authorization matrix violations:\n{}",
+            found.join("\n")
+        );
+        app.verify().await;
+    }
+}
+
+/// A route that forgets its checks: reads a person with the system scope.
+#[utoipa::path(get, path = "/api/v1/leaky/{id}", tag = "persons",
+    params(("id" = i64, Path, description = "Person id")),
+    responses((status = 200, description = "A person")))]
+async fn leaky(State(state): State<AppState>, Path(id): Path<i64>) -> Json<serde_json::Value> {
+    let p = state
+        .app
+        .store()
+        .persons()
+        .find(&fangkong_domain::Scope::system(), id)
+        .await
+        .unwrap();
+    Json(serde_json::json!({"name": p.name, "id_number": p.doc_masked}))
+}
+
+fn leaky_routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(leaky))
+}
+
+#[tokio::test]
+async fn the_matrix_fails_when_a_route_forgets_its_checks() {
+    let config = ServerConfig {
+        extra_api_routes: Some(leaky_routes),
+        ..ServerConfig::default()
+    };
+    let app = TestApp::spawn_with(fangkong_store::BackendKind::Sqlite, config).await;
+    let (found, secrets) = violations(&app).await;
+    assert_eq!(
+        found,
+        ["GET /api/v1/leaky/{id}: not in the authorization matrix"]
+    );
+    // And were it added to the matrix as a persons.read route without the checks, a lab
+    // token (no permissions) would read the record: exactly what the matrix refuses.
+    let (path, _, _) = request_for(&Method::GET, "/api/v1/leaky/{id}", &secrets);
+    let lab = app
+        .app
+        .create_api_token("u-lab-submitter", "leak", None)
+        .await
+        .unwrap();
+    let (status, text) = call(&app, &lab, &Method::GET, &path, None, "").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the leaky route answers a lab token"
+    );
+    assert!(
+        text.contains("欧阳秘密"),
+        "and leaks the name the matrix looks for"
+    );
+    app.verify().await;
+}
