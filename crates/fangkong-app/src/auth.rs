@@ -87,7 +87,19 @@ impl Role {
     pub fn permissions(self) -> BTreeSet<Permission> {
         use Permission::*;
         let list: &[Permission] = match self {
-            Role::Admin => &Permission::ALL,
+            // Everything but reading the audit log, which is the auditors' (separation of
+            // duties: whoever administers does not also review the administration).
+            Role::Admin => &[
+                JurisdictionsRead,
+                JurisdictionsWrite,
+                PersonsRead,
+                PersonsWrite,
+                PersonsMerge,
+                PersonsExport,
+                PiiReveal,
+                UsersAdmin,
+                DataPurge,
+            ],
             // Reads everything in scope; acts through the departments.
             Role::Commander => &[JurisdictionsRead, PersonsRead],
             // Investigators and inbound staff call people: they may reveal a phone number.
@@ -668,6 +680,7 @@ mod tests {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert!(Role::Admin.permissions().contains(&Permission::PiiReveal));
+        assert!(!Role::Admin.permissions().contains(&Permission::AuditRead));
         assert!(!Role::Commander
             .permissions()
             .contains(&Permission::PersonsWrite));

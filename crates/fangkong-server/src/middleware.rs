@@ -74,6 +74,55 @@ pub async fn request_metrics(request: Request, next: Next) -> Response {
     response
 }
 
+/// Gives every error answer of the API the problem+json form, including the ones produced
+/// by extractors and layers before a handler runs (malformed JSON, a bad path parameter, a
+/// body over the limit, a timeout): their plain-text reason becomes the `detail`.
+pub async fn api_problems(request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let already = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !is_api || already || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let detail = String::from_utf8_lossy(&bytes).trim().to_string();
+    let kind = match status.as_u16() {
+        400 => "/problems/malformed-request",
+        408 => "/problems/timeout",
+        413 => "/problems/body-too-large",
+        415 => "/problems/unsupported-media-type",
+        422 => "/problems/invalid-input",
+        _ => "/problems/http",
+    };
+    let problem = fangkong_api_types::Problem {
+        kind: kind.to_string(),
+        title: status.canonical_reason().unwrap_or("Error").to_string(),
+        status: status.as_u16(),
+        detail: if detail.is_empty() {
+            status.to_string()
+        } else {
+            detail
+        },
+        instance: current_operation_id(),
+        errors: Vec::new(),
+    };
+    tracing::info!(status = status.as_u16(), kind, "request refused");
+    let mut out = crate::error::problem_response(&problem);
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
 /// Security headers on every response: a CSP without inline script, no sniffing, no framing.
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;

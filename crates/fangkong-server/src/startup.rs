@@ -59,6 +59,7 @@ pub fn router(app: App, config: &ServerConfig) -> Router {
         .route_layer(axum::middleware::from_fn(middleware::request_metrics))
         .fallback(not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(middleware::api_problems))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -21,6 +21,53 @@ fn text(o: &Output) -> String {
     )
 }
 
+#[tokio::test]
+async fn audit_verify_names_a_tampered_entry() {
+    use sqlx::Connection as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let o = fangkong(
+        &data,
+        &[
+            "user",
+            "add",
+            "--username",
+            "lab1",
+            "--role",
+            "lab-submitter",
+            "--org",
+            "dept-testing",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    for _ in 0..3 {
+        assert!(fangkong(&data, &["user", "token", "--username", "lab1"])
+            .status
+            .success());
+    }
+    let o = fangkong(&data, &["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("audit chain intact: 3 entries"),
+        "{}",
+        text(&o)
+    );
+    let url = format!("sqlite://{}", data.join("fangkong.db").display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'system:someone-else' WHERE id = 2")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let o = fangkong(&data, &["audit", "verify"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("fangkong: error: audit chain broken at entry 2: was altered"),
+        "{}",
+        text(&o)
+    );
+}
+
 #[test]
 fn help_names_every_command() {
     let dir = tempfile::tempdir().unwrap();

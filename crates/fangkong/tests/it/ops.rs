@@ -79,6 +79,9 @@ async fn oversized_and_malformed_bodies_are_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["type"], "/problems/body-too-large");
     let r = http
         .post(format!("{}/api/v1/persons", app.base_url))
         .bearer_auth(&token)
@@ -88,6 +91,16 @@ async fn oversized_and_malformed_bodies_are_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["type"], "/problems/malformed-request");
+    assert!(body["detail"].as_str().unwrap().contains("EOF"), "{body}");
+    let (status, body) = app
+        .client
+        .get_json("/api/v1/persons/not-a-number")
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["type"], "/problems/malformed-request");
     let r = http
         .get(format!("{}/api/v1/persons", app.base_url))
         .bearer_auth("fkt_not-a-real-token")

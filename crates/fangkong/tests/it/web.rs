@@ -270,3 +270,73 @@ async fn merging_duplicates_from_the_web_needs_csrf() {
     assert!(html.contains("已合并") && html.contains("没有发现疑似重复"));
     app.verify().await;
 }
+
+#[tokio::test]
+async fn reveal_from_the_person_page_and_the_auditor_sees_it() {
+    let app = TestApp::spawn().await;
+    let csv = "code,name\n41,河南省\n4117,驻马店市\n411702,驿城区\n411702001,顺河街道\n411702001001,一号社区\n";
+    app.client
+        .import_jurisdictions("d.csv", csv.as_bytes().to_vec())
+        .await
+        .unwrap();
+    let full = crate::id("411702", "1990-03-07", 123);
+    let body = fangkong_api_types::PersonCreate {
+        id_number: Some(full.clone()),
+        name: "张三".into(),
+        phone: Some("13812345678".into()),
+        community_code: "411702001001".into(),
+        ..Default::default()
+    };
+    let (_, p) = app.client.create_person(&body).await.unwrap();
+    let mut b = Browser::new(&app);
+    b.login("admin", "admin-password", "/").await;
+    let (_, html, _) = b.get(&format!("/persons/{}", p.id)).await;
+    assert!(!html.contains(&full) && html.contains("查看完整信息"));
+    let csrf = csrf_of(&html);
+    let path = format!("/persons/{}/reveal", p.id);
+    let (status, _, _) = b
+        .post(
+            &path,
+            &[("csrf", &csrf), ("purpose", "ab"), ("id_number", "1")],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a purpose is required"
+    );
+    let (status, html, _) = b
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("purpose", "arrange a retest"),
+                ("id_number", "1"),
+                ("phone", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&full) && html.contains("13812345678") && html.contains("已记入审计日志")
+    );
+
+    // The admin has no audit.read: no audit page. The auditor has it.
+    let (status, _, _) = b.get("/audit").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.app
+        .create_user("aud", "auditor-password", "auditor", None)
+        .await
+        .unwrap();
+    let mut a = Browser::new(&app);
+    a.login("aud", "auditor-password", "/").await;
+    let (status, html, _) = a.get("/audit?action=person.reveal").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("审计链完整")
+            && html.contains("arrange a retest")
+            && html.contains("user:admin")
+    );
+    assert!(!html.contains(&full));
+    app.verify().await;
+}
