@@ -27,6 +27,8 @@ pub struct ServerConfig {
     /// document). Tests use it to show that the authorization matrix catches a route that
     /// forgets its checks.
     pub extra_api_routes: Option<fn() -> utoipa_axum::router::OpenApiRouter<AppState>>,
+    /// The product version shown in the UI and health answers (the binary's).
+    pub version: &'static str,
 }
 
 impl Default for ServerConfig {
@@ -35,6 +37,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             request_timeout: Duration::from_secs(300),
             extra_api_routes: None,
+            version: "dev",
         }
     }
 }
@@ -49,6 +52,7 @@ pub fn router(app: App, config: &ServerConfig) -> Router {
         metrics: telemetry::metrics_handle(),
         secure_cookies: config.secure_cookies,
         login_throttle: Arc::default(),
+        version: config.version,
     };
     Router::new()
         .merge(api_routes)

@@ -14,6 +14,8 @@ pub struct AppState {
     /// Whether the server is reached over TLS (cookies get `Secure`).
     pub secure_cookies: bool,
     pub login_throttle: Arc<LoginThrottle>,
+    /// The product version.
+    pub version: &'static str,
 }
 
 /// Limits login attempts per client address: at most [`LoginThrottle::MAX_PER_MINUTE`] in a

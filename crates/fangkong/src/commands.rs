@@ -205,6 +205,7 @@ fn file_name(path: &Path) -> String {
 async fn serve(app: App, addr: std::net::SocketAddr, secure_cookies: bool) -> Result<()> {
     let config = ServerConfig {
         secure_cookies,
+        version: env!("CARGO_PKG_VERSION"),
         ..ServerConfig::default()
     };
     let listener = tokio::net::TcpListener::bind(addr)

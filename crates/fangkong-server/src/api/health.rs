@@ -10,7 +10,7 @@ use crate::AppState;
 fn health(state: &AppState, status: &str) -> Health {
     Health {
         status: status.to_string(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
+        version: state.version.to_string(),
         database: state.app.store().backend().as_str().to_string(),
     }
 }

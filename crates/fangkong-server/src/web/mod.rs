@@ -110,7 +110,7 @@ pub fn page_context(
     let can = |p| user.is_some_and(|u| u.actor.scope.can(p));
     context! {
         lang => lang.tag(),
-        version => env!("CARGO_PKG_VERSION"),
+        version => state.version,
         backend => state.app.store().backend().as_str(),
         nav => nav,
         here => here,

@@ -163,6 +163,13 @@ async fn login_browse_switch_language_and_logout() {
     assert!(html.contains("驻马店市"), "breadcrumb of the residence");
     let (status, html, _) = b.get("/facilities?kind=hospital").await;
     assert_eq!(status, StatusCode::OK);
+    for kind in fangkong_app::facilities::KINDS {
+        let (_, html, _) = b.get(&format!("/facilities?kind={kind}")).await;
+        assert!(
+            !html.contains("subtype."),
+            "untranslated facility type on /facilities?kind={kind}"
+        );
+    }
     assert!(html.contains("医院") || html.contains("hospital"));
     let (status, html, _) = b.get("/api/docs").await;
     assert_eq!(status, StatusCode::OK);
