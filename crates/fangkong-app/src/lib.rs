@@ -5,6 +5,7 @@
 //! and the CLI call it. Time comes from the `Clock` in `App`, never from the system directly,
 //! so tests can pin it.
 
+pub mod analysis;
 pub mod audit;
 pub mod auth;
 pub mod clock;

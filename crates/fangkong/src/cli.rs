@@ -227,6 +227,67 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AnalyzeCommand {
+    /// Best pool size for two-stage (Dorfman) pooled testing at a prevalence.
+    Pooling {
+        /// Expected share of positives, 0 to 1 (e.g. 0.0001).
+        #[arg(long)]
+        prevalence: f64,
+        /// Sensitivity of the test (1 = perfect).
+        #[arg(long, default_value_t = 1.0)]
+        sensitivity: f64,
+        /// Specificity of the test (1 = perfect).
+        #[arg(long, default_value_t = 1.0)]
+        specificity: f64,
+        /// Largest pool size considered.
+        #[arg(long, default_value_t = 20)]
+        max_pool: u32,
+        /// Print JSON: {"optimal_pool_size": k, "tests_per_person": e}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Aberration detection on a `date,count` series (daily, or weekly 7 days apart).
+    Aberration {
+        /// ears-c1, ears-c2, ears-c3, cusum or farrington (the improved method of Noufaily
+        /// et al. 2013).
+        #[arg(long)]
+        method: String,
+        /// CSV or XLSX with columns date (YYYY-MM-DD) and count.
+        #[arg(long)]
+        input: PathBuf,
+        /// Significance level (EARS default 0.001, C3 0.025; Farrington 0.05).
+        #[arg(long)]
+        alpha: Option<f64>,
+        /// Baseline length of EARS and CUSUM (default 7).
+        #[arg(long)]
+        baseline: Option<usize>,
+        /// Years of history of Farrington (default 5).
+        #[arg(long)]
+        years: Option<u32>,
+        /// Half-width of Farrington's reference windows (default 3).
+        #[arg(long)]
+        window: Option<usize>,
+        /// Print a JSON array, one object per evaluated date.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Instantaneous reproduction number (Cori et al. 2013, as EpiEstim estimate_R with a
+    /// parametric serial interval) on a daily `date,count` incidence series.
+    Rt {
+        #[arg(long)]
+        input: PathBuf,
+        /// Mean of the serial interval in days.
+        #[arg(long)]
+        si_mean: f64,
+        /// Standard deviation of the serial interval in days.
+        #[arg(long)]
+        si_sd: f64,
+        /// Length of the sliding window in days.
+        #[arg(long, default_value_t = 7)]
+        window: usize,
+        /// Print a JSON array, one object per window.
+        #[arg(long)]
+        json: bool,
+    },
     /// Registered residents by age band and sex against the census figures of a
     /// jurisdiction, to check the registry's coverage.
     Population {

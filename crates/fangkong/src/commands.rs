@@ -186,12 +186,14 @@ pub async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Analyze(cmd) => {
+        Command::Analyze(cmd @ AnalyzeCommand::Population { .. }) => {
             let app = app(open_store(&cli.store).await?);
-            let result = analyze(&app, cmd).await;
+            let result = analyze(Some(&app), cmd).await;
             app.store().close().await;
             result
         }
+        // The file analyses need no store.
+        Command::Analyze(cmd) => analyze(None, cmd).await,
     }
 }
 
@@ -515,9 +517,128 @@ async fn audit(app: &App, cmd: AuditCommand) -> Result<()> {
     }
 }
 
-async fn analyze(app: &App, cmd: AnalyzeCommand) -> Result<()> {
+async fn analyze(app: Option<&App>, cmd: AnalyzeCommand) -> Result<()> {
+    use fangkong_app::analysis;
+    let read = |path: &std::path::Path| -> Result<(String, Vec<u8>)> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        Ok((file_name(path), bytes))
+    };
+    let report = |e: fangkong_app::Error| -> anyhow::Error {
+        match e {
+            fangkong_app::Error::Import(errors) => anyhow::anyhow!("{errors}"),
+            other => anyhow::anyhow!(other),
+        }
+    };
     match cmd {
+        AnalyzeCommand::Pooling {
+            prevalence,
+            sensitivity,
+            specificity,
+            max_pool,
+            json,
+        } => {
+            let (k, e) = analysis::pooling(prevalence, sensitivity, specificity, max_pool)
+                .map_err(report)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "optimal_pool_size": k, "tests_per_person": e })
+                );
+            } else {
+                println!("prevalence {prevalence}: pools of {k}, {e:.4} tests per person ({:.1}x fewer than single tubes)", 1.0 / e);
+            }
+            Ok(())
+        }
+        AnalyzeCommand::Aberration {
+            method,
+            input,
+            alpha,
+            baseline,
+            years,
+            window,
+            json,
+        } => {
+            let (name, bytes) = read(&input)?;
+            let options = analysis::AberrationOptions {
+                alpha,
+                baseline,
+                years,
+                window,
+            };
+            let evaluations =
+                analysis::aberration(&name, &bytes, &method, &options).map_err(report)?;
+            if json {
+                let out: Vec<_> = evaluations
+                    .iter()
+                    .map(|e| serde_json::json!({
+                        "date": e.date.to_string(), "observed": e.observed, "expected": e.expected,
+                        "threshold": e.threshold, "alarm": e.alarm,
+                    }))
+                    .collect();
+                println!("{}", serde_json::Value::from(out));
+            } else {
+                println!(
+                    "{:<10} {:>8} {:>10} {:>10} alarm",
+                    "date", "observed", "expected", "threshold"
+                );
+                for e in &evaluations {
+                    let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+                    let o = e.observed.map_or("-".to_string(), |v| v.to_string());
+                    println!(
+                        "{:<10} {:>8} {:>10} {:>10} {}",
+                        e.date,
+                        o,
+                        f(e.expected),
+                        f(e.threshold),
+                        if e.alarm { "ALARM" } else { "" }
+                    );
+                }
+            }
+            Ok(())
+        }
+        AnalyzeCommand::Rt {
+            input,
+            si_mean,
+            si_sd,
+            window,
+            json,
+        } => {
+            let (name, bytes) = read(&input)?;
+            let (series, estimates) =
+                analysis::rt(&name, &bytes, si_mean, si_sd, window).map_err(report)?;
+            let date = |i: usize| series.date(i).map(|d| d.to_string()).unwrap_or_default();
+            if json {
+                // t_start and t_end count days from 1, as EpiEstim does.
+                let out: Vec<_> = estimates
+                    .iter()
+                    .map(|r| serde_json::json!({
+                        "t_start": r.t_start + 1, "t_end": r.t_end + 1,
+                        "start_date": date(r.t_start), "end_date": date(r.t_end),
+                        "mean": r.mean, "std": r.std, "q025": r.q025, "median": r.median, "q975": r.q975,
+                    }))
+                    .collect();
+                println!("{}", serde_json::Value::from(out));
+            } else {
+                println!(
+                    "{:<10} {:<10} {:>7} {:>7} {:>7} {:>7}",
+                    "start", "end", "mean", "std", "q025", "q975"
+                );
+                for r in &estimates {
+                    println!(
+                        "{:<10} {:<10} {:>7.3} {:>7.3} {:>7.3} {:>7.3}",
+                        date(r.t_start),
+                        date(r.t_end),
+                        r.mean,
+                        r.std,
+                        r.q025,
+                        r.q975
+                    );
+                }
+            }
+            Ok(())
+        }
         AnalyzeCommand::Population { code, json } => {
+            let app = app.context("analyze population needs the store")?;
             let actor = Actor::system("cli");
             let code = match code {
                 Some(c) => c,

@@ -221,3 +221,130 @@ fn demo_import_user_analyze_export_from_the_command_line() {
         "exports stay masked"
     );
 }
+
+#[test]
+fn analyze_pooling_aberration_and_rt_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("unused");
+    // Dorfman 1943, Table 1: at 1 % prevalence groups of 11 need 0.1956 tests per person.
+    let o = fangkong(
+        &data,
+        &["analyze", "pooling", "--prevalence", "0.01", "--json"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["optimal_pool_size"], 11);
+    assert!(
+        (v["tests_per_person"].as_f64().unwrap() - 0.195_571).abs() < 1e-6,
+        "{v}"
+    );
+    assert!(!data.exists(), "file analyses create no data directory");
+
+    // EARS C1 by hand: baseline 5,5,5,5,5,5,6 has mean 5.142857 and sd 0.377964; with
+    // alpha 0.001 the bound is mean + 3.090232 * sd = 6.310848; 20 cases is an alarm.
+    let series = dir.path().join("s.csv");
+    let mut csv = String::from("date,count\n");
+    for (i, n) in [5, 5, 5, 5, 5, 5, 6, 20].iter().enumerate() {
+        csv.push_str(&format!("2026-11-{:02},{n}\n", i + 1));
+    }
+    std::fs::write(&series, csv).unwrap();
+    let o = fangkong(
+        &data,
+        &[
+            "analyze",
+            "aberration",
+            "--method",
+            "ears-c1",
+            "--input",
+            series.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let last = &v.as_array().unwrap()[0];
+    assert_eq!(
+        (
+            last["date"].as_str(),
+            last["observed"].as_u64(),
+            last["alarm"].as_bool()
+        ),
+        (Some("2026-11-08"), Some(20), Some(true))
+    );
+    assert!(
+        (last["threshold"].as_f64().unwrap() - 6.310_848).abs() < 1e-5,
+        "{last}"
+    );
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "date,count\n2026-11-02,3\n2026-11-01,x\n").unwrap();
+    let o = fangkong(
+        &data,
+        &[
+            "analyze",
+            "aberration",
+            "--method",
+            "cusum",
+            "--input",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("bad.csv:3: count: expected a whole number"),
+        "{}",
+        text(&o)
+    );
+    let o = fangkong(
+        &data,
+        &[
+            "analyze",
+            "aberration",
+            "--method",
+            "magic",
+            "--input",
+            series.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("method"),
+        "{}",
+        text(&o)
+    );
+
+    // Rt over 20 days: windows of 7 days start on day 2 and end on day 20 (EpiEstim's default).
+    let incidence = dir.path().join("i.csv");
+    let mut csv = String::from("date,count\n");
+    for d in 0..20 {
+        csv.push_str(&format!("2026-11-{:02},{}\n", d + 1, 2 + d));
+    }
+    std::fs::write(&incidence, csv).unwrap();
+    let o = fangkong(
+        &data,
+        &[
+            "analyze",
+            "rt",
+            "--input",
+            incidence.to_str().unwrap(),
+            "--si-mean",
+            "4.7",
+            "--si-sd",
+            "2.9",
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let windows = v.as_array().unwrap();
+    assert_eq!(windows.len(), 13);
+    assert_eq!(
+        (windows[0]["t_start"].as_u64(), windows[0]["t_end"].as_u64()),
+        (Some(2), Some(8))
+    );
+    assert_eq!(windows[12]["end_date"], "2026-11-20");
+    let first = &windows[0];
+    assert!(
+        first["q025"].as_f64() < first["mean"].as_f64()
+            && first["mean"].as_f64() < first["q975"].as_f64()
+    );
+}
