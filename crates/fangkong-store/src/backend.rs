@@ -68,7 +68,13 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Tables whose `id` is generated, for [`Db::sync_id_sequences`].
-const ID_TABLES: [&str; 8] = [
+const ID_TABLES: [&str; 14] = [
+    "testing_rounds",
+    "tubes",
+    "samples",
+    "tube_results",
+    "retest_tasks",
+    "suspected_cases",
     "audit_log",
     "households",
     "facilities",

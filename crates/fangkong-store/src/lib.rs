@@ -18,6 +18,7 @@ pub mod facilities;
 pub mod jurisdictions;
 pub mod meta;
 pub mod persons;
+pub mod testing;
 pub mod users;
 
 pub use backend::{Backend as BackendKind, ConnectOptions};
@@ -118,6 +119,11 @@ impl Store {
     /// Bulk loading of generated data.
     pub fn bulk(&self) -> bulk::Bulk<'_> {
         bulk::Bulk { db: &self.inner.db }
+    }
+
+    /// Nucleic-acid testing: rounds, tubes, samples, results, fan-out.
+    pub fn testing(&self) -> testing::Testing<'_> {
+        testing::Testing { db: &self.inner.db }
     }
 
     /// Users, browser sessions and API tokens.

@@ -291,7 +291,8 @@ impl Persons<'_> {
         }
     }
 
-    fn document_index(&self, document: &Document) -> Vec<u8> {
+    /// The blind index of a document, for lookups by other modules (testing ingest).
+    pub fn document_index(&self, document: &Document) -> Vec<u8> {
         self.crypto.blind_index(DOC_LABEL, &document.index_text())
     }
 

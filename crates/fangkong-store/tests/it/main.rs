@@ -424,5 +424,167 @@ async fn story(store: &Store) {
         .unwrap();
     assert_eq!(found.len(), 1);
     store.sync_id_sequences().await.unwrap();
+    testing_story(store).await;
     store.ping().await.unwrap();
+}
+
+async fn testing_story(store: &Store) {
+    use fangkong_store::testing::{ResultRow, SampleRefusal, SampleRow};
+    let sys = Scope::system();
+    let round = store
+        .testing()
+        .create_round(
+            "R1",
+            "全员核酸第一轮",
+            "4117",
+            "2026-11-30",
+            "2026-12-01",
+            1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.testing().rounds().await.unwrap(), vec![round]);
+    // Three registered people (one from earlier in the story) and one stranger.
+    let ids = ["410102199003071230", "11010519491231002X"];
+    let mut blinds: Vec<Vec<u8>> = ids
+        .iter()
+        .map(|i| {
+            store
+                .persons()
+                .document_index(&Document::MainlandId(NationalId::parse(i).unwrap()))
+        })
+        .collect();
+    let third = person("411702198001010011", "赵六", "411702001001");
+    store
+        .persons()
+        .create(&sys, &third, "test", 70)
+        .await
+        .unwrap();
+    blinds.push(store.persons().document_index(&third.document));
+    let stranger = store.persons().document_index(&Document::MainlandId(
+        NationalId::parse("411702197001010017").unwrap(),
+    ));
+    let row = |tube: &str, size: i64, blind: &Vec<u8>| SampleRow {
+        tube_code: tube.into(),
+        site_code: "S1".into(),
+        pool_size: size,
+        round_code: Some("R1".into()),
+        collected_at_ms: 100,
+        doc_blind: blind.clone(),
+    };
+    let rows = vec![
+        row("P-1", 3, &blinds[0]),
+        row("P-1", 3, &blinds[1]),
+        row("P-1", 3, &blinds[2]),
+        row("P-1", 3, &stranger),
+        row("S-1", 1, &blinds[0]),
+        row("S-1", 3, &blinds[1]),
+        SampleRow {
+            round_code: Some("R9".into()),
+            ..row("S-2", 1, &blinds[1])
+        },
+    ];
+    let got = store.testing().ingest_samples(&rows).await.unwrap();
+    assert_eq!((got.samples_stored, got.tubes_created), (4, 2));
+    assert_eq!(
+        got.refused,
+        vec![
+            (3, SampleRefusal::UnknownPerson),
+            (5, SampleRefusal::TubeMismatch),
+            (6, SampleRefusal::UnknownRound)
+        ]
+    );
+    let again = store.testing().ingest_samples(&rows[..3]).await.unwrap();
+    assert_eq!((again.samples_stored, again.samples_already_stored), (0, 3));
+    let full = store
+        .testing()
+        .ingest_samples(&[row("S-1", 1, &blinds[2])])
+        .await
+        .unwrap();
+    assert_eq!(full.refused, vec![(0, SampleRefusal::PoolFull)]);
+
+    let result = |tube: &str, outcome: &str, tested: i64| ResultRow {
+        tube_code: tube.into(),
+        outcome: outcome.into(),
+        ct_orf1ab: Some(31.5),
+        ct_n: None,
+        lab_code: "LAB1".into(),
+        tested_at_ms: tested,
+        reported_at_ms: tested + 10,
+    };
+    let results = vec![
+        result("P-1", "positive", 200),
+        result("S-1", "positive", 210),
+        result("X-9", "negative", 200),
+    ];
+    let got = store.testing().ingest_results(&results, 300).await.unwrap();
+    assert_eq!(
+        (
+            got.results_stored,
+            got.retest_tasks_created,
+            got.suspected_cases_created
+        ),
+        (2, 3, 1)
+    );
+    assert_eq!(got.unknown_tubes, vec![2]);
+    let again = store.testing().ingest_results(&results, 400).await.unwrap();
+    assert_eq!(
+        (
+            again.results_stored,
+            again.results_already_stored,
+            again.retest_tasks_created
+        ),
+        (0, 2, 0)
+    );
+    let tasks = store
+        .testing()
+        .retest_tasks(&sys, Some("open"), 10)
+        .await
+        .unwrap();
+    assert_eq!(tasks.len(), 3);
+    assert!(tasks
+        .iter()
+        .all(|t| t.reason == "pool_positive" && t.tube_code == "P-1"));
+    let county = Scope {
+        root: Some(code("411721")),
+        permissions: Permission::ALL.into_iter().collect(),
+    };
+    assert!(store
+        .testing()
+        .retest_tasks(&county, None, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.testing().suspected_cases(&sys).await.unwrap().len(),
+        1
+    );
+    // A later retest of the pool is history, and the status follows the latest test.
+    store
+        .testing()
+        .ingest_results(&[result("P-1", "negative", 500)], 600)
+        .await
+        .unwrap();
+    let history = store.testing().tube_history("P-1").await.unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .map(|r| r.outcome.as_str())
+            .collect::<Vec<_>>(),
+        ["positive", "negative"]
+    );
+    assert_eq!(
+        store.testing().tube_status("P-1").await.unwrap(),
+        "negative"
+    );
+    // An older result arriving late does not change the status.
+    store
+        .testing()
+        .ingest_results(&[result("P-1", "inconclusive", 150)], 700)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.testing().tube_status("P-1").await.unwrap(),
+        "negative"
+    );
 }

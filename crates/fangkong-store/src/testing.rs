@@ -1,0 +1,549 @@
+//! Nucleic-acid testing: rounds, tubes (single or pooled), samples, results kept as history,
+//! and the fan-out of a positive or inconclusive pool into a retest task for every member
+//! (or, for a single tube, a suspected case), in the same transaction as the result.
+//!
+//! Ingest is built for whole-city rounds: lookups and inserts go in chunks of thousands of
+//! rows per statement, and every write is idempotent (re-sending a file changes nothing).
+
+use std::collections::HashMap;
+
+use crate::backend::{with_db, Db, MAX_BINDS};
+use crate::Result;
+
+/// A testing round (a city- or area-wide campaign).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Round {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub jurisdiction_code: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub created_at: i64,
+}
+
+/// One collected sample to ingest. The person is given by the blind index of their document.
+#[derive(Debug, Clone)]
+pub struct SampleRow {
+    pub tube_code: String,
+    pub site_code: String,
+    pub pool_size: i64,
+    pub round_code: Option<String>,
+    pub collected_at_ms: i64,
+    pub doc_blind: Vec<u8>,
+}
+
+/// Why a sample row was not stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SampleRefusal {
+    /// No registered person holds the document.
+    UnknownPerson,
+    /// The round code names no round.
+    UnknownRound,
+    /// The tube exists with another pool size or site.
+    TubeMismatch,
+    /// The tube would hold more persons than its pool size.
+    PoolFull,
+}
+
+/// What a sample ingest did; refusals are by row index into the input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SampleIngest {
+    pub samples_stored: u64,
+    pub samples_already_stored: u64,
+    pub tubes_created: u64,
+    pub refused: Vec<(usize, SampleRefusal)>,
+}
+
+/// One tube result to ingest.
+#[derive(Debug, Clone)]
+pub struct ResultRow {
+    pub tube_code: String,
+    /// `negative`, `positive` or `inconclusive`.
+    pub outcome: String,
+    pub ct_orf1ab: Option<f64>,
+    pub ct_n: Option<f64>,
+    pub lab_code: String,
+    pub tested_at_ms: i64,
+    pub reported_at_ms: i64,
+}
+
+/// What a result ingest did; unknown tubes are by row index into the input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResultIngest {
+    pub results_stored: u64,
+    pub results_already_stored: u64,
+    pub unknown_tubes: Vec<usize>,
+    pub retest_tasks_created: u64,
+    pub suspected_cases_created: u64,
+}
+
+/// A retest task of one person after a positive or inconclusive pool.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RetestTask {
+    pub id: i64,
+    pub person_id: i64,
+    pub tube_code: String,
+    pub reason: String,
+    pub community_code: String,
+    pub status: String,
+    pub created_at: i64,
+}
+
+/// A tube result as stored (history included).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TubeResult {
+    pub id: i64,
+    pub outcome: String,
+    pub ct_orf1ab: Option<f64>,
+    pub ct_n: Option<f64>,
+    pub lab_code: String,
+    pub tested_at: i64,
+    pub reported_at: i64,
+    pub received_at: i64,
+}
+
+/// Access to testing.
+pub struct Testing<'a> {
+    pub(crate) db: &'a Db,
+}
+
+/// Rows per lookup statement (each binds one value).
+const LOOKUP_CHUNK: usize = 5_000;
+
+impl Testing<'_> {
+    /// Creates a round.
+    ///
+    /// # Errors
+    /// `Conflict` when the code is taken or the jurisdiction does not exist.
+    pub async fn create_round(
+        &self,
+        code: &str,
+        name: &str,
+        jurisdiction: &str,
+        starts_on: &str,
+        ends_on: &str,
+        now_ms: i64,
+    ) -> Result<Round> {
+        Ok(with_db!(
+            self.db,
+            write
+                | pool
+                | {
+                    sqlx::query_as(
+                "INSERT INTO testing_rounds (code, name, jurisdiction_code, starts_on, ends_on, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 RETURNING id, code, name, jurisdiction_code, starts_on, ends_on, created_at",
+            )
+            .bind(code)
+            .bind(name)
+            .bind(jurisdiction)
+            .bind(starts_on)
+            .bind(ends_on)
+            .bind(now_ms)
+            .fetch_one(pool)
+            .await?
+                }
+        ))
+    }
+
+    /// The rounds, newest first.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn rounds(&self) -> Result<Vec<Round>> {
+        Ok(with_db!(
+            self.db,
+            read | pool | {
+                sqlx::query_as(
+                    "SELECT id, code, name, jurisdiction_code, starts_on, ends_on, created_at \
+                 FROM testing_rounds ORDER BY starts_on DESC, id DESC",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+        ))
+    }
+
+    /// Stores collected samples in one transaction: tubes are created on first sight,
+    /// samples already stored are skipped, and rows that cannot be stored are returned with
+    /// the reason (the others are kept).
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure (nothing is written then).
+    pub async fn ingest_samples(&self, rows: &[SampleRow]) -> Result<SampleIngest> {
+        let mut out = SampleIngest::default();
+        with_db!(
+            self.db,
+            write
+                | pool
+                | {
+                    let mut tx = pool.begin().await?;
+                    // Persons by blind index.
+                    let mut persons: HashMap<Vec<u8>, i64> = HashMap::with_capacity(rows.len());
+                    let blinds: Vec<&Vec<u8>> = rows.iter().map(|r| &r.doc_blind).collect();
+                    for chunk in blinds.chunks(LOOKUP_CHUNK) {
+                        let sql = format!(
+                    "SELECT doc_blind, COALESCE(merged_into, id) FROM persons WHERE doc_blind IN ({})",
+                    self.db.placeholders(1, chunk.len())
+                );
+                        let mut q = sqlx::query_as::<_, (Vec<u8>, i64)>(&sql);
+                        for b in chunk {
+                            q = q.bind(*b);
+                        }
+                        persons.extend(q.fetch_all(&mut *tx).await?);
+                    }
+                    // Rounds by code.
+                    let rounds: Vec<(String, i64)> =
+                        sqlx::query_as("SELECT code, id FROM testing_rounds")
+                            .fetch_all(&mut *tx)
+                            .await?;
+                    let rounds: HashMap<String, i64> = rounds.into_iter().collect();
+                    // Tubes: create the unknown ones, then read all of this batch.
+                    let mut first_of_tube: HashMap<&str, usize> = HashMap::new();
+                    for (i, r) in rows.iter().enumerate() {
+                        first_of_tube.entry(r.tube_code.as_str()).or_insert(i);
+                    }
+                    let codes: Vec<&str> = first_of_tube.keys().copied().collect();
+                    let mut tubes: HashMap<String, (i64, i64, String)> =
+                        HashMap::with_capacity(codes.len());
+                    for chunk in codes.chunks(LOOKUP_CHUNK) {
+                        let sql = format!(
+                            "SELECT code, id, pool_size, site_code FROM tubes WHERE code IN ({})",
+                            self.db.placeholders(1, chunk.len())
+                        );
+                        let mut q = sqlx::query_as::<_, (String, i64, i64, String)>(&sql);
+                        for c in chunk {
+                            q = q.bind(*c);
+                        }
+                        for (code, id, size, site) in q.fetch_all(&mut *tx).await? {
+                            tubes.insert(code, (id, size, site));
+                        }
+                    }
+                    let new_tubes: Vec<&SampleRow> = codes
+                        .iter()
+                        .filter(|c| !tubes.contains_key(**c))
+                        .map(|c| &rows[first_of_tube[c]])
+                        // A tube is not created for a round that does not exist.
+                        .filter(|r| r.round_code.as_ref().is_none_or(|c| rounds.contains_key(c)))
+                        .collect();
+                    const TUBE_COLUMNS: usize = 5;
+                    for chunk in new_tubes.chunks(MAX_BINDS / TUBE_COLUMNS) {
+                        let sql = format!(
+                    "INSERT INTO tubes (code, site_code, pool_size, round_id, collected_at) VALUES {} \
+                     RETURNING code, id, pool_size, site_code",
+                    self.db.values_clause(chunk.len(), TUBE_COLUMNS)
+                );
+                        let mut q = sqlx::query_as::<_, (String, i64, i64, String)>(&sql);
+                        for r in chunk {
+                            let round = r.round_code.as_ref().and_then(|c| rounds.get(c)).copied();
+                            q = q
+                                .bind(&r.tube_code)
+                                .bind(&r.site_code)
+                                .bind(r.pool_size)
+                                .bind(round)
+                                .bind(r.collected_at_ms);
+                        }
+                        for (code, id, size, site) in q.fetch_all(&mut *tx).await? {
+                            tubes.insert(code, (id, size, site));
+                        }
+                        out.tubes_created += chunk.len() as u64;
+                    }
+                    // Members already in each tube, to enforce the pool size across files.
+                    let tube_ids: Vec<i64> = tubes.values().map(|t| t.0).collect();
+                    let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
+                    for chunk in tube_ids.chunks(LOOKUP_CHUNK) {
+                        let sql = format!(
+                            "SELECT tube_id, person_id FROM samples WHERE tube_id IN ({})",
+                            self.db.placeholders(1, chunk.len())
+                        );
+                        let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
+                        for id in chunk {
+                            q = q.bind(*id);
+                        }
+                        for (tube, person) in q.fetch_all(&mut *tx).await? {
+                            members.entry(tube).or_default().push(person);
+                        }
+                    }
+                    // Decide row by row.
+                    let mut to_insert: Vec<(i64, i64, i64)> = Vec::with_capacity(rows.len());
+                    for (i, r) in rows.iter().enumerate() {
+                        if r.round_code
+                            .as_ref()
+                            .is_some_and(|c| !rounds.contains_key(c))
+                        {
+                            out.refused.push((i, SampleRefusal::UnknownRound));
+                            continue;
+                        }
+                        let Some(&person) = persons.get(&r.doc_blind) else {
+                            out.refused.push((i, SampleRefusal::UnknownPerson));
+                            continue;
+                        };
+                        let Some((tube, size, site)) = tubes.get(&r.tube_code) else {
+                            out.refused.push((i, SampleRefusal::TubeMismatch));
+                            continue;
+                        };
+                        if *size != r.pool_size || *site != r.site_code {
+                            out.refused.push((i, SampleRefusal::TubeMismatch));
+                            continue;
+                        }
+                        let list = members.entry(*tube).or_default();
+                        if list.contains(&person) {
+                            out.samples_already_stored += 1;
+                            continue;
+                        }
+                        if list.len() as i64 >= *size {
+                            out.refused.push((i, SampleRefusal::PoolFull));
+                            continue;
+                        }
+                        list.push(person);
+                        to_insert.push((*tube, person, r.collected_at_ms));
+                    }
+                    const SAMPLE_COLUMNS: usize = 3;
+                    for chunk in to_insert.chunks(MAX_BINDS / SAMPLE_COLUMNS) {
+                        let sql = format!(
+                            "INSERT INTO samples (tube_id, person_id, collected_at) VALUES {}",
+                            self.db.values_clause(chunk.len(), SAMPLE_COLUMNS)
+                        );
+                        let mut q = sqlx::query(&sql);
+                        for (tube, person, at) in chunk {
+                            q = q.bind(*tube).bind(*person).bind(*at);
+                        }
+                        q.execute(&mut *tx).await?;
+                    }
+                    out.samples_stored = to_insert.len() as u64;
+                    tx.commit().await?;
+                }
+        );
+        Ok(out)
+    }
+
+    /// Stores tube results in one transaction and fans out every new positive or
+    /// inconclusive result at once: each member of a pool gets a retest task in their
+    /// community; the person of a positive single tube becomes a suspected case. A result
+    /// already stored (same tube, outcome, lab and test time) is skipped, so a re-sent file
+    /// changes nothing; a different later result is kept as history and the tube's status
+    /// follows its latest test.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure (nothing is written then).
+    pub async fn ingest_results(&self, rows: &[ResultRow], now_ms: i64) -> Result<ResultIngest> {
+        let mut out = ResultIngest::default();
+        with_db!(
+            self.db,
+            write
+                | pool
+                | {
+                    let mut tx = pool.begin().await?;
+                    let mut codes: Vec<&str> = rows.iter().map(|r| r.tube_code.as_str()).collect();
+                    codes.sort_unstable();
+                    codes.dedup();
+                    let mut tubes: HashMap<String, (i64, i64)> =
+                        HashMap::with_capacity(codes.len());
+                    for chunk in codes.chunks(LOOKUP_CHUNK) {
+                        let sql = format!(
+                            "SELECT code, id, pool_size FROM tubes WHERE code IN ({})",
+                            self.db.placeholders(1, chunk.len())
+                        );
+                        let mut q = sqlx::query_as::<_, (String, i64, i64)>(&sql);
+                        for c in chunk {
+                            q = q.bind(*c);
+                        }
+                        for (code, id, size) in q.fetch_all(&mut *tx).await? {
+                            tubes.insert(code, (id, size));
+                        }
+                    }
+                    let mut known: Vec<(usize, i64, i64)> = Vec::with_capacity(rows.len());
+                    for (i, r) in rows.iter().enumerate() {
+                        match tubes.get(&r.tube_code) {
+                            Some((id, size)) => known.push((i, *id, *size)),
+                            None => out.unknown_tubes.push(i),
+                        }
+                    }
+                    const RESULT_COLUMNS: usize = 8;
+                    let mut touched: Vec<i64> = Vec::new();
+                    let mut to_fan_out: Vec<(i64, i64, i64, String)> = Vec::new();
+                    for chunk in known.chunks(MAX_BINDS / RESULT_COLUMNS) {
+                        let sql = format!(
+                    "INSERT INTO tube_results (tube_id, outcome, ct_orf1ab, ct_n, lab_code, tested_at, \
+                     reported_at, received_at) VALUES {} \
+                     ON CONFLICT (tube_id, outcome, lab_code, tested_at) DO NOTHING \
+                     RETURNING id, tube_id, outcome",
+                    self.db.values_clause(chunk.len(), RESULT_COLUMNS)
+                );
+                        let mut q = sqlx::query_as::<_, (i64, i64, String)>(&sql);
+                        for (i, tube, _) in chunk {
+                            let r = &rows[*i];
+                            q = q
+                                .bind(*tube)
+                                .bind(&r.outcome)
+                                .bind(r.ct_orf1ab)
+                                .bind(r.ct_n)
+                                .bind(&r.lab_code)
+                                .bind(r.tested_at_ms)
+                                .bind(r.reported_at_ms)
+                                .bind(now_ms);
+                        }
+                        let stored = q.fetch_all(&mut *tx).await?;
+                        out.results_stored += stored.len() as u64;
+                        for (result, tube, outcome) in stored {
+                            touched.push(tube);
+                            if outcome != "negative" {
+                                let size = chunk.iter().find(|k| k.1 == tube).map_or(1, |k| k.2);
+                                to_fan_out.push((result, tube, size, outcome));
+                            }
+                        }
+                    }
+                    out.results_already_stored = known.len() as u64 - out.results_stored;
+                    // The tube's status is its latest test's outcome.
+                    touched.sort_unstable();
+                    touched.dedup();
+                    for chunk in touched.chunks(LOOKUP_CHUNK) {
+                        let sql = format!(
+                            "UPDATE tubes SET status = (SELECT r.outcome FROM tube_results r \
+                     WHERE r.tube_id = tubes.id ORDER BY r.tested_at DESC, r.id DESC LIMIT 1) \
+                     WHERE id IN ({})",
+                            self.db.placeholders(1, chunk.len())
+                        );
+                        let mut q = sqlx::query(&sql);
+                        for id in chunk {
+                            q = q.bind(*id);
+                        }
+                        q.execute(&mut *tx).await?;
+                    }
+                    // Fan-out, in the same transaction: nothing acknowledged is left without tasks.
+                    for (result, tube, size, outcome) in &to_fan_out {
+                        if *size > 1 {
+                            let reason = if outcome == "positive" {
+                                "pool_positive"
+                            } else {
+                                "pool_inconclusive"
+                            };
+                            let done = sqlx::query(
+                        "INSERT INTO retest_tasks (person_id, tube_id, result_id, reason, community_code, status, created_at) \
+                         SELECT s.person_id, s.tube_id, $1, $2, p.community_code, 'open', $3 \
+                         FROM samples s JOIN persons p ON p.id = s.person_id WHERE s.tube_id = $4 \
+                         ON CONFLICT (person_id, tube_id) DO NOTHING",
+                    )
+                    .bind(*result)
+                    .bind(reason)
+                    .bind(now_ms)
+                    .bind(*tube)
+                    .execute(&mut *tx)
+                    .await?;
+                            out.retest_tasks_created += done.rows_affected();
+                        } else if outcome == "positive" {
+                            let done = sqlx::query(
+                        "INSERT INTO suspected_cases (person_id, tube_id, result_id, community_code, created_at) \
+                         SELECT s.person_id, s.tube_id, $1, p.community_code, $2 \
+                         FROM samples s JOIN persons p ON p.id = s.person_id WHERE s.tube_id = $3 \
+                         ON CONFLICT (person_id, tube_id) DO NOTHING",
+                    )
+                    .bind(*result)
+                    .bind(now_ms)
+                    .bind(*tube)
+                    .execute(&mut *tx)
+                    .await?;
+                            out.suspected_cases_created += done.rows_affected();
+                        }
+                    }
+                    tx.commit().await?;
+                }
+        );
+        Ok(out)
+    }
+
+    /// Retest tasks in the scope's communities, newest first.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn retest_tasks(
+        &self,
+        scope: &fangkong_domain::Scope,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<RetestTask>> {
+        let (lo, hi) = scope.code_bounds();
+        Ok(with_db!(
+            self.db,
+            read | pool
+                | {
+                    sqlx::query_as(
+                "SELECT t.id, t.person_id, b.code AS tube_code, t.reason, t.community_code, t.status, t.created_at \
+                 FROM retest_tasks t JOIN tubes b ON b.id = t.tube_id \
+                 WHERE t.community_code >= $1 AND t.community_code < $2 AND ($3 IS NULL OR t.status = $3) \
+                 ORDER BY t.id DESC LIMIT $4",
+            )
+            .bind(&lo)
+            .bind(&hi)
+            .bind(status)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+                }
+        ))
+    }
+
+    /// Persons who are suspected cases from testing, in the scope: `(person id, tube code)`.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn suspected_cases(
+        &self,
+        scope: &fangkong_domain::Scope,
+    ) -> Result<Vec<(i64, String)>> {
+        let (lo, hi) = scope.code_bounds();
+        Ok(with_db!(
+            self.db,
+            read | pool
+                | {
+                    sqlx::query_as(
+                "SELECT c.person_id, b.code FROM suspected_cases c JOIN tubes b ON b.id = c.tube_id \
+                 WHERE c.community_code >= $1 AND c.community_code < $2 ORDER BY c.id",
+            )
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_all(pool)
+            .await?
+                }
+        ))
+    }
+
+    /// Every result of a tube, oldest first.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn tube_history(&self, tube_code: &str) -> Result<Vec<TubeResult>> {
+        Ok(with_db!(
+            self.db,
+            read | pool
+                | {
+                    sqlx::query_as(
+                "SELECT r.id, r.outcome, r.ct_orf1ab, r.ct_n, r.lab_code, r.tested_at, r.reported_at, r.received_at \
+                 FROM tube_results r JOIN tubes t ON t.id = r.tube_id WHERE t.code = $1 \
+                 ORDER BY r.tested_at, r.id",
+            )
+            .bind(tube_code)
+            .fetch_all(pool)
+            .await?
+                }
+        ))
+    }
+
+    /// The status of a tube (`collected` until a result arrives).
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown tube.
+    pub async fn tube_status(&self, tube_code: &str) -> Result<String> {
+        let (status,): (String,) = with_db!(
+            self.db,
+            read | pool | {
+                sqlx::query_as("SELECT status FROM tubes WHERE code = $1")
+                    .bind(tube_code)
+                    .fetch_one(pool)
+                    .await?
+            }
+        );
+        Ok(status)
+    }
+}
