@@ -119,13 +119,19 @@ impl Collector {
         if self.errors.is_empty() {
             return Ok(value);
         }
+        let file = self.file.clone();
+        Err(FileErrors {
+            file,
+            errors: self.into_sorted(),
+        })
+    }
+
+    /// Every error collected, sorted by line, for parsers that keep the valid rows.
+    pub(crate) fn into_sorted(self) -> Vec<RowError> {
         let mut errors = self.errors;
         // A stable sort keeps the field order within a line.
         errors.sort_by_key(|e| e.line);
-        Err(FileErrors {
-            file: self.file,
-            errors,
-        })
+        errors
     }
 }
 

@@ -1,5 +1,5 @@
-//! Exchanged files (CSV, XLSX, GeoJSON) turned into validated domain records, or into the
-//! complete list of what is wrong with them.
+//! Exchanged files (CSV, XLSX, NDJSON, GeoJSON) turned into validated domain records, or into
+//! the complete list of what is wrong with them.
 //!
 //! Imports are all or nothing: a caller applies a file only when every row is valid, so a
 //! parser here never stops at the first bad row. Each error names the file, the line where
@@ -10,18 +10,23 @@
 //! opens a file, reads the clock or the environment. Whether a record conflicts with the
 //! database is for the caller to decide.
 //!
-//! - [`read_table`] reads CSV or XLSX into a [`Table`] of text cells; every record parser
-//!   is built on it, so both formats behave identically.
+//! - [`read_table`] reads CSV, XLSX or NDJSON into a [`Table`] of text cells, and
+//!   [`visit_rows`] hands the same rows over one at a time; every record parser is built on
+//!   them, so all formats behave identically.
 //! - [`parse_jurisdictions`], [`parse_persons`] and [`parse_boundaries_geojson`] make
-//!   records.
+//!   records; [`parse_samples`] and [`parse_results`] read nucleic-acid testing files of a
+//!   whole city, with lenient variants that keep the valid rows.
 //! - [`write_csv`] writes an export that Excel opens with Chinese text intact.
 
 pub mod boundaries;
 pub mod error;
 pub mod export;
+mod identity;
 pub mod jurisdictions;
+mod ndjson;
 pub mod persons;
 pub mod table;
+pub mod testing;
 mod xlsx;
 
 pub use boundaries::{parse_boundaries_geojson, BoundaryRecord};
@@ -29,4 +34,8 @@ pub use error::{FileErrors, RowError};
 pub use export::write_csv;
 pub use jurisdictions::{parse_jurisdictions, JurisdictionRecord};
 pub use persons::{parse_person_fields, parse_persons, PersonRecord};
-pub use table::{read_table, Format, RowRef, Table};
+pub use table::{read_table, visit_rows, Format, Header, RowRef, RowVisitor, Table};
+pub use testing::{
+    parse_results, parse_results_lenient, parse_samples, parse_samples_lenient, Outcome,
+    ResultRecord, SampleRecord,
+};

@@ -11,12 +11,10 @@ use std::fmt;
 
 use chrono::NaiveDate;
 use fangkong_domain::mask::mask_name;
-use fangkong_domain::{
-    Document, DocumentError, DocumentKind, JurisdictionCode, Level, NationalId, NationalIdError,
-    PhoneNumber, Sex,
-};
+use fangkong_domain::{Document, JurisdictionCode, Level, PhoneNumber, Sex};
 
 use crate::error::{Collector, FileErrors, RowError, ROW_FIELD};
+use crate::identity::IdentityColumns;
 use crate::table::{read_table_lenient, RowRef, Table};
 
 /// The longest accepted name, in characters.
@@ -71,8 +69,10 @@ impl fmt::Debug for PersonRecord {
 /// Columns:
 /// - `name` (required): 1 to [`MAX_NAME_CHARS`] characters, no control characters.
 /// - identity: `id_number` (a mainland ID), or `document_kind` + `document_number` +
-///   `nationality` with the kinds of [`DocumentKind::as_str`]. A row whose `document_kind` is
-///   empty or `mainland_id` takes its mainland ID from `id_number` or `document_number`.
+///   `nationality` with the kinds of
+///   [`DocumentKind::as_str`](fangkong_domain::DocumentKind::as_str). A row whose
+///   `document_kind` is empty or `mainland_id` takes its mainland ID from `id_number` or
+///   `document_number`.
 /// - `phone`, `address` (optional).
 /// - `community_code` (required): a 12-digit community code.
 /// - `tags` (optional): separated by any of [`TAG_SEPARATORS`], trimmed, repeats dropped.
@@ -102,18 +102,18 @@ pub fn parse_persons(
     today: NaiveDate,
 ) -> Result<Vec<PersonRecord>, FileErrors> {
     let (table, structural) = read_table_lenient(file_name, bytes)?;
-    check_header(&table)?;
+    let identity = check_header(&table)?;
     let mut errors = Collector::new(file_name);
     errors.extend(structural);
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut records = Vec::with_capacity(table.len());
     for row in table.rows() {
-        let Some(record) = read_person(&mut errors, &row, today) else {
+        let Some(record) = read_person(&mut errors, &row, &identity, today) else {
             continue;
         };
         match seen.get(&record.document.index_text()) {
             Some(first) => {
-                let field = identity_field(&row, &record.document);
+                let field = identity.field(&row, &record.document);
                 errors.push(row.line(), field, format!("same document as line {first}"));
             }
             None => {
@@ -135,35 +135,35 @@ pub fn parse_person_fields(
     today: NaiveDate,
 ) -> Result<PersonRecord, Vec<RowError>> {
     let table = Table::from_fields("request", fields);
-    check_header(&table).map_err(|e| e.errors)?;
+    let identity = check_header(&table).map_err(|e| e.errors)?;
     let mut errors = Collector::new("request");
     let record = table
         .rows()
         .next()
-        .and_then(|row| read_person(&mut errors, &row, today));
+        .and_then(|row| read_person(&mut errors, &row, &identity, today));
     match errors.finish(()) {
         Err(e) => Err(e.errors),
         Ok(()) => record.ok_or_else(|| vec![RowError::new(1, ROW_FIELD, "is empty")]),
     }
 }
 
-fn check_header(table: &Table) -> Result<(), FileErrors> {
+/// Checks the required columns and finds the identity columns.
+fn check_header(table: &Table) -> Result<IdentityColumns, FileErrors> {
     let mut errors = Collector::new(table.file_name());
     if let Err(e) = table.require(&["name", "community_code"]) {
         errors.extend(e.errors);
     }
-    if table.column("id_number").is_none() && table.column("document_number").is_none() {
-        errors.push(
-            table.header_line(),
-            "id_number",
-            "required column is missing (or document_kind and document_number)",
-        );
-    }
-    errors.finish(())
+    let identity = IdentityColumns::find(table.header(), &mut errors);
+    errors.finish(identity)
 }
 
 /// Validates one row, recording every bad value; `None` if any was bad.
-fn read_person(errors: &mut Collector, row: &RowRef<'_>, today: NaiveDate) -> Option<PersonRecord> {
+fn read_person(
+    errors: &mut Collector,
+    row: &RowRef<'_>,
+    identity: &IdentityColumns,
+    today: NaiveDate,
+) -> Option<PersonRecord> {
     let line = row.line();
     let before = errors.len();
 
@@ -180,7 +180,7 @@ fn read_person(errors: &mut Collector, row: &RowRef<'_>, today: NaiveDate) -> Op
             }
         },
     };
-    let document = read_document(errors, row);
+    let document = identity.read(errors, row);
     let phone = match row.value("phone").map(PhoneNumber::parse) {
         None => None,
         Some(Ok(phone)) => Some(phone),
@@ -213,7 +213,7 @@ fn read_person(errors: &mut Collector, row: &RowRef<'_>, today: NaiveDate) -> Op
         Some(Ok(code)) => Some(code),
     };
     let tags = row.value("tags").map(split_tags).unwrap_or_default();
-    let (sex, birth_date) = read_sex_and_birth(errors, row, document.as_ref(), today);
+    let (sex, birth_date) = read_sex_and_birth(errors, row, identity, document.as_ref(), today);
 
     if errors.len() != before {
         return None;
@@ -244,115 +244,13 @@ fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The column a row's document number came from, for error messages.
-fn identity_field(row: &RowRef<'_>, document: &Document) -> &'static str {
-    match document {
-        Document::MainlandId(_) if row.value("id_number").is_some() => "id_number",
-        _ => "document_number",
-    }
-}
-
-fn read_document(errors: &mut Collector, row: &RowRef<'_>) -> Option<Document> {
-    let line = row.line();
-    let kind = match row.value("document_kind") {
-        None => DocumentKind::MainlandId,
-        Some(text) => match DocumentKind::parse(&text.to_ascii_lowercase()) {
-            Some(kind) => kind,
-            None => {
-                // The unknown text is not echoed: a shifted column would put an ID number
-                // here.
-                let known: Vec<&str> = DocumentKind::ALL.iter().map(|k| k.as_str()).collect();
-                errors.push(
-                    line,
-                    "document_kind",
-                    format!(
-                        "unknown document kind, expected one of {}",
-                        known.join(", ")
-                    ),
-                );
-                return None;
-            }
-        },
-    };
-    let id_number = row.value("id_number");
-    let document_number = row.value("document_number");
-    if kind == DocumentKind::MainlandId {
-        let (field, number) = match (id_number, document_number) {
-            (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b) => {
-                errors.push(line, "document_number", "differs from id_number");
-                return None;
-            }
-            (Some(a), _) => ("id_number", a),
-            (None, Some(b)) => ("document_number", b),
-            (None, None) => {
-                let field = if row.get("id_number").is_some() {
-                    "id_number"
-                } else {
-                    "document_number"
-                };
-                errors.push(line, field, "is required");
-                return None;
-            }
-        };
-        return match NationalId::parse(number) {
-            Ok(id) => Some(Document::MainlandId(id)),
-            Err(e) => {
-                errors.push(line, field, national_id_reason(&e));
-                None
-            }
-        };
-    }
-    let Some(number) = document_number else {
-        errors.push(
-            line,
-            "document_number",
-            format!("is required for document kind {}", kind.as_str()),
-        );
-        return None;
-    };
-    match Document::parse(kind, number, row.value("nationality")) {
-        Ok(document) => Some(document),
-        Err(e) => {
-            let field = match e {
-                DocumentError::Nationality => "nationality",
-                DocumentError::Kind(_) => "document_kind",
-                DocumentError::Number | DocumentError::NationalId(_) => "document_number",
-            };
-            errors.push(line, field, document_reason(&e));
-            None
-        }
-    }
-}
-
-/// The text of an ID number error, without the digits some variants quote.
-///
-/// `NationalIdError`'s `Region` and `BirthDate` messages include part of the number (the
-/// region code and the birth date), which is personal data; say which characters are wrong
-/// instead.
-fn national_id_reason(e: &NationalIdError) -> String {
-    match e {
-        NationalIdError::Region(_) => "characters 1-2 are not a province code".to_string(),
-        NationalIdError::BirthDate(_) => "characters 7-14 are not a valid birth date".to_string(),
-        NationalIdError::Length(_)
-        | NationalIdError::NotDigit { .. }
-        | NationalIdError::CheckDigit { .. } => e.to_string(),
-    }
-}
-
-fn document_reason(e: &DocumentError) -> String {
-    match e {
-        DocumentError::NationalId(e) => national_id_reason(e),
-        DocumentError::Kind(_) => "unknown document kind".to_string(),
-        DocumentError::Number | DocumentError::Nationality => e.to_string(),
-    }
-}
-
 /// Sex and birth date: from a mainland ID (any given columns must agree), else from the
 /// `sex` and `birth_date` columns, which are then required. When the document itself was
 /// bad (`None`), the given columns are still checked on their own.
 fn read_sex_and_birth(
     errors: &mut Collector,
     row: &RowRef<'_>,
+    identity: &IdentityColumns,
     document: Option<&Document>,
     today: NaiveDate,
 ) -> (Option<Sex>, Option<NaiveDate>) {
@@ -390,7 +288,7 @@ fn read_sex_and_birth(
             if id.birth_date() > today {
                 errors.push(
                     line,
-                    identity_field(row, document),
+                    identity.field(row, document),
                     format!("the birth date in the number is after today, {today}"),
                 );
             }
@@ -480,19 +378,5 @@ mod tests {
             split_tags(" 独居老人；高血压;独居老人, 孕妇 ，，"),
             ["独居老人", "高血压", "孕妇"]
         );
-    }
-
-    #[test]
-    fn id_reasons_never_quote_digits() {
-        let reasons = [
-            national_id_reason(&NationalIdError::Region("990102".into())),
-            national_id_reason(&NationalIdError::BirthDate("19900230".into())),
-        ];
-        for reason in reasons {
-            assert!(
-                !reason.contains("990102") && !reason.contains("19900230"),
-                "{reason}"
-            );
-        }
     }
 }

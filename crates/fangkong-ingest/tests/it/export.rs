@@ -12,7 +12,10 @@ fn export_reads_back_as_the_same_cells() {
     assert!(bytes.starts_with(b"\xEF\xBB\xBFcode,name\r\n"));
     let table = read_table("export.csv", &bytes).unwrap();
     assert_eq!(table.headers(), ["code", "name"]);
-    let cells: Vec<Vec<String>> = table.rows().map(|r| r.cells().to_vec()).collect();
+    let cells: Vec<Vec<String>> = table
+        .rows()
+        .map(|r| r.cells().map(str::to_string).collect())
+        .collect();
     assert_eq!(cells, rows);
     let lines: Vec<u64> = table.rows().map(|r| r.line()).collect();
     assert_eq!(lines, [2, 3]);

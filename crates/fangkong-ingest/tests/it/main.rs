@@ -5,9 +5,11 @@
 mod boundaries;
 mod export;
 mod jurisdictions;
+mod ndjson;
 mod no_panic;
 mod persons;
 mod table;
+mod testing;
 mod xlsx;
 
 use chrono::NaiveDate;

@@ -1,9 +1,12 @@
-//! Untrusted bytes never panic a parser: arbitrary bytes, CSV-like text, and damaged
-//! workbooks all give records or errors.
+//! Untrusted bytes never panic a parser: arbitrary bytes, CSV-like text, JSON lines and
+//! damaged workbooks all give records or errors.
 
 use std::sync::OnceLock;
 
-use fangkong_ingest::{parse_boundaries_geojson, parse_jurisdictions, parse_persons, read_table};
+use fangkong_ingest::{
+    parse_boundaries_geojson, parse_jurisdictions, parse_persons, parse_results,
+    parse_results_lenient, parse_samples, parse_samples_lenient, read_table,
+};
 use proptest::prelude::*;
 use rust_xlsxwriter::{Workbook, XlsxError};
 
@@ -14,6 +17,10 @@ fn all_parsers(name: &str, bytes: &[u8]) {
     let _ = parse_persons(name, bytes, today());
     let _ = parse_jurisdictions(name, bytes);
     let _ = parse_boundaries_geojson(name, bytes);
+    let _ = parse_samples(name, bytes);
+    let _ = parse_samples_lenient(name, bytes);
+    let _ = parse_results(name, bytes);
+    let _ = parse_results_lenient(name, bytes);
 }
 
 fn small_workbook() -> Result<Vec<u8>, XlsxError> {
@@ -39,6 +46,7 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
         all_parsers("x.csv", &bytes);
         all_parsers("x.xlsx", &bytes);
+        all_parsers("x.ndjson", &bytes);
         let mut zip = b"PK\x03\x04".to_vec();
         zip.extend_from_slice(&bytes);
         all_parsers("x", &zip);
@@ -48,6 +56,20 @@ proptest! {
     fn csv_like_text_never_panics(body in "[a-z0-9,\"\r\n ；;\u{feff}]{0,300}") {
         let text = format!("name,id_number,community_code,tags,code,population,pop_0_14\n{body}");
         all_parsers("x.csv", text.as_bytes());
+    }
+
+    #[test]
+    fn testing_rows_never_panic(body in "[TtZz0-9 :.+,\"\r\n\u{feff}阴性-]{0,300}") {
+        let text = format!(
+            "tube_id,id_number,site_code,collected_at,pool_size,result,ct_n,lab_code,tested_at,reported_at\n{body}"
+        );
+        all_parsers("x.csv", text.as_bytes());
+    }
+
+    #[test]
+    fn json_lines_never_panic(body in r#"[\[\]{}":,0-9a-z. \n\r\\-]{0,300}"#) {
+        let text = format!("{{\"tube_id\":\"T1\",\"collected_at\":{body}");
+        all_parsers("x.ndjson", text.as_bytes());
     }
 
     #[test]

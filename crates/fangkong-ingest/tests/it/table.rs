@@ -15,7 +15,11 @@ fn check(file_name: &str, bytes: &[u8], expect: Expect) {
                 table.headers().join("|")
             );
             for row in table.rows() {
-                out.push_str(&format!("{}: {}\n", row.line(), row.cells().join("|")));
+                out.push_str(&format!(
+                    "{}: {}\n",
+                    row.line(),
+                    row.cells().collect::<Vec<_>>().join("|")
+                ));
             }
             out
         }

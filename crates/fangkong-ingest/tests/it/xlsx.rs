@@ -63,7 +63,11 @@ fn cells_become_text_like_csv() {
         table.headers().join("|")
     );
     for row in table.rows() {
-        out.push_str(&format!("{}: {}\n", row.line(), row.cells().join("|")));
+        out.push_str(&format!(
+            "{}: {}\n",
+            row.line(),
+            row.cells().collect::<Vec<_>>().join("|")
+        ));
     }
     expect![[r#"
         header line 3: name|id_number|sex|birth_date|phone|community_code|tags|score
