@@ -271,6 +271,47 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
+/// A testing round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TestingRound {
+    pub code: String,
+    pub name: String,
+    pub jurisdiction_code: String,
+    /// `YYYY-MM-DD`.
+    pub starts_on: String,
+    pub ends_on: String,
+}
+
+/// What a batch of samples or results did. Valid rows are kept; refused rows are listed
+/// with line, field and reason; a re-sent batch stores nothing new.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BatchReport {
+    pub file: String,
+    pub rows: u64,
+    pub stored: u64,
+    pub already_stored: u64,
+    pub refused: Vec<FieldError>,
+    pub tubes_created: u64,
+    pub retest_tasks_created: u64,
+    pub suspected_cases_created: u64,
+    /// Milliseconds from storing the results to every retest task created.
+    pub fan_out_ms: u64,
+}
+
+/// A retest task after a positive or inconclusive pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RetestTask {
+    pub id: i64,
+    pub person_id: i64,
+    pub tube_id: String,
+    /// `pool_positive` or `pool_inconclusive`.
+    pub reason: String,
+    pub community_code: String,
+    /// `open` or `done`.
+    pub status: String,
+    pub created_at: i64,
+}
+
 /// Liveness/readiness answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Health {

@@ -97,20 +97,31 @@ impl Role {
                 PersonsMerge,
                 PersonsExport,
                 PiiReveal,
+                TestingRead,
+                TestingSubmit,
+                TestingManage,
                 UsersAdmin,
                 DataPurge,
             ],
             // Reads everything in scope; acts through the departments.
-            Role::Commander => &[JurisdictionsRead, PersonsRead],
+            Role::Commander => &[JurisdictionsRead, PersonsRead, TestingRead],
             // Investigators and inbound staff call people: they may reveal a phone number.
             Role::InboundStaff | Role::TracingStaff => {
                 &[JurisdictionsRead, PersonsRead, PersonsWrite, PiiReveal]
             }
-            Role::TestingStaff
-            | Role::IsolationStaff
-            | Role::TreatmentStaff
-            | Role::ImmunizationStaff => &[JurisdictionsRead, PersonsRead, PersonsWrite],
+            Role::TestingStaff => &[
+                JurisdictionsRead,
+                PersonsRead,
+                PersonsWrite,
+                TestingRead,
+                TestingSubmit,
+                TestingManage,
+            ],
+            Role::IsolationStaff | Role::TreatmentStaff | Role::ImmunizationStaff => {
+                &[JurisdictionsRead, PersonsRead, PersonsWrite]
+            }
             Role::CountyOperator => &[
+                TestingRead,
                 JurisdictionsRead,
                 PersonsRead,
                 PersonsWrite,
@@ -120,9 +131,10 @@ impl Role {
             ],
             Role::SentinelStaff | Role::SuppliesStaff => &[JurisdictionsRead],
             Role::Auditor => &[JurisdictionsRead, AuditRead],
-            // Machine roles: their submission permissions arrive with sentinel reporting and
-            // lab results; until then they can read nothing.
-            Role::SentinelReporter | Role::LabSubmitter => &[],
+            // Machine roles: a lab or sampling site submits collections and results and reads
+            // nothing; sentinel reporting arrives with the sentinel capability.
+            Role::LabSubmitter => &[TestingSubmit],
+            Role::SentinelReporter => &[],
         };
         list.iter().copied().collect()
     }
@@ -684,6 +696,12 @@ mod tests {
         assert!(!Role::Commander
             .permissions()
             .contains(&Permission::PersonsWrite));
-        assert!(Role::LabSubmitter.permissions().is_empty());
+        assert_eq!(
+            Role::LabSubmitter
+                .permissions()
+                .into_iter()
+                .collect::<Vec<_>>(),
+            [Permission::TestingSubmit]
+        );
     }
 }

@@ -14,6 +14,7 @@ mod error;
 pub mod facilities;
 pub mod jurisdictions;
 pub mod persons;
+pub mod testing;
 
 use std::sync::Arc;
 

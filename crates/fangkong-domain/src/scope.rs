@@ -26,6 +26,12 @@ pub enum Permission {
     PiiReveal,
     /// Search the audit log.
     AuditRead,
+    /// Read testing rounds, results, retest tasks and coverage.
+    TestingRead,
+    /// Submit sample collections and lab results (sampling sites, laboratories).
+    TestingSubmit,
+    /// Create and manage testing rounds and schedules.
+    TestingManage,
     /// Manage users and tokens.
     UsersAdmin,
     /// Purge personal data of closed records past retention.
@@ -34,7 +40,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 13] = [
         Permission::JurisdictionsRead,
         Permission::JurisdictionsWrite,
         Permission::PersonsRead,
@@ -43,6 +49,9 @@ impl Permission {
         Permission::PersonsExport,
         Permission::PiiReveal,
         Permission::AuditRead,
+        Permission::TestingRead,
+        Permission::TestingSubmit,
+        Permission::TestingManage,
         Permission::UsersAdmin,
         Permission::DataPurge,
     ];
@@ -58,6 +67,9 @@ impl Permission {
             Permission::PersonsExport => "persons.export",
             Permission::PiiReveal => "pii.reveal",
             Permission::AuditRead => "audit.read",
+            Permission::TestingRead => "testing.read",
+            Permission::TestingSubmit => "testing.submit",
+            Permission::TestingManage => "testing.manage",
             Permission::UsersAdmin => "users.admin",
             Permission::DataPurge => "data.purge",
         }

@@ -200,9 +200,14 @@ impl Testing<'_> {
                             .await?;
                     let rounds: HashMap<String, i64> = rounds.into_iter().collect();
                     // Tubes: create the unknown ones, then read all of this batch.
+                    // Tubes are created only for rows that can be stored: a known person and
+                    // no unknown round.
                     let mut first_of_tube: HashMap<&str, usize> = HashMap::new();
                     for (i, r) in rows.iter().enumerate() {
-                        first_of_tube.entry(r.tube_code.as_str()).or_insert(i);
+                        let round_ok = r.round_code.as_ref().is_none_or(|c| rounds.contains_key(c));
+                        if round_ok && persons.contains_key(&r.doc_blind) {
+                            first_of_tube.entry(r.tube_code.as_str()).or_insert(i);
+                        }
                     }
                     let codes: Vec<&str> = first_of_tube.keys().copied().collect();
                     let mut tubes: HashMap<String, (i64, i64, String)> =
@@ -224,8 +229,6 @@ impl Testing<'_> {
                         .iter()
                         .filter(|c| !tubes.contains_key(**c))
                         .map(|c| &rows[first_of_tube[c]])
-                        // A tube is not created for a round that does not exist.
-                        .filter(|r| r.round_code.as_ref().is_none_or(|c| rounds.contains_key(c)))
                         .collect();
                     const TUBE_COLUMNS: usize = 5;
                     for chunk in new_tubes.chunks(MAX_BINDS / TUBE_COLUMNS) {

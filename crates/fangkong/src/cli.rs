@@ -142,13 +142,20 @@ pub struct DemoArgs {
 pub enum ImportKind {
     Jurisdictions,
     Persons,
+    /// Sample collections (tube_id, id_number, site_code, collected_at, pool_size,
+    /// round_code); valid rows are kept, bad rows reported.
+    Samples,
+    /// Tube results (tube_id, result, ct_orf1ab, ct_n, lab_code, tested_at, reported_at);
+    /// positive pools fan out into retest tasks at once.
+    Results,
 }
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// What the file holds.
     pub kind: ImportKind,
-    /// The file (.csv, .xlsx, or .geojson for jurisdiction boundaries).
+    /// The file (.csv, .xlsx, .ndjson for samples and results, or .geojson for jurisdiction
+    /// boundaries).
     pub file: PathBuf,
 }
 

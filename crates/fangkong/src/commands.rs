@@ -125,6 +125,14 @@ pub async fn run(cli: Cli) -> Result<()> {
             let outcome = match args.kind {
                 ImportKind::Jurisdictions => app.import_jurisdictions(&actor, &name, &bytes).await,
                 ImportKind::Persons => app.import_persons(&actor, &name, &bytes).await,
+                ImportKind::Samples | ImportKind::Results => {
+                    let report = match args.kind {
+                        ImportKind::Samples => app.ingest_samples(&actor, &name, &bytes).await,
+                        _ => app.ingest_results(&actor, &name, &bytes).await,
+                    };
+                    app.store().close().await;
+                    return testing_report(report);
+                }
             };
             app.store().close().await;
             match outcome {
@@ -195,6 +203,46 @@ pub async fn run(cli: Cli) -> Result<()> {
         // The file analyses need no store.
         Command::Analyze(cmd) => analyze(None, cmd).await,
     }
+}
+
+/// Prints what a testing ingest did; fails (after printing) when rows were refused, so a
+/// script notices, while the valid rows stay stored.
+fn testing_report(report: fangkong_app::Result<fangkong_app::testing::IngestReport>) -> Result<()> {
+    let r = match report {
+        Ok(r) => r,
+        Err(fangkong_app::Error::Import(errors)) => bail!("{errors}\nnothing was imported"),
+        Err(e) => return Err(e).context("ingesting"),
+    };
+    println!(
+        "{}: {} rows: {} stored, {} already stored, {} refused",
+        r.file,
+        r.rows,
+        r.stored,
+        r.already_stored,
+        r.refused.len()
+    );
+    if r.tubes_created > 0 {
+        println!("{} new tubes", r.tubes_created);
+    }
+    if r.retest_tasks_created + r.suspected_cases_created > 0 || r.fan_out_ms > 0 {
+        println!(
+            "fan-out: {} retest tasks, {} suspected cases, results and tasks stored in {} ms",
+            r.retest_tasks_created, r.suspected_cases_created, r.fan_out_ms
+        );
+    }
+    if r.refused.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = r
+        .refused
+        .iter()
+        .map(|e| format!("{}:{}: {}: {}", r.file, e.line, e.field, e.reason))
+        .collect();
+    bail!(
+        "{}\n{} row(s) refused; the other rows were stored",
+        lines.join("\n"),
+        r.refused.len()
+    )
 }
 
 fn file_name(path: &Path) -> String {

@@ -8,6 +8,7 @@ pub mod facilities;
 pub mod health;
 pub mod jurisdictions;
 pub mod persons;
+pub mod testing;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -40,6 +41,7 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "persons", description = "Person registry"),
         (name = "facilities", description = "Facilities of the city"),
         (name = "audit", description = "The hash-chained audit log"),
+        (name = "testing", description = "Nucleic-acid testing: rounds, samples, results, retests"),
     )
 )]
 struct ApiDoc;
@@ -63,6 +65,8 @@ pub fn routes(
     let imports = OpenApiRouter::new()
         .routes(routes!(persons::import))
         .routes(routes!(jurisdictions::import))
+        .routes(routes!(testing::samples_batch))
+        .routes(routes!(testing::results_batch))
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -77,6 +81,8 @@ pub fn routes(
         .routes(routes!(persons::merge))
         .routes(routes!(persons::reveal))
         .routes(routes!(audit::list))
+        .routes(routes!(testing::rounds, testing::create_round))
+        .routes(routes!(testing::retest_tasks))
         .routes(routes!(facilities::list))
         .routes(routes!(facilities::show))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

@@ -34,6 +34,11 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
         }
         ("POST", "/api/v1/persons/{id}/reveal") => Some("pii.reveal"),
         ("GET", "/api/v1/audit") => Some("audit.read"),
+        ("GET", "/api/v1/testing/rounds" | "/api/v1/testing/retest-tasks") => Some("testing.read"),
+        ("POST", "/api/v1/testing/rounds") => Some("testing.manage"),
+        ("POST", "/api/v1/testing/samples:batch" | "/api/v1/testing/results:batch") => {
+            Some("testing.submit")
+        }
         _ => return None,
     };
     Some(rule)
@@ -158,6 +163,16 @@ fn request_for(
         ),
         ("POST", "/api/v1/jurisdictions:import") => (
             Some("code,name\n411702001002,二号社区\n".as_bytes().to_vec()),
+            "text/csv",
+        ),
+        ("POST", "/api/v1/testing/rounds") => json(serde_json::json!({
+            "code": "R-authz", "name": "轮次", "jurisdiction_code": "411702", "starts_on": "2026-11-30", "ends_on": "2026-12-01"})),
+        ("POST", "/api/v1/testing/samples:batch") => (
+            Some(format!("tube_id,id_number,site_code,collected_at\nTZ1,{},S1,2026-11-30 08:00\n", id("411702", "1990-03-07", 123)).into_bytes()),
+            "text/csv",
+        ),
+        ("POST", "/api/v1/testing/results:batch") => (
+            Some(b"tube_id,result,lab_code,tested_at,reported_at\nTZ1,positive,L1,2026-11-30 09:00,2026-11-30 10:00\n".to_vec()),
             "text/csv",
         ),
         _ => (None, ""),

@@ -10,6 +10,7 @@ mod imports;
 mod jurisdictions;
 mod ops;
 mod persons;
+mod testing;
 mod web;
 
 /// Valid mainland ID numbers for fixtures (check digits computed per GB 11643).
