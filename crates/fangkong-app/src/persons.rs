@@ -146,9 +146,16 @@ impl App {
             .await?
         {
             let id = existing.merged_into.unwrap_or(existing.id);
-            // The holder may live outside the actor's jurisdiction: then it is not shown.
-            let person = self.store().persons().find(&actor.scope, id).await?;
-            return Ok((person, true));
+            // The holder may live outside the actor's jurisdiction: then it is not shown, but
+            // the operator learns why no new record was made (a second record for one
+            // document is what this registry exists to prevent).
+            return match self.store().persons().find(&actor.scope, id).await {
+                Ok(person) => Ok((person, true)),
+                Err(fangkong_store::StoreError::NotFound) => Err(Error::Conflict(
+                    "the document is registered in another jurisdiction; ask it to transfer the person".into(),
+                )),
+                Err(e) => Err(e.into()),
+            };
         }
         let person = self
             .store()

@@ -326,6 +326,15 @@ async fn a_county_user_sees_only_its_county() {
             .await
             .unwrap();
         assert!(hits.is_empty());
+        // Registering the same document again from another county is a conflict, not a
+        // second record, and shows nothing of the holder.
+        let again = PersonCreate {
+            community_code: "411721001001".into(),
+            ..zhang_san()
+        };
+        let err = xiping.create_person(&again).await.unwrap_err();
+        assert_eq!(err.status(), Some(StatusCode::CONFLICT));
+        assert!(!format!("{:?}", err.problem()).contains("张三"));
         // Creating in another county is refused; creating in its own works.
         let err = xiping
             .create_person(&PersonCreate {
