@@ -8,14 +8,16 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 use statrs::function::beta::beta_reg;
 use statrs::function::gamma::{gamma_lr, gamma_ur};
 
-/// Mean and sample standard deviation (denominator `n - 1`) of at least two values.
-pub(crate) fn mean_sd(values: &[f64]) -> Option<(f64, f64)> {
-    if values.len() < 2 {
+/// Mean and sample standard deviation (denominator `n - 1`) of at least two values, which
+/// are read three times (count, sum, squares) instead of being collected.
+pub(crate) fn mean_sd(values: impl Iterator<Item = f64> + Clone) -> Option<(f64, f64)> {
+    let len = values.clone().count();
+    if len < 2 {
         return None;
     }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let ss: f64 = values.iter().map(|v| (v - mean).powi(2)).sum();
+    let n = len as f64;
+    let mean = values.clone().sum::<f64>() / n;
+    let ss: f64 = values.map(|v| (v - mean).powi(2)).sum();
     Some((mean, (ss / (n - 1.0)).sqrt()))
 }
 

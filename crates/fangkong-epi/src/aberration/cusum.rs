@@ -18,7 +18,7 @@
 //! counts are left out of that mean. A missing count in the monitored range leaves `S`
 //! unchanged and raises no alarm; its threshold is still given.
 
-use super::{as_f64, date_of, Evaluation};
+use super::{as_f64, dates_from, Evaluation};
 use crate::error::{non_negative, positive};
 use crate::{EpiError, Series};
 
@@ -103,7 +103,8 @@ pub fn cusum(series: &Series, params: &CusumParams) -> Result<Vec<Evaluation>, E
     let root = m.sqrt();
     let mut s = 0.0_f64;
     Ok((base..series.len())
-        .map(|t| {
+        .zip(dates_from(series, base))
+        .map(|(t, date)| {
             let observed = counts[t];
             let threshold = (root * (h + k - s) + m).ceil().max(0.0);
             let mut alarm = false;
@@ -113,7 +114,7 @@ pub fn cusum(series: &Series, params: &CusumParams) -> Result<Vec<Evaluation>, E
             }
             Evaluation {
                 index: t,
-                date: date_of(series, t),
+                date,
                 observed,
                 expected: Some(m),
                 threshold: Some(threshold),

@@ -22,7 +22,7 @@
 //! - A standard deviation of 0 with `min_sigma = 0` (a flat baseline) makes `C2` infinite
 //!   when the count is above the mean; then the C3 bound is 0, the limit of the formula.
 
-use super::{as_f64, date_of, Evaluation};
+use super::{as_f64, dates_from, Evaluation};
 use crate::error::{at_least, non_negative, open_unit};
 use crate::stats::{mean_sd, qnorm};
 use crate::{EpiError, Series};
@@ -143,16 +143,27 @@ pub fn ears(series: &Series, params: &EarsParams) -> Result<Vec<Evaluation>, Epi
     }
     let z = qnorm(1.0 - params.alpha);
     let counts = series.counts();
-    let stats = |t: usize| baseline_stats(counts, t, variant.lag(), params);
+    let lag = variant.lag();
+    // C3 reads the baseline statistics of `t`, `t - 1` and `t - 2`: computed once per point.
+    let stats_from = if variant == EarsVariant::C3 {
+        first - 2
+    } else {
+        first
+    };
+    let stats: Vec<Option<(f64, f64)>> = (stats_from..series.len())
+        .map(|t| baseline_stats(counts, t, lag, params))
+        .collect();
+    let stats_of = |t: usize| stats[t - stats_from];
     Ok((first..series.len())
-        .map(|t| {
+        .zip(dates_from(series, first))
+        .map(|(t, date)| {
             let observed = counts[t];
-            let (expected, threshold) = match stats(t) {
+            let (expected, threshold) = match stats_of(t) {
                 None => (None, None),
                 Some((mean, sigma)) => {
                     let threshold = match variant {
                         EarsVariant::C1 | EarsVariant::C2 => Some(mean + z * sigma),
-                        EarsVariant::C3 => c3_threshold(counts, t, mean, sigma, z, &stats),
+                        EarsVariant::C3 => c3_threshold(counts, t, mean, sigma, z, &stats_of),
                     };
                     (Some(mean), threshold)
                 }
@@ -160,7 +171,7 @@ pub fn ears(series: &Series, params: &EarsParams) -> Result<Vec<Evaluation>, Epi
             let alarm = matches!((as_f64(observed), threshold), (Some(y), Some(u)) if y > u);
             Evaluation {
                 index: t,
-                date: date_of(series, t),
+                date,
                 observed,
                 expected,
                 threshold,
@@ -180,14 +191,11 @@ fn baseline_stats(
 ) -> Option<(f64, f64)> {
     let end = t.checked_sub(lag)?;
     let begin = end.checked_sub(params.baseline)?;
-    let values: Vec<f64> = counts[begin..end]
-        .iter()
-        .filter_map(|c| as_f64(*c))
-        .collect();
-    if values.len() < 3 {
+    let values = counts[begin..end].iter().filter_map(|c| as_f64(*c));
+    if values.clone().count() < 3 {
         return None;
     }
-    let (mean, sd) = mean_sd(&values)?;
+    let (mean, sd) = mean_sd(values)?;
     Some((mean, sd.max(params.min_sigma)))
 }
 

@@ -198,6 +198,18 @@ fn date_of(series: &Series, index: usize) -> NaiveDate {
     series.date(index).unwrap_or(NaiveDate::MAX)
 }
 
+/// The dates of the points from `from` to the end, each computed from the one before (one
+/// short step of the calendar instead of a long one from the start).
+fn dates_from(series: &Series, from: usize) -> impl Iterator<Item = NaiveDate> {
+    let step = chrono::Days::new(series.frequency().days());
+    let first = date_of(series, from);
+    (from..series.len()).scan(first, move |date, _| {
+        let this = *date;
+        *date = date.checked_add_days(step).unwrap_or(NaiveDate::MAX);
+        Some(this)
+    })
+}
+
 /// Converts an optional count to `f64`.
 fn as_f64(count: Option<u32>) -> Option<f64> {
     count.map(f64::from)
