@@ -1,0 +1,122 @@
+//! `fangkong-bench`: benchmark scenarios of the platform's computations.
+//!
+//! Why it exists: issue #9 sets performance targets (all aberration methods over 10 000
+//! series in 2 s on two cores, 50 times a naive implementation); this binary measures them
+//! on deterministic synthetic data so a change can quote before and after numbers.
+//!
+//! # `aberration`
+//!
+//! `--series N` (default 10 000) daily series end on 2025-12-31 and start five years and
+//! three days before the first of their last 30 days (1 859 days), so that Farrington with
+//! `b = 5`, `w = 3` can judge exactly those 30 days. Half are low-count (baseline mean 1-5 a
+//! day), half higher-count (20-200, log-uniform); each has an annual cycle (mostly a winter
+//! peak), a slow trend, a weekly reporting pattern, Poisson or negative binomial noise (size
+//! 2-30), in 10% of them a few missing days, in 15% a past outbreak and in 20% an outbreak
+//! that starts in the last 30 days. Series `i` is a function of `(--seed, i)`.
+//!
+//! The fast path (`seconds`): each method in turn (EARS C1, C2, C3, CUSUM and Farrington, with
+//! `Method::detector()`'s parameters, or Farrington with `FarringtonParams::noufaily()` under
+//! `--farrington noufaily`) through `fangkong_epi::aberration::evaluate_batch` on the rayon
+//! pool, all cores. EARS and CUSUM get each series cut to the 30 days and the history they
+//! need (EARS: the 7-day baseline and its lag; CUSUM: the 7 days that give its reference mean
+//! `m`, so it monitors the 30 days); Farrington gets the whole series.
+//!
+//! The reference (`reference_seconds`), on one thread, on the same series (the first
+//! `--reference-series` of them), for each series and each of the 30 days, with nothing kept
+//! from one day to the next:
+//! - EARS C1/C2: the 7 baseline counts collected into a new vector, mean and sample standard
+//!   deviation by two loops over it; C3 does this for the day and the two before it.
+//! - CUSUM: `m` the mean of the 7 days before the 30, then a loop from the first of the 30 up
+//!   to the day to rebuild the CUSUM.
+//! - Farrington: the reference dates by calendar arithmetic, the seasonal level of every day
+//!   from the start of the series marked in a new vector, the rows of the fit collected, a
+//!   dense design matrix (`Vec<Vec<f64>>`), and the quasi-Poisson GLM fitted by plain IRLS
+//!   (R's start and stopping rule): per iteration `X' W X` and `X' W z` by a triple loop over
+//!   the dense rows and the inverse by Gauss-Jordan elimination with partial pivoting. Then
+//!   the Anscombe reweighting and second fit, the trend test (Student's t by a continued
+//!   fraction of the incomplete beta function), the fits without trend when the trend is
+//!   dropped, and the threshold (delta method; the negative binomial quantile by summing
+//!   probabilities).
+//!
+//! It follows the semantics documented in `fangkong_epi` (not its code), and the report
+//! compares both day by day (`alarm_mismatches`, `max_threshold_rel_diff`). `speedup` is the
+//! reference's time per series over the fast path's.
+//!
+//! What it must not do: write files or talk to the network. Timings are printed, never
+//! asserted (tests check the shape of the output only).
+
+mod aberration;
+mod generate;
+mod reference;
+
+use clap::{Parser, Subcommand};
+
+/// Benchmark scenarios of Fangkong's computations, on synthetic data deterministic by seed.
+#[derive(Debug, Parser)]
+#[command(name = "fangkong-bench", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Every aberration method over many daily series, the latest 30 days of each, against a
+    /// naive single-threaded reference.
+    Aberration {
+        /// Number of series (five years of daily counts each).
+        #[arg(long, default_value_t = 10_000)]
+        series: usize,
+        /// Seed of the synthetic data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Farrington parameters: the package defaults (as `Method::Farrington`) or Noufaily
+        /// et al. 2013's settings (a fit over every day of five years).
+        #[arg(long, value_enum, default_value_t = aberration::FarringtonConfig::Defaults)]
+        farrington: aberration::FarringtonConfig,
+        /// Time the reference on the first N series only; speedups compare time per series.
+        #[arg(long, value_name = "N")]
+        reference_series: Option<usize>,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fangkong-bench: error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Aberration {
+            series,
+            seed,
+            farrington,
+            reference_series,
+            json,
+        } => {
+            let report = aberration::run(&aberration::Options {
+                series,
+                seed,
+                farrington,
+                reference_series,
+            })?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{}", aberration::render(&report));
+            }
+        }
+    }
+    Ok(())
+}
