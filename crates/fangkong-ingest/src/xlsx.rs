@@ -25,6 +25,15 @@ const EXCEL_EXACT_LIMIT: f64 = 1e15;
 /// The reason, when the bytes are not a readable workbook or it has no worksheet. The reason
 /// never quotes the workbook's content.
 pub(crate) fn read_first_sheet(bytes: &[u8]) -> Result<RawTable, String> {
+    // calamine 0.38 can panic on some damaged workbooks (found by the no_panic property
+    // test: an index out of bounds in its XML reader). A damaged upload must be a clear
+    // error, never a crashed request, so the reading is fenced. The default panic hook still
+    // prints the panic once to stderr; the answer to the caller is the error below.
+    std::panic::catch_unwind(|| read_first_sheet_unfenced(bytes))
+        .unwrap_or_else(|_| Err("not a readable xlsx workbook (the file is damaged)".to_string()))
+}
+
+fn read_first_sheet_unfenced(bytes: &[u8]) -> Result<RawTable, String> {
     let mut workbook: Xlsx<_> =
         Xlsx::new(Cursor::new(bytes)).map_err(|_| "not a readable xlsx workbook".to_string())?;
     let name = workbook
