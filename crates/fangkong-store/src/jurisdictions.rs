@@ -197,6 +197,7 @@ impl Jurisdictions<'_> {
         let mut sorted: Vec<&NewJurisdiction> = rows.iter().collect();
         sorted.sort_by_key(|r| (r.code.as_str().len(), r.code.as_str().to_string()));
         let mut summary = UpsertSummary::default();
+        let select = format!("SELECT {COLUMNS} FROM jurisdictions WHERE code = $1");
         with_db!(
             self.db,
             write
@@ -204,40 +205,30 @@ impl Jurisdictions<'_> {
                 | {
                     let mut tx = pool.begin().await?;
                     for row in sorted {
-                        let sql = format!("SELECT {COLUMNS} FROM jurisdictions WHERE code = $1");
-                        let existing: Option<Jurisdiction> = sqlx::query_as(&sql)
+                        let existing: Option<Jurisdiction> = sqlx::query_as(&select)
                             .bind(row.code.as_str())
                             .fetch_optional(&mut *tx)
                             .await?;
                         let merged = merge(existing.as_ref(), row);
-                        match existing {
-                            Some(old) if old == merged => summary.unchanged += 1,
-                            Some(_) => {
-                                sqlx::query(
-                            "UPDATE jurisdictions SET name = $2, pop_0_14 = $3, pop_15_59 = $4, \
-                             pop_60_79 = $5, pop_80_plus = $6, male = $7, female = $8, lon = $9, \
-                             lat = $10, updated_at = $11 WHERE code = $1",
-                        )
-                        .bind(&merged.code)
-                        .bind(&merged.name)
-                        .bind(merged.pop_0_14)
-                        .bind(merged.pop_15_59)
-                        .bind(merged.pop_60_79)
-                        .bind(merged.pop_80_plus)
-                        .bind(merged.male)
-                        .bind(merged.female)
-                        .bind(merged.lon)
-                        .bind(merged.lat)
-                        .bind(now_ms)
-                        .execute(&mut *tx)
-                        .await?;
-                                summary.updated += 1;
+                        match &existing {
+                            Some(old) if *old == merged => {
+                                summary.unchanged += 1;
+                                continue;
                             }
-                            None => {
-                                sqlx::query(
+                            Some(_) => summary.updated += 1,
+                            None => summary.created += 1,
+                        }
+                        // One statement for both cases; level and parent follow from the
+                        // code, so they never change on update.
+                        sqlx::query(
                             "INSERT INTO jurisdictions (code, name, level, parent_code, pop_0_14, \
                              pop_15_59, pop_60_79, pop_80_plus, male, female, lon, lat, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                             ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+                             pop_0_14 = excluded.pop_0_14, pop_15_59 = excluded.pop_15_59, \
+                             pop_60_79 = excluded.pop_60_79, pop_80_plus = excluded.pop_80_plus, \
+                             male = excluded.male, female = excluded.female, lon = excluded.lon, \
+                             lat = excluded.lat, updated_at = excluded.updated_at",
                         )
                         .bind(&merged.code)
                         .bind(&merged.name)
@@ -254,9 +245,6 @@ impl Jurisdictions<'_> {
                         .bind(now_ms)
                         .execute(&mut *tx)
                         .await?;
-                                summary.created += 1;
-                            }
-                        }
                     }
                     tx.commit().await?;
                 }
