@@ -1,0 +1,261 @@
+//! Nucleic-acid testing: rounds, tubes (single or pooled), samples, results kept as history,
+//! and the fan-out of a positive or inconclusive pool into a retest task for every member
+//! (or, for a single tube, a suspected case), in the same transaction as the result.
+//!
+//! Ingest is built for whole-city rounds: lookups and inserts go in chunks of thousands of
+//! rows per statement, and every write is idempotent (re-sending a file changes nothing).
+
+use crate::backend::{with_db, Db};
+
+mod ingest;
+use crate::Result;
+
+/// A testing round (a city- or area-wide campaign).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Round {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub jurisdiction_code: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub created_at: i64,
+}
+
+/// One collected sample to ingest. The person is given by the blind index of their document.
+#[derive(Debug, Clone)]
+pub struct SampleRow {
+    pub tube_code: String,
+    pub site_code: String,
+    pub pool_size: i64,
+    pub round_code: Option<String>,
+    pub collected_at_ms: i64,
+    pub doc_blind: Vec<u8>,
+}
+
+/// Why a sample row was not stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SampleRefusal {
+    /// No registered person holds the document.
+    UnknownPerson,
+    /// The round code names no round.
+    UnknownRound,
+    /// The tube exists with another pool size or site.
+    TubeMismatch,
+    /// The tube would hold more persons than its pool size.
+    PoolFull,
+}
+
+/// What a sample ingest did; refusals are by row index into the input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SampleIngest {
+    pub samples_stored: u64,
+    pub samples_already_stored: u64,
+    pub tubes_created: u64,
+    pub refused: Vec<(usize, SampleRefusal)>,
+}
+
+/// One tube result to ingest.
+#[derive(Debug, Clone)]
+pub struct ResultRow {
+    pub tube_code: String,
+    /// `negative`, `positive` or `inconclusive`.
+    pub outcome: String,
+    pub ct_orf1ab: Option<f64>,
+    pub ct_n: Option<f64>,
+    pub lab_code: String,
+    pub tested_at_ms: i64,
+    pub reported_at_ms: i64,
+}
+
+/// What a result ingest did; unknown tubes are by row index into the input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResultIngest {
+    pub results_stored: u64,
+    pub results_already_stored: u64,
+    pub unknown_tubes: Vec<usize>,
+    pub retest_tasks_created: u64,
+    pub suspected_cases_created: u64,
+}
+
+/// A retest task of one person after a positive or inconclusive pool.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RetestTask {
+    pub id: i64,
+    pub person_id: i64,
+    pub tube_code: String,
+    pub reason: String,
+    pub community_code: String,
+    pub status: String,
+    pub created_at: i64,
+}
+
+/// A tube result as stored (history included).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TubeResult {
+    pub id: i64,
+    pub outcome: String,
+    pub ct_orf1ab: Option<f64>,
+    pub ct_n: Option<f64>,
+    pub lab_code: String,
+    pub tested_at: i64,
+    pub reported_at: i64,
+    pub received_at: i64,
+}
+
+/// Access to testing.
+pub struct Testing<'a> {
+    pub(crate) db: &'a Db,
+}
+
+/// Rows per lookup statement (each binds one value).
+pub(crate) const LOOKUP_CHUNK: usize = 5_000;
+
+impl Testing<'_> {
+    /// Creates a round.
+    ///
+    /// # Errors
+    /// `Conflict` when the code is taken or the jurisdiction does not exist.
+    pub async fn create_round(
+        &self,
+        code: &str,
+        name: &str,
+        jurisdiction: &str,
+        starts_on: &str,
+        ends_on: &str,
+        now_ms: i64,
+    ) -> Result<Round> {
+        Ok(with_db!(
+            self.db,
+            write
+                | pool
+                | {
+                    sqlx::query_as(
+                "INSERT INTO testing_rounds (code, name, jurisdiction_code, starts_on, ends_on, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 RETURNING id, code, name, jurisdiction_code, starts_on, ends_on, created_at",
+            )
+            .bind(code)
+            .bind(name)
+            .bind(jurisdiction)
+            .bind(starts_on)
+            .bind(ends_on)
+            .bind(now_ms)
+            .fetch_one(pool)
+            .await?
+                }
+        ))
+    }
+
+    /// The rounds, newest first.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn rounds(&self) -> Result<Vec<Round>> {
+        Ok(with_db!(
+            self.db,
+            read | pool | {
+                sqlx::query_as(
+                    "SELECT id, code, name, jurisdiction_code, starts_on, ends_on, created_at \
+                 FROM testing_rounds ORDER BY starts_on DESC, id DESC",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+        ))
+    }
+
+    /// Retest tasks in the scope's communities, newest first.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn retest_tasks(
+        &self,
+        scope: &fangkong_domain::Scope,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<RetestTask>> {
+        let (lo, hi) = scope.code_bounds();
+        Ok(with_db!(
+            self.db,
+            read | pool
+                | {
+                    sqlx::query_as(
+                "SELECT t.id, t.person_id, b.code AS tube_code, t.reason, t.community_code, t.status, t.created_at \
+                 FROM retest_tasks t JOIN tubes b ON b.id = t.tube_id \
+                 WHERE t.community_code >= $1 AND t.community_code < $2 AND ($3 IS NULL OR t.status = $3) \
+                 ORDER BY t.id DESC LIMIT $4",
+            )
+            .bind(&lo)
+            .bind(&hi)
+            .bind(status)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+                }
+        ))
+    }
+
+    /// Persons who are suspected cases from testing, in the scope: `(person id, tube code)`.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn suspected_cases(
+        &self,
+        scope: &fangkong_domain::Scope,
+    ) -> Result<Vec<(i64, String)>> {
+        let (lo, hi) = scope.code_bounds();
+        Ok(with_db!(
+            self.db,
+            read | pool
+                | {
+                    sqlx::query_as(
+                "SELECT c.person_id, b.code FROM suspected_cases c JOIN tubes b ON b.id = c.tube_id \
+                 WHERE c.community_code >= $1 AND c.community_code < $2 ORDER BY c.id",
+            )
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_all(pool)
+            .await?
+                }
+        ))
+    }
+
+    /// Every result of a tube, oldest first.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn tube_history(&self, tube_code: &str) -> Result<Vec<TubeResult>> {
+        Ok(with_db!(
+            self.db,
+            read | pool
+                | {
+                    sqlx::query_as(
+                "SELECT r.id, r.outcome, r.ct_orf1ab, r.ct_n, r.lab_code, r.tested_at, r.reported_at, r.received_at \
+                 FROM tube_results r JOIN tubes t ON t.id = r.tube_id WHERE t.code = $1 \
+                 ORDER BY r.tested_at, r.id",
+            )
+            .bind(tube_code)
+            .fetch_all(pool)
+            .await?
+                }
+        ))
+    }
+
+    /// The status of a tube (`collected` until a result arrives).
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown tube.
+    pub async fn tube_status(&self, tube_code: &str) -> Result<String> {
+        let (status,): (String,) = with_db!(
+            self.db,
+            read | pool | {
+                sqlx::query_as("SELECT status FROM tubes WHERE code = $1")
+                    .bind(tube_code)
+                    .fetch_one(pool)
+                    .await?
+            }
+        );
+        Ok(status)
+    }
+}
