@@ -103,6 +103,25 @@ pub struct TubeResult {
     pub received_at: i64,
 }
 
+/// One accepted upload of samples or results, as recorded.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct Batch {
+    pub id: i64,
+    /// `samples` or `results`.
+    pub kind: String,
+    pub file: String,
+    pub actor: String,
+    pub rows_read: i64,
+    pub stored: i64,
+    pub already_stored: i64,
+    pub refused: i64,
+    pub retest_tasks_created: i64,
+    pub suspected_cases_created: i64,
+    /// Milliseconds from the start of storing the results to every task created.
+    pub fan_out_ms: i64,
+    pub received_at: i64,
+}
+
 /// Access to testing.
 pub struct Testing<'a> {
     pub(crate) db: &'a Db,
@@ -162,6 +181,61 @@ impl Testing<'_> {
                 .fetch_all(pool)
                 .await?
             }
+        ))
+    }
+
+    /// Records an accepted upload.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn record_batch(&self, b: &Batch) -> Result<i64> {
+        let (id,): (i64,) = with_db!(
+            self.db,
+            write
+                | pool
+                | {
+                    sqlx::query_as(
+                    "INSERT INTO testing_batches (kind, file, actor, rows_read, stored, already_stored, \
+                     refused, retest_tasks_created, suspected_cases_created, fan_out_ms, received_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                )
+                .bind(&b.kind)
+                .bind(&b.file)
+                .bind(&b.actor)
+                .bind(b.rows_read)
+                .bind(b.stored)
+                .bind(b.already_stored)
+                .bind(b.refused)
+                .bind(b.retest_tasks_created)
+                .bind(b.suspected_cases_created)
+                .bind(b.fan_out_ms)
+                .bind(b.received_at)
+                .fetch_one(pool)
+                .await?
+                }
+        );
+        Ok(id)
+    }
+
+    /// The latest uploads, newest first.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn batches(&self, kind: Option<&str>, limit: i64) -> Result<Vec<Batch>> {
+        Ok(with_db!(
+            self.db,
+            read | pool
+                | {
+                    sqlx::query_as(
+                    "SELECT id, kind, file, actor, rows_read, stored, already_stored, refused, \
+                     retest_tasks_created, suspected_cases_created, fan_out_ms, received_at \
+                     FROM testing_batches WHERE ($1 IS NULL OR kind = $1) ORDER BY id DESC LIMIT $2",
+                )
+                .bind(kind)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+                }
         ))
     }
 
