@@ -48,6 +48,7 @@
 mod aberration;
 mod generate;
 mod reference;
+mod testing_round;
 
 use clap::{Parser, Subcommand};
 
@@ -77,6 +78,27 @@ enum Command {
         /// Time the reference on the first N series only; speedups compare time per series.
         #[arg(long, value_name = "N")]
         reference_series: Option<usize>,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A city-wide testing round through the real ingest path (samples in 10-in-1 pools,
+    /// results with about 0.01% positive pools, fan-out) against a raw SQLite baseline.
+    ///
+    /// Setup (loading the synthetic population and regenerating its documents) is a
+    /// precondition: it is reported as `setup_seconds_excluded_from_total` and is not part of
+    /// `total_seconds`, nor is the baseline.
+    TestingRound {
+        /// Residents of the synthetic city (all tested once).
+        #[arg(long, default_value_t = 7_000_000)]
+        population: u64,
+        /// Seed of the synthetic city and of the results.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Keep the loaded population here and reuse it in later runs (each run copies it to
+        /// a fresh store); a temporary directory when absent.
+        #[arg(long, value_name = "DIR")]
+        data: Option<std::path::PathBuf>,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -115,6 +137,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
                 print!("{}", aberration::render(&report));
+            }
+        }
+        Command::TestingRound {
+            population,
+            seed,
+            data,
+            json,
+        } => {
+            let report = testing_round::run(&testing_round::Options {
+                population,
+                seed,
+                data,
+            })?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{}", testing_round::render(&report));
             }
         }
     }
