@@ -280,6 +280,216 @@ pub struct TestingRound {
     /// `YYYY-MM-DD`.
     pub starts_on: String,
     pub ends_on: String,
+    /// The key group the round targets; absent, every resident of the jurisdiction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_group: Option<String>,
+}
+
+/// A key population tested on a schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct KeyGroup {
+    pub code: String,
+    pub name: String,
+    pub jurisdiction_code: String,
+    /// `daily`, `every_2_days`, `weekly` or `custom`.
+    pub frequency: String,
+    /// Days between tests (required with `custom`).
+    #[serde(default)]
+    pub interval_days: Option<i64>,
+    /// Residents of these occupations join by rule (`medical`, `cold_chain`, `delivery`,
+    /// `teacher`, `transport`...); empty when membership is imported.
+    #[serde(default)]
+    pub occupations: Vec<String>,
+    /// Members inside the reader's jurisdiction (ignored on create).
+    #[serde(default)]
+    pub members: i64,
+}
+
+/// What a member import or rule refresh did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MembersAdded {
+    pub rows: u64,
+    pub added: u64,
+}
+
+/// Compliance of one community's key-population members on a day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CommunityCompliance {
+    pub community_code: String,
+    pub community_name: String,
+    pub members: u64,
+    pub due_today: u64,
+    pub overdue: u64,
+    /// Share of members not overdue.
+    pub compliance: f64,
+}
+
+/// An overdue member (personal data masked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OverdueMember {
+    pub person_id: i64,
+    pub name: String,
+    /// Masked document number.
+    pub id_number: String,
+    pub community_code: String,
+    /// Unix milliseconds of the latest collection, if any.
+    pub last_collected_at: Option<i64>,
+    /// `YYYY-MM-DD` (China Standard Time).
+    pub due_on: String,
+    pub days_overdue: i64,
+}
+
+/// A key group's schedule on a day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GroupSchedule {
+    pub group: KeyGroup,
+    /// `YYYY-MM-DD` (China Standard Time).
+    pub day: String,
+    pub communities: Vec<CommunityCompliance>,
+    pub overdue_total: u64,
+    /// The most overdue members first, cut at the limit asked for.
+    pub overdue: Vec<OverdueMember>,
+}
+
+/// A person's testing schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PersonSchedule {
+    pub last_collected_at: Option<i64>,
+    pub groups: Vec<PersonGroupDue>,
+}
+
+/// When a person is next due in one key group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PersonGroupDue {
+    pub group: String,
+    pub name: String,
+    pub interval_days: i64,
+    /// `YYYY-MM-DD` (China Standard Time).
+    pub due_on: String,
+    /// `up_to_date`, `due_today` or `overdue`.
+    pub status: String,
+}
+
+/// Coverage of one area in a round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AreaCoverage {
+    pub code: String,
+    pub name: String,
+    pub target: i64,
+    pub sampled: i64,
+    pub share: f64,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+}
+
+/// Coverage of a round inside the reader's jurisdiction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RoundCoverage {
+    pub round: TestingRound,
+    /// `county`, `township` or `community`.
+    pub level: String,
+    pub target: i64,
+    pub sampled: i64,
+    pub share: f64,
+    pub areas: Vec<AreaCoverage>,
+}
+
+/// Turnaround percentiles in minutes (nearest rank).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Percentiles {
+    pub tubes: u64,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p95: Option<f64>,
+    pub p99: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// Turnaround of one lab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LabTurnaround {
+    pub lab_code: String,
+    pub name: Option<String>,
+    pub minutes: Percentiles,
+}
+
+/// Lab turnaround (collection to first report).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Turnaround {
+    pub overall: Percentiles,
+    pub by_lab: Vec<LabTurnaround>,
+}
+
+/// Tubes a lab tested on one day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LabDay {
+    /// `YYYY-MM-DD` (China Standard Time).
+    pub day: String,
+    pub tubes: i64,
+}
+
+/// One lab's daily load against its capacity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LabLoad {
+    pub code: String,
+    pub name: Option<String>,
+    pub community_code: Option<String>,
+    /// Tubes a day.
+    pub capacity: Option<i64>,
+    pub days: Vec<LabDay>,
+    /// The last day's tubes over the capacity.
+    pub utilization: Option<f64>,
+}
+
+/// Pool-size advice for one county.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PoolAdvice {
+    pub county_code: String,
+    pub name: String,
+    pub tubes: u64,
+    pub positive_tubes: u64,
+    pub prevalence: f64,
+    pub assumed_prevalence: f64,
+    pub optimal_pool_size: u32,
+    pub tests_per_person: f64,
+}
+
+/// A positive or inconclusive tube and its fan-out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PositiveTube {
+    pub tube_id: String,
+    pub pool_size: i64,
+    pub outcome: String,
+    pub site_code: String,
+    pub lab_code: String,
+    pub ct_orf1ab: Option<f64>,
+    pub ct_n: Option<f64>,
+    pub collected_at: i64,
+    pub reported_at: i64,
+    pub received_at: i64,
+    pub members: i64,
+    pub retests_open: i64,
+    pub retests_done: i64,
+    pub suspected_cases: i64,
+}
+
+/// An accepted upload of samples or results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TestingBatch {
+    pub id: i64,
+    /// `samples` or `results`.
+    pub kind: String,
+    pub file: String,
+    pub actor: String,
+    pub rows: i64,
+    pub stored: i64,
+    pub already_stored: i64,
+    pub refused: i64,
+    pub retest_tasks_created: i64,
+    pub suspected_cases_created: i64,
+    /// Milliseconds from the start of storing the results to every task created.
+    pub fan_out_ms: i64,
+    pub received_at: i64,
 }
 
 /// What a batch of samples or results did. Valid rows are kept; refused rows are listed

@@ -106,9 +106,15 @@ impl Role {
             // Reads everything in scope; acts through the departments.
             Role::Commander => &[JurisdictionsRead, PersonsRead, TestingRead],
             // Investigators and inbound staff call people: they may reveal a phone number.
-            Role::InboundStaff | Role::TracingStaff => {
-                &[JurisdictionsRead, PersonsRead, PersonsWrite, PiiReveal]
-            }
+            // Investigators also read testing: positives and retest tasks are their leads.
+            Role::InboundStaff => &[JurisdictionsRead, PersonsRead, PersonsWrite, PiiReveal],
+            Role::TracingStaff => &[
+                JurisdictionsRead,
+                PersonsRead,
+                PersonsWrite,
+                PiiReveal,
+                TestingRead,
+            ],
             Role::TestingStaff => &[
                 JurisdictionsRead,
                 PersonsRead,
@@ -117,7 +123,9 @@ impl Role {
                 TestingSubmit,
                 TestingManage,
             ],
-            Role::IsolationStaff | Role::TreatmentStaff | Role::ImmunizationStaff => {
+            // Isolation staff read testing to see who awaits a retest under control.
+            Role::IsolationStaff => &[JurisdictionsRead, PersonsRead, PersonsWrite, TestingRead],
+            Role::TreatmentStaff | Role::ImmunizationStaff => {
                 &[JurisdictionsRead, PersonsRead, PersonsWrite]
             }
             Role::CountyOperator => &[

@@ -93,3 +93,111 @@ pub fn optimal_pool_size(
     }
     Ok(best)
 }
+
+/// Tested pools of one size: how many, and how many were positive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolCounts {
+    pub pool_size: u32,
+    pub pools: u64,
+    pub positive: u64,
+}
+
+/// Maximum-likelihood prevalence from pooled results with a perfect assay.
+///
+/// A pool of `k` is negative with probability `(1 - p)^k`, so with one pool size the
+/// estimate is Thompson's (1962, Biometrics 18(4)) closed form `1 - (1 - x/n)^(1/k)` for `x`
+/// positive pools out of `n`. With several sizes the log-likelihood
+/// `sum x_k ln(1 - (1 - p)^k) + (n_k - x_k) k ln(1 - p)` is concave in `p` and its maximum
+/// is found by bisection on the derivative. Returns `None` without any pool, 0 without any
+/// positive pool and 1 when every pool is positive.
+pub fn estimate_prevalence(counts: &[PoolCounts]) -> Option<f64> {
+    let counts: Vec<&PoolCounts> = counts.iter().filter(|c| c.pools > 0).collect();
+    if counts.is_empty() {
+        return None;
+    }
+    if counts.iter().all(|c| c.positive == 0) {
+        return Some(0.0);
+    }
+    if counts.iter().all(|c| c.positive >= c.pools) {
+        return Some(1.0);
+    }
+    if let [c] = counts.as_slice() {
+        let negative_share = 1.0 - c.positive as f64 / c.pools as f64;
+        return Some(1.0 - negative_share.powf(1.0 / f64::from(c.pool_size)));
+    }
+    let mut lo = 1e-15_f64;
+    let mut hi = 1.0 - 1e-15;
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if score(&counts, mid) > 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(0.5 * (lo + hi))
+}
+
+/// The derivative of the pooled log-likelihood at `p` (decreasing in `p`).
+fn score(counts: &[&PoolCounts], p: f64) -> f64 {
+    counts
+        .iter()
+        .map(|c| {
+            let k = f64::from(c.pool_size);
+            let negative = (1.0 - p).powf(k);
+            c.positive as f64 * k * (1.0 - p).powf(k - 1.0) / (1.0 - negative)
+                - (c.pools - c.positive) as f64 * k / (1.0 - p)
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prevalence_of_one_pool_size_is_thompsons_closed_form() {
+        // 3 positive pools of 10 out of 1000: 1 - (1 - 0.003)^(1/10).
+        let c = PoolCounts {
+            pool_size: 10,
+            pools: 1000,
+            positive: 3,
+        };
+        let p = estimate_prevalence(&[c]).unwrap();
+        assert!((p - (1.0 - 0.997_f64.powf(0.1))).abs() < 1e-15, "{p}");
+        assert!((p - 0.000_300_405_6).abs() < 1e-9, "{p}");
+    }
+
+    #[test]
+    fn prevalence_of_mixed_sizes_is_the_root_of_the_score() {
+        let counts = [
+            PoolCounts {
+                pool_size: 10,
+                pools: 500,
+                positive: 2,
+            },
+            PoolCounts {
+                pool_size: 20,
+                pools: 250,
+                positive: 2,
+            },
+        ];
+        let p = estimate_prevalence(&counts).unwrap();
+        let refs: Vec<&PoolCounts> = counts.iter().collect();
+        assert!(score(&refs, p).abs() < 1e-6);
+        // Between the one-size estimates of each group (0.000401 and 0.000401...0.000402).
+        let ten = 1.0 - (1.0 - 2.0 / 500.0_f64).powf(0.1);
+        let twenty = 1.0 - (1.0 - 2.0 / 250.0_f64).powf(0.05);
+        assert!(
+            p >= ten.min(twenty) && p <= ten.max(twenty),
+            "{p} {ten} {twenty}"
+        );
+        assert_eq!(estimate_prevalence(&[]), None);
+        let none = PoolCounts {
+            pool_size: 10,
+            pools: 5,
+            positive: 0,
+        };
+        assert_eq!(estimate_prevalence(&[none]), Some(0.0));
+    }
+}

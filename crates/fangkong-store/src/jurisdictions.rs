@@ -163,11 +163,20 @@ impl Jurisdictions<'_> {
     /// # Errors
     /// `Unavailable` on database failure.
     pub async fn existing(&self, codes: &[&str]) -> Result<std::collections::HashSet<String>> {
-        let mut out = std::collections::HashSet::new();
+        Ok(self.names(codes).await?.into_keys().collect())
+    }
+
+    /// The names of those of `codes` that exist, by code.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn names(&self, codes: &[&str]) -> Result<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
         for chunk in codes.chunks(MAX_BINDS) {
             let placeholders = self.db.placeholders(1, chunk.len());
-            let sql = format!("SELECT code FROM jurisdictions WHERE code IN ({placeholders})");
-            let rows: Vec<(String,)> = with_db!(
+            let sql =
+                format!("SELECT code, name FROM jurisdictions WHERE code IN ({placeholders})");
+            let rows: Vec<(String, String)> = with_db!(
                 self.db,
                 read | pool | {
                     let mut q = sqlx::query_as(&sql);
@@ -177,7 +186,7 @@ impl Jurisdictions<'_> {
                     q.fetch_all(pool).await?
                 }
             );
-            out.extend(rows.into_iter().map(|(c,)| c));
+            out.extend(rows);
         }
         Ok(out)
     }

@@ -15,6 +15,7 @@ pub mod bulk;
 pub mod crypto;
 mod error;
 pub mod facilities;
+pub mod idempotency;
 pub mod jurisdictions;
 pub mod meta;
 pub mod persons;
@@ -119,6 +120,11 @@ impl Store {
     /// Bulk loading of generated data.
     pub fn bulk(&self) -> bulk::Bulk<'_> {
         bulk::Bulk { db: &self.inner.db }
+    }
+
+    /// Stored responses of API writes sent with an `Idempotency-Key`.
+    pub fn idempotency(&self) -> idempotency::IdempotencyKeys<'_> {
+        idempotency::IdempotencyKeys { db: &self.inner.db }
     }
 
     /// Nucleic-acid testing: rounds, tubes, samples, results, fan-out.

@@ -19,6 +19,12 @@ const COLUMNS: &str = "id, doc_kind, doc_masked, nationality, name, sex, birth_d
     phone_masked, address, community_code, household_id, workplace_id, school_id, occupation, \
     tags, synthetic, merged_into, created_at, updated_at, closed_at, purged_at";
 
+/// [`COLUMNS`] of a table aliased `p`, for joins.
+pub(crate) const COLUMNS_P: &str = "p.id, p.doc_kind, p.doc_masked, p.nationality, p.name, \
+    p.sex, p.birth_date, p.phone_masked, p.address, p.community_code, p.household_id, \
+    p.workplace_id, p.school_id, p.occupation, p.tags, p.synthetic, p.merged_into, \
+    p.created_at, p.updated_at, p.closed_at, p.purged_at";
+
 /// A person as shown: personal identifiers only in masked form.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Person {
@@ -322,6 +328,38 @@ impl Persons<'_> {
                     .await?
             }
         ))
+    }
+
+    /// The persons with these ids that lie inside the scope, in id order (others are left out).
+    ///
+    /// # Errors
+    /// `Forbidden` without `persons.read`.
+    pub async fn find_many(&self, scope: &Scope, ids: &[i64]) -> Result<Vec<Person>> {
+        require(scope, Permission::PersonsRead)?;
+        let (lo, hi) = scope.code_bounds();
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(5_000) {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM persons WHERE community_code >= {} AND community_code < {} \
+                 AND id IN ({}) ORDER BY id",
+                self.db.placeholders(1, 1),
+                self.db.placeholders(2, 1),
+                self.db.placeholders(3, chunk.len())
+            );
+            let rows: Vec<Person> = with_db!(
+                self.db,
+                read | pool | {
+                    let mut q = sqlx::query_as(&sql).bind(&lo).bind(&hi);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    q.fetch_all(pool).await?
+                }
+            );
+            out.extend(rows);
+        }
+        out.sort_by_key(|p| p.id);
+        Ok(out)
     }
 
     /// The person holding `document`, if any and inside the scope.

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod facilities;
 pub mod health;
+pub mod idempotency;
 pub mod jurisdictions;
 pub mod persons;
 pub mod testing;
@@ -67,6 +68,7 @@ pub fn routes(
         .routes(routes!(jurisdictions::import))
         .routes(routes!(testing::samples_batch))
         .routes(routes!(testing::results_batch))
+        .routes(routes!(testing::members_batch))
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -83,6 +85,16 @@ pub fn routes(
         .routes(routes!(audit::list))
         .routes(routes!(testing::rounds, testing::create_round))
         .routes(routes!(testing::retest_tasks))
+        .routes(routes!(testing::round_coverage))
+        .routes(routes!(testing::not_sampled))
+        .routes(routes!(testing::key_groups, testing::create_key_group))
+        .routes(routes!(testing::refresh_members))
+        .routes(routes!(testing::group_schedule))
+        .routes(routes!(testing::turnaround))
+        .routes(routes!(testing::labs))
+        .routes(routes!(testing::pool_advice))
+        .routes(routes!(testing::positives))
+        .routes(routes!(testing::batches))
         .routes(routes!(facilities::list))
         .routes(routes!(facilities::show))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

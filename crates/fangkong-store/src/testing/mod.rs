@@ -7,7 +7,18 @@
 
 use crate::backend::{with_db, Db};
 
+mod coverage;
 mod ingest;
+mod schedules;
+
+pub use coverage::{
+    CommunityCoverage, LabDay, PoolOutcomes, PositiveTube, RoundWindow, TestingFacility,
+    TubeTurnaround,
+};
+pub use schedules::{KeyGroup, MemberTesting, NewKeyGroup};
+
+const ROUND_COLUMNS: &str =
+    "id, code, name, jurisdiction_code, starts_on, ends_on, created_at, key_group_id";
 use crate::Result;
 
 /// A testing round (a city- or area-wide campaign).
@@ -20,6 +31,19 @@ pub struct Round {
     pub starts_on: String,
     pub ends_on: String,
     pub created_at: i64,
+    /// The key group the round targets; `None` targets every resident of the jurisdiction.
+    pub key_group_id: Option<i64>,
+}
+
+/// A round to create; dates are `YYYY-MM-DD`.
+#[derive(Debug, Clone)]
+pub struct NewRound<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub jurisdiction_code: &'a str,
+    pub starts_on: &'a str,
+    pub ends_on: &'a str,
+    pub key_group_id: Option<i64>,
 }
 
 /// One collected sample to ingest. The person is given by the blind index of their document.
@@ -134,35 +158,26 @@ impl Testing<'_> {
     /// Creates a round.
     ///
     /// # Errors
-    /// `Conflict` when the code is taken or the jurisdiction does not exist.
-    pub async fn create_round(
-        &self,
-        code: &str,
-        name: &str,
-        jurisdiction: &str,
-        starts_on: &str,
-        ends_on: &str,
-        now_ms: i64,
-    ) -> Result<Round> {
+    /// `Conflict` when the code is taken or the jurisdiction or key group does not exist.
+    pub async fn create_round(&self, r: &NewRound<'_>, now_ms: i64) -> Result<Round> {
+        let sql = format!(
+            "INSERT INTO testing_rounds (code, name, jurisdiction_code, starts_on, ends_on, created_at, key_group_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {ROUND_COLUMNS}"
+        );
         Ok(with_db!(
             self.db,
-            write
-                | pool
-                | {
-                    sqlx::query_as(
-                "INSERT INTO testing_rounds (code, name, jurisdiction_code, starts_on, ends_on, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 RETURNING id, code, name, jurisdiction_code, starts_on, ends_on, created_at",
-            )
-            .bind(code)
-            .bind(name)
-            .bind(jurisdiction)
-            .bind(starts_on)
-            .bind(ends_on)
-            .bind(now_ms)
-            .fetch_one(pool)
-            .await?
-                }
+            write | pool | {
+                sqlx::query_as(&sql)
+                    .bind(r.code)
+                    .bind(r.name)
+                    .bind(r.jurisdiction_code)
+                    .bind(r.starts_on)
+                    .bind(r.ends_on)
+                    .bind(now_ms)
+                    .bind(r.key_group_id)
+                    .fetch_one(pool)
+                    .await?
+            }
         ))
     }
 
@@ -171,16 +186,23 @@ impl Testing<'_> {
     /// # Errors
     /// `Unavailable` on database failure.
     pub async fn rounds(&self) -> Result<Vec<Round>> {
+        let sql =
+            format!("SELECT {ROUND_COLUMNS} FROM testing_rounds ORDER BY starts_on DESC, id DESC");
         Ok(with_db!(
             self.db,
-            read | pool | {
-                sqlx::query_as(
-                    "SELECT id, code, name, jurisdiction_code, starts_on, ends_on, created_at \
-                 FROM testing_rounds ORDER BY starts_on DESC, id DESC",
-                )
-                .fetch_all(pool)
-                .await?
-            }
+            read | pool | { sqlx::query_as(&sql).fetch_all(pool).await? }
+        ))
+    }
+
+    /// A round by code.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown code.
+    pub async fn round(&self, code: &str) -> Result<Round> {
+        let sql = format!("SELECT {ROUND_COLUMNS} FROM testing_rounds WHERE code = $1");
+        Ok(with_db!(
+            self.db,
+            read | pool | { sqlx::query_as(&sql).bind(code).fetch_one(pool).await? }
         ))
     }
 

@@ -34,8 +34,27 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
         }
         ("POST", "/api/v1/persons/{id}/reveal") => Some("pii.reveal"),
         ("GET", "/api/v1/audit") => Some("audit.read"),
-        ("GET", "/api/v1/testing/rounds" | "/api/v1/testing/retest-tasks") => Some("testing.read"),
-        ("POST", "/api/v1/testing/rounds") => Some("testing.manage"),
+        (
+            "GET",
+            "/api/v1/testing/rounds"
+            | "/api/v1/testing/retest-tasks"
+            | "/api/v1/testing/rounds/{code}/coverage"
+            | "/api/v1/testing/rounds/{code}/not-sampled"
+            | "/api/v1/testing/key-groups"
+            | "/api/v1/testing/key-groups/{code}/schedule"
+            | "/api/v1/testing/turnaround"
+            | "/api/v1/testing/labs"
+            | "/api/v1/testing/pool-advice"
+            | "/api/v1/testing/positives"
+            | "/api/v1/testing/batches",
+        ) => Some("testing.read"),
+        (
+            "POST",
+            "/api/v1/testing/rounds"
+            | "/api/v1/testing/key-groups"
+            | "/api/v1/testing/key-groups/{code}/members:batch"
+            | "/api/v1/testing/key-groups/{code}/members:refresh",
+        ) => Some("testing.manage"),
         ("POST", "/api/v1/testing/samples:batch" | "/api/v1/testing/results:batch") => {
             Some("testing.submit")
         }
@@ -112,6 +131,26 @@ async fn setup(app: &TestApp) -> Secrets {
         })
         .await;
     facility.unwrap();
+    // A round and a key group of the first county, for the routes that name one.
+    let system = fangkong_app::Actor::system("matrix");
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    app.app
+        .create_round(&system, "R-matrix", "轮次", "411702", (day, day), None)
+        .await
+        .unwrap();
+    app.app
+        .create_key_group(
+            &system,
+            &fangkong_app::testing::schedules::KeyGroupInput {
+                code: "G-matrix".into(),
+                name: "医务人员".into(),
+                jurisdiction_code: "411702".into(),
+                frequency: fangkong_app::testing::schedules::Frequency::Daily,
+                occupations: vec!["medical".into()],
+            },
+        )
+        .await
+        .unwrap();
     Secrets {
         person_id: p.id,
         facility_id: 1,
@@ -132,9 +171,16 @@ fn request_for(
     template: &str,
     s: &Secrets,
 ) -> (String, Option<Vec<u8>>, &'static str) {
+    let code = if template.starts_with("/api/v1/testing/rounds/") {
+        "R-matrix"
+    } else if template.starts_with("/api/v1/testing/key-groups/") {
+        "G-matrix"
+    } else {
+        "411702"
+    };
     let path = template
         .replace("{id}", &s.person_id.to_string())
-        .replace("{code}", "411702");
+        .replace("{code}", code);
     let path = if template.starts_with("/api/v1/facilities/") {
         template.replace("{id}", &s.facility_id.to_string())
     } else {
@@ -167,6 +213,13 @@ fn request_for(
         ),
         ("POST", "/api/v1/testing/rounds") => json(serde_json::json!({
             "code": "R-authz", "name": "轮次", "jurisdiction_code": "411702", "starts_on": "2026-11-30", "ends_on": "2026-12-01"})),
+        ("POST", "/api/v1/testing/key-groups") => json(serde_json::json!({
+            "code": "G-authz", "name": "快递员", "jurisdiction_code": "411702", "frequency": "weekly",
+            "occupations": ["delivery"]})),
+        ("POST", "/api/v1/testing/key-groups/{code}/members:batch") => (
+            Some(format!("id_number\n{}\n", id("411702", "1990-03-07", 123)).into_bytes()),
+            "text/csv",
+        ),
         ("POST", "/api/v1/testing/samples:batch") => (
             Some(format!("tube_id,id_number,site_code,collected_at\nTZ1,{},S1,2026-11-30 08:00\n", id("411702", "1990-03-07", 123)).into_bytes()),
             "text/csv",
