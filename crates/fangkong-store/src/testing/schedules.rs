@@ -240,7 +240,7 @@ impl Testing<'_> {
     /// `Unavailable` on database failure.
     pub async fn person_groups(&self, person_id: i64) -> Result<Vec<(KeyGroup, i64)>> {
         let sql = format!(
-            "SELECT {GROUP_COLUMNS}, 1 AS members, m.added_at FROM key_groups g \
+            "SELECT {GROUP_COLUMNS}, CAST(1 AS BIGINT) AS members, m.added_at FROM key_groups g \
              JOIN key_group_members m ON m.group_id = g.id WHERE m.person_id = $1 ORDER BY g.code"
         );
         let rows: Vec<(
