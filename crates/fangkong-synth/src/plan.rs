@@ -281,6 +281,9 @@ struct TownshipDraft {
     communities: Vec<CommunityPlan>,
 }
 
+/// Labs are numbered from 9501 in the place-code space of their community.
+const LAB_CODES: u32 = 9_500;
+
 /// Plans a city: the jurisdiction tree, resident counts, id ranges and facilities.
 ///
 /// Deterministic: the same config always gives the same plan.
@@ -849,8 +852,18 @@ impl CityLevel {
             kind,
             subtype: subtype.to_string(),
             name,
+            // Labs carry a code (results name their lab by it); other city facilities have none.
+            place_code: if kind == FacilityKind::Lab {
+                let n = self
+                    .facilities
+                    .iter()
+                    .filter(|f| f.kind == FacilityKind::Lab)
+                    .count() as u32;
+                fangkong_domain::PlaceCode::new(&community_code, LAB_CODES + 1 + n).ok()
+            } else {
+                None
+            },
             community_code,
-            place_code: None,
             capacity: capacity.min(u64::from(u32::MAX)) as u32,
             beds_general: 0,
             beds_icu: 0,

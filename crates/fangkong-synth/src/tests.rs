@@ -431,7 +431,11 @@ fn facilities_cover_the_brief() {
     for f in &all {
         let coded = matches!(
             f.kind,
-            FacilityKind::Workplace | FacilityKind::School | FacilityKind::Venue
+            FacilityKind::Workplace
+                | FacilityKind::School
+                | FacilityKind::Venue
+                | FacilityKind::SamplingSite
+                | FacilityKind::Lab
         );
         assert_eq!(f.place_code.is_some(), coded, "{}", f.name);
         assert!((113.2..=115.2).contains(&f.lon) && (32.3..=33.6).contains(&f.lat));

@@ -49,6 +49,10 @@ fn phone_share(age: u32) -> f64 {
 /// Share of residents whose identity number was issued in another Henan county.
 const BORN_ELSEWHERE: f64 = 0.03;
 
+/// Sampling sites of a community are numbered from 9001 in the place-code space (venues,
+/// workplaces and schools count up from 1); labs from [`crate::plan`] take 9501 up.
+pub const SAMPLING_SITE_CODES: u32 = 9_000;
+
 /// Generates township `township_index` of `plan`.
 ///
 /// The output is a function of the plan and the index alone. Persons, households and
@@ -287,6 +291,8 @@ fn facilities(plan: &CityPlan, t: &TownshipPlan, rng: &mut ChaCha8Rng) -> Vec<Fa
         urban: t.kind == TownshipKind::Subdistrict,
     };
     let mut place_seq = vec![0u32; t.communities.len()];
+    // Sampling sites get codes of their own block so that venue codes stay as they were.
+    let mut site_seq = vec![SAMPLING_SITE_CODES; t.communities.len()];
     let mut counters: HashMap<&str, usize> = HashMap::new();
     let mut out: Vec<Facility> = Vec::with_capacity(t.slots.len());
     let spread = if ctx.urban { 0.004 } else { 0.008 };
@@ -311,6 +317,10 @@ fn facilities(plan: &CityPlan, t: &TownshipPlan, rng: &mut ChaCha8Rng) -> Vec<Fa
             FacilityKind::Workplace | FacilityKind::School | FacilityKind::Venue => {
                 place_seq[slot.community] += 1;
                 PlaceCode::new(&community.code, place_seq[slot.community]).ok()
+            }
+            FacilityKind::SamplingSite => {
+                site_seq[slot.community] += 1;
+                PlaceCode::new(&community.code, site_seq[slot.community]).ok()
             }
             _ => None,
         };
