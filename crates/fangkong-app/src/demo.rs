@@ -19,6 +19,14 @@ use rayon::prelude::*;
 
 use crate::{App, Error, Result};
 
+/// The meta key holding the date the generator aged the city to: a resumed load or a later
+/// testing seed must regenerate the very same residents.
+const META_REFERENCE_DATE: &str = "demo.reference_date";
+
+mod testing;
+
+pub use testing::DEMO_ROUND;
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct DemoConfig {
@@ -78,6 +86,17 @@ struct PreparedChunk {
 }
 
 impl App {
+    /// The reference date of the demo city in the store (today for a store without one).
+    async fn reference_date(&self) -> Result<chrono::NaiveDate> {
+        Ok(self
+            .store()
+            .meta()
+            .get(META_REFERENCE_DATE)
+            .await?
+            .and_then(|d| d.parse().ok())
+            .unwrap_or_else(|| self.today()))
+    }
+
     /// Loads the demo city, or reuses it when this data already holds the same one.
     ///
     /// # Errors
@@ -105,6 +124,10 @@ impl App {
                     ));
                 }
                 store.meta().set(META_CITY, &identity).await?;
+                store
+                    .meta()
+                    .set(META_REFERENCE_DATE, &self.today().to_string())
+                    .await?;
             }
         }
         if store.meta().get(META_COMPLETE).await?.is_some() {
@@ -118,7 +141,7 @@ impl App {
             city_code: config.city_code.clone(),
             population: config.population,
             seed: config.seed,
-            reference_date: self.today(),
+            reference_date: self.reference_date().await?,
         };
         let plan = tokio::task::spawn_blocking(move || fangkong_synth::plan(&cfg))
             .await

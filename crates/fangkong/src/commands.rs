@@ -89,6 +89,9 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .load_demo_city(&config, &BarProgress::default())
                 .await
                 .context("loading the demo city")?;
+            app.seed_demo_testing(&config)
+                .await
+                .context("seeding the demo testing round")?;
             if outcome.loaded {
                 eprintln!(
                     "demo city {} loaded: {} jurisdictions, {} residents, {} households, {} facilities in {:.1} s",

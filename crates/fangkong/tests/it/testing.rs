@@ -448,3 +448,76 @@ async fn idempotency_keys_replay_the_first_response_and_refuse_reuse() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_demo_seeds_a_round_key_groups_and_fanned_out_positives_once() {
+    use fangkong_app::testing::coverage::CoverageLevel;
+    each_backend(|app| async move {
+        app.load_city(5_000).await;
+        let config = fangkong_app::demo::DemoConfig {
+            city_code: "4117".into(),
+            population: 5_000,
+            seed: 7,
+        };
+        app.app.seed_demo_testing(&config).await.unwrap();
+        let system = fangkong_app::Actor::system("test");
+        let groups = app.app.key_groups(&system).await.unwrap();
+        assert_eq!(
+            groups
+                .iter()
+                .map(|g| (g.code.as_str(), g.interval_days))
+                .collect::<Vec<_>>(),
+            [("COLD", 1), ("DLV", 2), ("EDU", 7), ("MED", 1), ("TRN", 2)]
+        );
+        assert!(groups.iter().all(|g| g.members > 0), "{groups:?}");
+        let coverage = app
+            .app
+            .round_coverage(
+                &system,
+                fangkong_app::demo::DEMO_ROUND,
+                CoverageLevel::County,
+            )
+            .await
+            .unwrap();
+        assert_eq!(coverage.target, 5_000);
+        let share = coverage.sampled as f64 / coverage.target as f64;
+        assert!((0.80..=0.98).contains(&share), "{share}");
+        let positives = app.app.positives(&system, 100).await.unwrap();
+        let pooled: Vec<_> = positives.iter().filter(|t| t.pool_size > 1).collect();
+        assert!(pooled
+            .iter()
+            .any(|t| t.outcome == "positive" && t.retests_done == t.members));
+        assert!(pooled
+            .iter()
+            .any(|t| t.outcome == "inconclusive" && t.retests_open == t.members));
+        assert!(positives
+            .iter()
+            .any(|t| t.pool_size == 1 && t.suspected_cases == 1));
+        let schedule = app
+            .app
+            .group_schedule(&system, "MED", None, app.app.today(), 10)
+            .await
+            .unwrap();
+        assert!(schedule.overdue_total > 0);
+        let tubes = app
+            .store
+            .testing()
+            .batches(None, 1_000)
+            .await
+            .unwrap()
+            .len();
+        // A second run changes nothing.
+        app.app.seed_demo_testing(&config).await.unwrap();
+        assert_eq!(
+            app.store
+                .testing()
+                .batches(None, 1_000)
+                .await
+                .unwrap()
+                .len(),
+            tubes
+        );
+        app
+    })
+    .await;
+}
