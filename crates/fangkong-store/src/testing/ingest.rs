@@ -5,10 +5,47 @@ use std::collections::HashMap;
 use super::{
     ResultIngest, ResultRow, SampleIngest, SampleRefusal, SampleRow, Testing, LOOKUP_CHUNK,
 };
+
+/// The persons of a chunk's documents, by blind index, from [`Testing::resolve_persons`].
+#[derive(Debug, Default)]
+pub struct ResolvedPersons(HashMap<Vec<u8>, i64>);
 use crate::backend::{with_db, MAX_BINDS};
 use crate::Result;
 
 impl Testing<'_> {
+    /// Looks up the persons of the rows' documents (by blind index) on a reader, outside any
+    /// write transaction, so that it can run while the previous chunk is being written.
+    ///
+    /// The lookup reads the blind index alone (it holds the id): reading each person's row
+    /// would be a random page read per sample. Merged records are resolved to their
+    /// survivor by [`Testing::ingest_samples_resolved`], inside its transaction.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn resolve_persons(&self, rows: &[SampleRow]) -> Result<ResolvedPersons> {
+        let mut persons: HashMap<Vec<u8>, i64> = HashMap::with_capacity(rows.len());
+        let mut blinds: Vec<&Vec<u8>> = rows.iter().map(|r| &r.doc_blind).collect();
+        blinds.sort_unstable();
+        blinds.dedup();
+        with_db!(
+            self.db,
+            read | pool | {
+                for chunk in blinds.chunks(LOOKUP_CHUNK) {
+                    let sql = format!(
+                        "SELECT doc_blind, id FROM persons WHERE doc_blind IN ({})",
+                        self.db.placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, (Vec<u8>, i64)>(&sql);
+                    for b in chunk {
+                        q = q.bind(*b);
+                    }
+                    persons.extend(q.fetch_all(pool).await?);
+                }
+            }
+        );
+        Ok(ResolvedPersons(persons))
+    }
+
     /// Stores collected samples in one transaction: tubes are created on first sight,
     /// samples already stored are skipped, and rows that cannot be stored are returned with
     /// the reason (the others are kept).
@@ -16,27 +53,43 @@ impl Testing<'_> {
     /// # Errors
     /// `Unavailable` on database failure (nothing is written then).
     pub async fn ingest_samples(&self, rows: &[SampleRow]) -> Result<SampleIngest> {
+        let persons = self.resolve_persons(rows).await?;
+        self.ingest_samples_resolved(rows, &persons).await
+    }
+
+    /// Stores collected samples like [`Testing::ingest_samples`], with their persons looked
+    /// up beforehand by [`Testing::resolve_persons`]. A person merged since then is stored
+    /// under the record that survived the merge; a person registered since then is unknown
+    /// (as if the file had arrived a moment earlier).
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure (nothing is written then).
+    pub async fn ingest_samples_resolved(
+        &self,
+        rows: &[SampleRow],
+        persons: &ResolvedPersons,
+    ) -> Result<SampleIngest> {
         let mut out = SampleIngest::default();
+        let persons = &persons.0;
         with_db!(
             self.db,
             write
                 | pool
                 | {
                     let mut tx = pool.begin().await?;
-                    // Persons by blind index.
-                    let mut persons: HashMap<Vec<u8>, i64> = HashMap::with_capacity(rows.len());
-                    let blinds: Vec<&Vec<u8>> = rows.iter().map(|r| &r.doc_blind).collect();
-                    for chunk in blinds.chunks(LOOKUP_CHUNK) {
-                        let sql = format!(
-                    "SELECT doc_blind, COALESCE(merged_into, id) FROM persons WHERE doc_blind IN ({})",
-                    self.db.placeholders(1, chunk.len())
-                );
-                        let mut q = sqlx::query_as::<_, (Vec<u8>, i64)>(&sql);
-                        for b in chunk {
-                            q = q.bind(*b);
-                        }
-                        persons.extend(q.fetch_all(&mut *tx).await?);
-                    }
+                    // Merged records resolve to their survivor (one level, like every
+                    // lookup by document); there are few of them.
+                    let merged: Vec<(i64, i64)> = sqlx::query_as(
+                        "SELECT id, merged_into FROM persons WHERE merged_into IS NOT NULL",
+                    )
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let survivor: HashMap<i64, i64> = merged.into_iter().collect();
+                    let person_of = |blind: &Vec<u8>| {
+                        persons
+                            .get(blind)
+                            .map(|id| survivor.get(id).copied().unwrap_or(*id))
+                    };
                     // Rounds by code.
                     let rounds: Vec<(String, i64)> =
                         sqlx::query_as("SELECT code, id FROM testing_rounds")
@@ -122,7 +175,7 @@ impl Testing<'_> {
                             out.refused.push((i, SampleRefusal::UnknownRound));
                             continue;
                         }
-                        let Some(&person) = persons.get(&r.doc_blind) else {
+                        let Some(person) = person_of(&r.doc_blind) else {
                             out.refused.push((i, SampleRefusal::UnknownPerson));
                             continue;
                         };
