@@ -1,12 +1,19 @@
 //! Ingest of sample collections and lab results from files, keeping the valid rows.
+//!
+//! Files of a whole-city round hold millions of rows: they are stored in chunks of
+//! [`CHUNK_ROWS`], one transaction each, with progress reported per chunk. This module does
+//! no SQL and never holds more than a few chunks of prepared rows.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use fangkong_domain::Permission;
 use fangkong_ingest::RowError;
-use fangkong_store::testing::{ResultRow, SampleRefusal, SampleRow};
+use fangkong_store::testing::{Batch, ResultRow, SampleRefusal, SampleRow};
+use rayon::prelude::*;
 
-use crate::{Actor, App, Result};
+use crate::demo::{NoProgress, Progress};
+use crate::{Actor, App, Error, Result};
 
 /// What an ingest did.
 #[derive(Debug, Clone, Default)]
@@ -49,6 +56,14 @@ fn refusal_error(line: u64, refusal: &SampleRefusal) -> RowError {
     }
 }
 
+/// Rows stored per transaction: large enough that a commit's fsync is cheap per row, small
+/// enough that memory stays bounded and an interrupted ingest leaves whole chunks (a re-run
+/// skips them: ingest is idempotent).
+pub const CHUNK_ROWS: usize = 100_000;
+
+/// Chunks prepared ahead of the writer, at most.
+const PIPELINE_DEPTH: usize = 2;
+
 impl App {
     /// Ingests sample collections, keeping the valid rows.
     ///
@@ -61,38 +76,104 @@ impl App {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<IngestReport> {
+        self.ingest_samples_with(actor, file_name, bytes, &NoProgress)
+            .await
+    }
+
+    /// Ingests sample collections like [`App::ingest_samples`], reporting progress in rows.
+    ///
+    /// The rows are stored in transactions of [`CHUNK_ROWS`], in file order; the blind
+    /// indexes of the next chunk are computed on all cores while the current one is written.
+    /// A tube whose members span chunks (or files) is checked against what earlier chunks
+    /// stored, so the pool size holds across them. An interrupted ingest leaves whole chunks
+    /// stored; sending the file again stores the rest.
+    ///
+    /// # Errors
+    /// As [`App::ingest_samples`]; a database failure leaves the chunks before it stored.
+    pub async fn ingest_samples_with(
+        &self,
+        actor: &Actor,
+        file_name: &str,
+        bytes: &[u8],
+        progress: &dyn Progress,
+    ) -> Result<IngestReport> {
         actor.require(Permission::TestingSubmit)?;
         let (records, mut refused) =
             fangkong_ingest::testing::parse_samples_lenient(file_name, bytes)?;
         let bad_lines = distinct_lines(&refused);
-        let persons = self.store().persons();
-        let rows: Vec<SampleRow> = records
-            .iter()
-            .map(|r| SampleRow {
-                tube_code: r.tube_id.clone(),
-                site_code: r.site_code.clone(),
-                pool_size: i64::from(r.pool_size),
-                round_code: r.round_code.clone(),
-                collected_at_ms: r.collected_at.timestamp_millis(),
-                doc_blind: persons.document_index(&r.document),
-            })
-            .collect();
-        let got = self.store().testing().ingest_samples(&rows).await?;
-        refused.extend(
-            got.refused
-                .iter()
-                .map(|(i, why)| refusal_error(records[*i].line, why)),
-        );
-        refused.sort_by_key(|e| e.line);
-        let report = IngestReport {
+        let records = Arc::new(records);
+        let mut report = IngestReport {
             file: file_name.to_string(),
             rows: (records.len() + bad_lines) as u64,
-            stored: got.samples_stored,
-            already_stored: got.samples_already_stored,
-            refused,
-            tubes_created: got.tubes_created,
             ..IngestReport::default()
         };
+        progress.start("samples", records.len() as u64);
+        // Three stages: blind indexes on all cores (a blocking thread driving rayon), the
+        // persons looked up on a reader connection, the chunk written on the writer.
+        let (tx, mut blinded) =
+            tokio::sync::mpsc::channel::<(usize, Vec<SampleRow>)>(PIPELINE_DEPTH);
+        let producer_records = records.clone();
+        let producer_store = self.store().clone();
+        let producer = tokio::task::spawn_blocking(move || {
+            let persons = producer_store.persons();
+            for (k, chunk) in producer_records.chunks(CHUNK_ROWS).enumerate() {
+                let rows: Vec<SampleRow> = chunk
+                    .par_iter()
+                    .map(|r| SampleRow {
+                        tube_code: r.tube_id.clone(),
+                        site_code: r.site_code.clone(),
+                        pool_size: i64::from(r.pool_size),
+                        round_code: r.round_code.clone(),
+                        collected_at_ms: r.collected_at.timestamp_millis(),
+                        doc_blind: persons.document_index(&r.document),
+                    })
+                    .collect();
+                if tx.blocking_send((k * CHUNK_ROWS, rows)).is_err() {
+                    return;
+                }
+            }
+        });
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        let resolver_store = self.store().clone();
+        let resolver = tokio::spawn(async move {
+            while let Some((first, rows)) = blinded.recv().await {
+                let persons = resolver_store.testing().resolve_persons(&rows).await;
+                let failed = persons.is_err();
+                if tx.send((first, rows, persons)).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let stored = async {
+            while let Some((first, rows, persons)) = rx.recv().await {
+                let persons = persons?;
+                let got = self
+                    .store()
+                    .testing()
+                    .ingest_samples_resolved(&rows, &persons)
+                    .await?;
+                report.stored += got.samples_stored;
+                report.already_stored += got.samples_already_stored;
+                report.tubes_created += got.tubes_created;
+                refused.extend(
+                    got.refused
+                        .iter()
+                        .map(|(i, why)| refusal_error(records[first + *i].line, why)),
+                );
+                progress.advance(rows.len() as u64);
+            }
+            Ok::<(), Error>(())
+        }
+        .await;
+        // Stop the stages before returning an error (each ends at its next send).
+        drop(rx);
+        let _ = resolver.await;
+        let _ = producer.await;
+        progress.finish();
+        stored?;
+        refused.sort_by_key(|e| e.line);
+        report.refused = refused;
+        self.record_ingest(actor, "samples", &report).await?;
         self.audit(actor, "testing.samples_ingest", "file", Some(file_name.to_string()), None, serde_json::json!({
             "stored": report.stored, "already_stored": report.already_stored, "refused": report.refused.len(),
         }))
@@ -111,49 +192,74 @@ impl App {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<IngestReport> {
+        self.ingest_results_with(actor, file_name, bytes, &NoProgress)
+            .await
+    }
+
+    /// Ingests tube results like [`App::ingest_results`], reporting progress in rows.
+    ///
+    /// The rows are stored in transactions of [`CHUNK_ROWS`], each with the fan-out of its
+    /// positive and inconclusive pools: a stored result never lacks its retest tasks.
+    ///
+    /// # Errors
+    /// As [`App::ingest_samples_with`].
+    pub async fn ingest_results_with(
+        &self,
+        actor: &Actor,
+        file_name: &str,
+        bytes: &[u8],
+        progress: &dyn Progress,
+    ) -> Result<IngestReport> {
         actor.require(Permission::TestingSubmit)?;
         let (records, mut refused) =
             fangkong_ingest::testing::parse_results_lenient(file_name, bytes)?;
         let bad_lines = distinct_lines(&refused);
-        let rows: Vec<ResultRow> = records
-            .iter()
-            .map(|r| ResultRow {
-                tube_code: r.tube_id.clone(),
-                outcome: r.outcome.as_str().to_string(),
-                ct_orf1ab: r.ct_orf1ab.map(f64::from),
-                ct_n: r.ct_n.map(f64::from),
-                lab_code: r.lab_code.clone(),
-                tested_at_ms: r.tested_at.timestamp_millis(),
-                reported_at_ms: r.reported_at.timestamp_millis(),
-            })
-            .collect();
-        let started = Instant::now();
-        let got = self
-            .store()
-            .testing()
-            .ingest_results(&rows, self.now_ms())
-            .await?;
-        let fan_out_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        refused.extend(got.unknown_tubes.iter().map(|i| {
-            RowError::new(
-                records[*i].line,
-                "tube_id",
-                "no samples were collected in this tube",
-            )
-        }));
-        refused.sort_by_key(|e| e.line);
-        let report = IngestReport {
+        let mut report = IngestReport {
             file: file_name.to_string(),
             rows: (records.len() + bad_lines) as u64,
-            stored: got.results_stored,
-            already_stored: got.results_already_stored,
-            refused,
-            retest_tasks_created: got.retest_tasks_created,
-            suspected_cases_created: got.suspected_cases_created,
-            fan_out_ms,
             ..IngestReport::default()
         };
+        progress.start("results", records.len() as u64);
+        let started = Instant::now();
+        let now_ms = self.now_ms();
+        let stored = async {
+            for (k, chunk) in records.chunks(CHUNK_ROWS).enumerate() {
+                let rows: Vec<ResultRow> = chunk
+                    .iter()
+                    .map(|r| ResultRow {
+                        tube_code: r.tube_id.clone(),
+                        outcome: r.outcome.as_str().to_string(),
+                        ct_orf1ab: r.ct_orf1ab.map(f64::from),
+                        ct_n: r.ct_n.map(f64::from),
+                        lab_code: r.lab_code.clone(),
+                        tested_at_ms: r.tested_at.timestamp_millis(),
+                        reported_at_ms: r.reported_at.timestamp_millis(),
+                    })
+                    .collect();
+                let got = self.store().testing().ingest_results(&rows, now_ms).await?;
+                report.stored += got.results_stored;
+                report.already_stored += got.results_already_stored;
+                report.retest_tasks_created += got.retest_tasks_created;
+                report.suspected_cases_created += got.suspected_cases_created;
+                refused.extend(got.unknown_tubes.iter().map(|i| {
+                    RowError::new(
+                        records[k * CHUNK_ROWS + *i].line,
+                        "tube_id",
+                        "no samples were collected in this tube",
+                    )
+                }));
+                progress.advance(rows.len() as u64);
+            }
+            Ok::<(), Error>(())
+        }
+        .await;
+        progress.finish();
+        stored?;
+        report.fan_out_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        refused.sort_by_key(|e| e.line);
+        report.refused = refused;
         log_results_ingest(&report);
+        self.record_ingest(actor, "results", &report).await?;
         self.audit(actor, "testing.results_ingest", "file", Some(file_name.to_string()), None, serde_json::json!({
             "stored": report.stored, "already_stored": report.already_stored, "refused": report.refused.len(),
             "retest_tasks": report.retest_tasks_created, "suspected_cases": report.suspected_cases_created,
@@ -161,6 +267,29 @@ impl App {
         }))
         .await?;
         Ok(report)
+    }
+
+    /// Records an accepted upload, so the testing pages can list them.
+    async fn record_ingest(&self, actor: &Actor, kind: &str, report: &IngestReport) -> Result<()> {
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        self.store()
+            .testing()
+            .record_batch(&Batch {
+                kind: kind.to_string(),
+                file: report.file.clone(),
+                actor: actor.username.clone(),
+                rows_read: count(report.rows),
+                stored: count(report.stored),
+                already_stored: count(report.already_stored),
+                refused: count(report.refused.len() as u64),
+                retest_tasks_created: count(report.retest_tasks_created),
+                suspected_cases_created: count(report.suspected_cases_created),
+                fan_out_ms: count(report.fan_out_ms),
+                received_at: self.now_ms(),
+                ..Batch::default()
+            })
+            .await?;
+        Ok(())
     }
 }
 
