@@ -89,9 +89,6 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .load_demo_city(&config, &BarProgress::default())
                 .await
                 .context("loading the demo city")?;
-            app.seed_demo_testing(&config)
-                .await
-                .context("seeding the demo testing round")?;
             if outcome.loaded {
                 eprintln!(
                     "demo city {} loaded: {} jurisdictions, {} residents, {} households, {} facilities in {:.1} s",
@@ -129,9 +126,12 @@ pub async fn run(cli: Cli) -> Result<()> {
                 ImportKind::Jurisdictions => app.import_jurisdictions(&actor, &name, &bytes).await,
                 ImportKind::Persons => app.import_persons(&actor, &name, &bytes).await,
                 ImportKind::Samples | ImportKind::Results => {
+                    let bar = BarProgress::default();
                     let report = match args.kind {
-                        ImportKind::Samples => app.ingest_samples(&actor, &name, &bytes).await,
-                        _ => app.ingest_results(&actor, &name, &bytes).await,
+                        ImportKind::Samples => {
+                            app.ingest_samples_with(&actor, &name, &bytes, &bar).await
+                        }
+                        _ => app.ingest_results_with(&actor, &name, &bytes, &bar).await,
                     };
                     app.store().close().await;
                     return testing_report(report);
