@@ -1,4 +1,4 @@
-//! `fangkong-bench`: benchmark scenarios of the platform's computations.
+//! `fangkong-bench`: benchmark scenarios of the platform's computations and ingest paths.
 //!
 //! Why it exists: issue #9 sets performance targets (all aberration methods over 10 000
 //! series in 2 s on two cores, 50 times a naive implementation); this binary measures them
@@ -42,8 +42,37 @@
 //! compares both day by day (`alarm_mismatches`, `max_threshold_rel_diff`). `speedup` is the
 //! reference's time per series over the fast path's.
 //!
-//! What it must not do: write files or talk to the network. Timings are printed, never
-//! asserted (tests check the shape of the output only).
+//! # `testing-round`
+//!
+//! Issue #4: a whole city tested in one round. `--population N` (default 7 000 000)
+//! residents of the synthetic Zhumadian (`--seed`, default 2026) are loaded into a fresh
+//! SQLite store; then, timed:
+//! - `generate`: the sample file (CSV, every resident, 10-in-1 tubes of one community, the
+//!   last tube of a community smaller) and the result file (one row per tube, 0.01% of the
+//!   tubes positive, 0.002% inconclusive, at least one of each), in memory;
+//! - `ingest_samples`, `ingest_results`: `App::ingest_samples` and `App::ingest_results` from
+//!   the files' bytes, exactly as `fangkong import` and the API call them (fan-out included);
+//! - `coverage`: `App::round_coverage` of the round by community;
+//! - `overdue`: `App::group_schedule` of a key group (medical, cold-chain and delivery
+//!   workers, every two days) three days after the round.
+//!
+//! `total_seconds` is the sum of those phases. Not in it: `setup` (loading the population,
+//! or copying one kept by `--data DIR` from an earlier run, and regenerating every resident's
+//! document with `fangkong-synth`; reported as `setup_seconds_excluded_from_total`) and the
+//! raw baseline: a fresh database with the store's schema and pragmas (WAL,
+//! `synchronous=FULL`, foreign keys on) into which the same sample rows are inserted with one
+//! prepared rusqlite statement in transactions of 100 000 rows, after their parent rows
+//! (timed apart as `baseline_parents`). `ratio_to_baseline` is ingest rows per second over
+//! baseline rows per second; issue #4 wants at least 0.5, and `total_seconds` at most 60 on
+//! two cores. `peak_rss_bytes` is `VmHWM` reset after setup.
+//!
+//! ```text
+//! cargo run --release -p fangkong-bench -- testing-round --population 7000000 --data /tmp/tr --json
+//! ```
+//!
+//! What it must not do: talk to the network, or write outside its data directory (a
+//! temporary one without `--data`). Timings are printed, never asserted (tests check the
+//! shape of the output only).
 
 mod aberration;
 mod generate;
