@@ -10,7 +10,9 @@ pub mod jurisdictions;
 pub mod persons;
 pub mod session;
 pub mod templates;
+pub mod testing;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -40,6 +42,39 @@ pub fn routes() -> Router<AppState> {
         .route("/persons/{id}/reveal", post(persons::reveal))
         .route("/audit", get(audit::show))
         .route("/facilities", get(facilities::list))
+        .route("/testing", get(testing::overview))
+        .route("/testing/rounds", post(testing::create_round))
+        .route("/testing/rounds/{code}", get(testing::round))
+        .route(
+            "/testing/rounds/{code}/coverage.xlsx",
+            get(testing::coverage_xlsx),
+        )
+        .route(
+            "/testing/rounds/{code}/not-sampled.xlsx",
+            get(testing::not_sampled_xlsx),
+        )
+        .route("/testing/positives", get(testing::positives))
+        .route("/testing/positives.xlsx", get(testing::positives_xlsx))
+        .route(
+            "/testing/key-groups",
+            get(testing::key_groups).post(testing::create_key_group),
+        )
+        .route("/testing/key-groups/{code}", get(testing::key_group))
+        .route(
+            "/testing/key-groups/{code}/overdue.xlsx",
+            get(testing::overdue_xlsx),
+        )
+        .route(
+            "/testing/key-groups/{code}/refresh",
+            post(testing::refresh_key_group),
+        )
+        .route(
+            "/testing/key-groups/{code}/members",
+            post(testing::import_members)
+                .layer(DefaultBodyLimit::max(crate::api::IMPORT_BODY_LIMIT)),
+        )
+        .route("/testing/labs", get(testing::labs))
+        .route("/testing/labs.xlsx", get(testing::labs_xlsx))
         .route("/api/docs", get(docs::show))
 }
 
@@ -81,6 +116,7 @@ impl IntoResponse for WebError {
             can_persons => false,
             can_merge => false,
             can_audit => false,
+            can_testing => false,
             status => self.status.as_u16(),
             detail => self.detail,
             operation_id => crate::middleware::current_operation_id(),
@@ -119,6 +155,7 @@ pub fn page_context(
         can_persons => can(Permission::PersonsRead),
         can_merge => can(Permission::PersonsMerge),
         can_audit => can(Permission::AuditRead),
+        can_testing => can(Permission::TestingRead),
         ..page
     }
 }
