@@ -92,8 +92,26 @@ async fn show_page(
         .jurisdiction_path(&p.community_code)
         .await
         .map_err(err)?;
+    let testing = if user.actor.scope.can(Permission::TestingRead) {
+        let s = state
+            .app
+            .person_schedule(&user.actor, id)
+            .await
+            .map_err(err)?;
+        Some(context! {
+            last_collected_at => s.last_collected_at,
+            groups => s.groups.iter().map(|(g, due)| context! {
+                code => g.code.clone(), name => g.name.clone(), interval_days => g.interval_days,
+                due_on => due.due_on.to_string(), days_overdue => due.days_overdue,
+                status => super::testing::due_status_name(due.status),
+            }).collect::<Vec<_>>(),
+        })
+    } else {
+        None
+    };
     let page = context! {
         p => person_value(&p),
+        testing,
         tags => p.tags(),
         can_reveal => user.actor.scope.can(Permission::PiiReveal) && p.purged_at.is_none(),
         revealed => revealed.map(|r| context! { id_number => r.id_number, phone => r.phone }),
