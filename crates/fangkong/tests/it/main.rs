@@ -11,6 +11,7 @@ mod jurisdictions;
 mod ops;
 mod persons;
 mod testing;
+mod testing_web;
 mod web;
 
 /// Valid mainland ID numbers for fixtures (check digits computed per GB 11643).
