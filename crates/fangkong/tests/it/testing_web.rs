@@ -215,6 +215,12 @@ async fn round_positives_and_labs_pages_show_the_app_numbers_and_export_xlsx() {
                 && html.contains("全员核酸第一轮")
                 && html.contains("全体居民")
         );
+        // The latest uploads: the results file with its three retest tasks.
+        let upload = row_with(&html, "<code>results.csv</code>");
+        assert!(
+            upload.contains("检测结果") && upload.contains("<td class=\"num\">3</td>"),
+            "{upload}"
+        );
         assert!(
             html.contains("href=\"/testing\" aria-current=\"page\""),
             "the nav entry is current"
