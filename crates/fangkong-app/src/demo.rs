@@ -86,6 +86,24 @@ struct PreparedChunk {
 }
 
 impl App {
+    /// The generator's plan of the demo city `config` names, aged to its reference date.
+    async fn city_plan(
+        &self,
+        config: &DemoConfig,
+    ) -> Result<std::sync::Arc<fangkong_synth::CityPlan>> {
+        let cfg = CityConfig {
+            city_code: config.city_code.clone(),
+            population: config.population,
+            seed: config.seed,
+            reference_date: self.reference_date().await?,
+        };
+        let plan = tokio::task::spawn_blocking(move || fangkong_synth::plan(&cfg))
+            .await
+            .map_err(|e| Error::Conflict(format!("generator failed: {e}")))?
+            .map_err(|e| Error::invalid("city", e.to_string()))?;
+        Ok(std::sync::Arc::new(plan))
+    }
+
     /// The reference date of the demo city in the store (today for a store without one).
     async fn reference_date(&self) -> Result<chrono::NaiveDate> {
         Ok(self
@@ -137,17 +155,7 @@ impl App {
                 ..DemoOutcome::default()
             });
         }
-        let cfg = CityConfig {
-            city_code: config.city_code.clone(),
-            population: config.population,
-            seed: config.seed,
-            reference_date: self.reference_date().await?,
-        };
-        let plan = tokio::task::spawn_blocking(move || fangkong_synth::plan(&cfg))
-            .await
-            .map_err(|e| Error::Conflict(format!("generator failed: {e}")))?
-            .map_err(|e| Error::invalid("city", e.to_string()))?;
-        let plan = std::sync::Arc::new(plan);
+        let plan = self.city_plan(config).await?;
         let now = self.now_ms();
         let mut outcome = DemoOutcome {
             loaded: true,

@@ -245,17 +245,7 @@ impl App {
         if store.meta().get(META_TESTING).await?.is_some() {
             return Ok(());
         }
-        let cfg = fangkong_synth::CityConfig {
-            city_code: config.city_code.clone(),
-            population: config.population,
-            seed: config.seed,
-            reference_date: self.reference_date().await?,
-        };
-        let plan = tokio::task::spawn_blocking(move || fangkong_synth::plan(&cfg))
-            .await
-            .map_err(|e| crate::Error::Conflict(format!("generator failed: {e}")))?
-            .map_err(|e| crate::Error::invalid("city", e.to_string()))?;
-        let plan = std::sync::Arc::new(plan);
+        let plan = self.city_plan(config).await?;
         let actor = Actor::system("demo");
         let city = plan.config.city_code.clone();
         for (code, name, frequency, occupation) in GROUPS {

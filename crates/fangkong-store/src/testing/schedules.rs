@@ -41,6 +41,14 @@ pub struct NewKeyGroup<'a> {
     pub rule: Option<&'a str>,
 }
 
+/// A group a person belongs to and when they joined.
+#[derive(sqlx::FromRow)]
+struct Membership {
+    #[sqlx(flatten)]
+    group: KeyGroup,
+    added_at: i64,
+}
+
 const GROUP_COLUMNS: &str =
     "g.id, g.code, g.name, g.jurisdiction_code, g.interval_days, g.rule, g.created_at";
 
@@ -243,38 +251,11 @@ impl Testing<'_> {
             "SELECT {GROUP_COLUMNS}, CAST(1 AS BIGINT) AS members, m.added_at FROM key_groups g \
              JOIN key_group_members m ON m.group_id = g.id WHERE m.person_id = $1 ORDER BY g.code"
         );
-        let rows: Vec<(
-            i64,
-            String,
-            String,
-            String,
-            i64,
-            Option<String>,
-            i64,
-            i64,
-            i64,
-        )> = with_db!(
+        let rows: Vec<Membership> = with_db!(
             self.db,
             read | pool | { sqlx::query_as(&sql).bind(person_id).fetch_all(pool).await? }
         );
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                (
-                    KeyGroup {
-                        id: r.0,
-                        code: r.1,
-                        name: r.2,
-                        jurisdiction_code: r.3,
-                        interval_days: r.4,
-                        rule: r.5,
-                        created_at: r.6,
-                        members: r.7,
-                    },
-                    r.8,
-                )
-            })
-            .collect())
+        Ok(rows.into_iter().map(|m| (m.group, m.added_at)).collect())
     }
 
     /// The latest collection from a person, if any.

@@ -434,11 +434,14 @@ async fn testing_story(store: &Store) {
     let round = store
         .testing()
         .create_round(
-            "R1",
-            "全员核酸第一轮",
-            "4117",
-            "2026-11-30",
-            "2026-12-01",
+            &fangkong_store::testing::NewRound {
+                code: "R1",
+                name: "全员核酸第一轮",
+                jurisdiction_code: "4117",
+                starts_on: "2026-11-30",
+                ends_on: "2026-12-01",
+                key_group_id: None,
+            },
             1,
         )
         .await
