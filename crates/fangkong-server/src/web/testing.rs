@@ -9,9 +9,8 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::Form;
 use chrono::NaiveDate;
@@ -940,14 +939,23 @@ pub async fn import_members(
     State(state): State<AppState>,
     user: WebUser,
     Path(code): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    mut form: Multipart,
 ) -> PageResult {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let parts = multipart(content_type, &body);
+    // A malformed body yields fewer parts, never an error: the token or the file is then
+    // missing and the request refused as such.
+    let mut parts = Vec::new();
+    while let Ok(Some(field)) = form.next_field().await {
+        let name = field.name().unwrap_or_default().to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let Ok(data) = field.bytes().await else {
+            break;
+        };
+        parts.push(Part {
+            name,
+            file_name,
+            data: data.to_vec(),
+        });
+    }
     let csrf = parts
         .iter()
         .find(|p| p.name == "csrf")
@@ -1007,66 +1015,6 @@ struct Part {
     name: String,
     file_name: Option<String>,
     data: Vec<u8>,
-}
-
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    hay.get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
-}
-
-/// The value of `key="..."` (or `key=...`) in a header line.
-fn header_param(line: &str, key: &str) -> Option<String> {
-    line.split(';').find_map(|p| {
-        let (k, v) = p.trim().split_once('=')?;
-        (k.trim().eq_ignore_ascii_case(key)).then(|| v.trim().trim_matches('"').to_string())
-    })
-}
-
-/// The parts of a `multipart/form-data` body (RFC 7578); a malformed body has fewer parts,
-/// never an error: the handler then finds no token or no file.
-fn multipart(content_type: &str, body: &[u8]) -> Vec<Part> {
-    let mut out = Vec::new();
-    if !content_type
-        .to_ascii_lowercase()
-        .starts_with("multipart/form-data")
-    {
-        return out;
-    }
-    let Some(boundary) = header_param(content_type, "boundary") else {
-        return out;
-    };
-    let delimiter = format!("--{boundary}").into_bytes();
-    let Some(mut at) = find(body, &delimiter, 0) else {
-        return out;
-    };
-    loop {
-        let start = at + delimiter.len();
-        if body.get(start..start + 2) == Some(b"--") {
-            break;
-        }
-        let Some(head_end) = find(body, b"\r\n\r\n", start) else {
-            break;
-        };
-        let Some(next) = find(body, &[&b"\r\n"[..], &delimiter[..]].concat(), head_end) else {
-            break;
-        };
-        let head = String::from_utf8_lossy(&body[start..head_end]);
-        let disposition = head
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
-            .unwrap_or("");
-        if let Some(name) = header_param(disposition, "name") {
-            out.push(Part {
-                name,
-                file_name: header_param(disposition, "filename"),
-                data: body[head_end + 4..next].to_vec(),
-            });
-        }
-        at = next + 2;
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1258,26 +1206,4 @@ pub async fn labs_xlsx(State(state): State<AppState>, user: WebUser) -> PageResu
         ),
     ];
     xlsx_response("labs.xlsx", &sheets, lang)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn multipart_bodies_yield_fields_and_files() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n\
-                     --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.csv\"\r\n\
-                     Content-Type: text/csv\r\n\r\nid_number\r\n4101\r\n\r\n--XyZ--\r\n";
-        let parts = multipart("multipart/form-data; boundary=XyZ", body);
-        assert_eq!(parts.len(), 2);
-        assert_eq!(
-            (parts[0].name.as_str(), parts[0].data.as_slice()),
-            ("csrf", &b"tok"[..])
-        );
-        assert_eq!(parts[1].file_name.as_deref(), Some("m.csv"));
-        assert_eq!(parts[1].data, b"id_number\r\n4101\r\n");
-        assert!(multipart("application/x-www-form-urlencoded", body).is_empty());
-        assert!(multipart("multipart/form-data; boundary=XyZ", b"--XyZ\r\nbroken").is_empty());
-    }
 }
