@@ -256,6 +256,10 @@ impl App {
         progress.finish();
         stored?;
         report.fan_out_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if report.stored > 0 {
+            // A single-tube result may answer an open retest: close those tasks.
+            self.store().testing().settle_retests().await?;
+        }
         refused.sort_by_key(|e| e.line);
         report.refused = refused;
         log_results_ingest(&report);
