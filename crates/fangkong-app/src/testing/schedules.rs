@@ -110,10 +110,10 @@ pub struct KeyGroupInput {
     pub occupations: Vec<String>,
 }
 
-/// The occupations of a stored membership rule (`{"occupations": [...]}`).
-fn rule_occupations(rule: &str) -> Vec<String> {
-    serde_json::from_str::<serde_json::Value>(rule)
-        .ok()
+/// The occupations of a stored membership rule (`{"occupations": [...]}`); none for a group
+/// without a rule.
+pub fn rule_occupations(rule: Option<&str>) -> Vec<String> {
+    rule.and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
         .and_then(|v| {
             v.get("occupations")?.as_array().map(|a| {
                 a.iter()
@@ -282,7 +282,7 @@ impl App {
         let Some(rule) = rule else {
             return Ok(0);
         };
-        let occupations = rule_occupations(rule);
+        let occupations = rule_occupations(Some(rule));
         let (lo, hi) = JurisdictionCode::parse(jurisdiction)
             .map_err(|_| Error::invalid("jurisdiction_code", "not a jurisdiction code"))?
             .subtree_bounds();

@@ -213,18 +213,7 @@ pub async fn retest_tasks(
 
 fn key_group_to_wire(g: &fangkong_store::testing::KeyGroup) -> KeyGroup {
     let frequency = Frequency::from_interval(g.interval_days);
-    let occupations = g
-        .rule
-        .as_deref()
-        .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
-        .and_then(|v| {
-            v.get("occupations")?.as_array().map(|a| {
-                a.iter()
-                    .filter_map(|o| o.as_str().map(str::to_string))
-                    .collect()
-            })
-        })
-        .unwrap_or_default();
+    let occupations = fangkong_app::testing::schedules::rule_occupations(g.rule.as_deref());
     KeyGroup {
         code: g.code.clone(),
         name: g.name.clone(),

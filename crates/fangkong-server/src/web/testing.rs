@@ -644,23 +644,11 @@ pub async fn positives_xlsx(State(state): State<AppState>, user: WebUser) -> Pag
 // ---------------------------------------------------------------------------------------
 // Key populations.
 
-fn occupations_of(rule: Option<&str>) -> Vec<String> {
-    rule.and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
-        .and_then(|v| {
-            v.get("occupations")?.as_array().map(|a| {
-                a.iter()
-                    .filter_map(|o| o.as_str().map(str::to_string))
-                    .collect()
-            })
-        })
-        .unwrap_or_default()
-}
-
 fn group_value(g: &fangkong_store::testing::KeyGroup) -> Value {
     context! {
         code => g.code.clone(), name => g.name.clone(), jurisdiction_code => g.jurisdiction_code.clone(),
         frequency => Frequency::from_interval(g.interval_days).name(), interval_days => g.interval_days,
-        occupations => occupations_of(g.rule.as_deref()), has_rule => g.rule.is_some(), members => g.members,
+        occupations => fangkong_app::testing::schedules::rule_occupations(g.rule.as_deref()), has_rule => g.rule.is_some(), members => g.members,
     }
 }
 
@@ -1020,25 +1008,32 @@ struct Part {
 // ---------------------------------------------------------------------------------------
 // Labs.
 
+/// What the labs page and its export show: load, turnaround and pool advice over
+/// [`LAB_DAYS`].
+async fn lab_figures(
+    state: &AppState,
+    user: &WebUser,
+) -> Result<
+    (
+        Vec<fangkong_app::testing::coverage::LabLoad>,
+        fangkong_app::testing::coverage::Turnaround,
+        Vec<fangkong_app::testing::coverage::PoolAdvice>,
+    ),
+    Error,
+> {
+    let app = &state.app;
+    Ok((
+        app.lab_load(&user.actor, LAB_DAYS).await?,
+        app.turnaround(&user.actor, None, LAB_DAYS).await?,
+        app.pool_advice(&user.actor, LAB_DAYS, 1.0, 1.0).await?,
+    ))
+}
+
 /// `GET /testing/labs`: load against capacity over the last days, turnaround by lab and
 /// pool-size advice per county.
 pub async fn labs(State(state): State<AppState>, user: WebUser) -> PageResult {
     let e = err(user.lang);
-    let loads = state
-        .app
-        .lab_load(&user.actor, LAB_DAYS)
-        .await
-        .map_err(&e)?;
-    let turnaround = state
-        .app
-        .turnaround(&user.actor, None, LAB_DAYS)
-        .await
-        .map_err(&e)?;
-    let advice = state
-        .app
-        .pool_advice(&user.actor, LAB_DAYS, 1.0, 1.0)
-        .await
-        .map_err(&e)?;
+    let (loads, turnaround, advice) = lab_figures(&state, &user).await.map_err(&e)?;
     let days: Vec<String> = loads
         .first()
         .map(|l| {
@@ -1097,21 +1092,7 @@ pub async fn labs(State(state): State<AppState>, user: WebUser) -> PageResult {
 pub async fn labs_xlsx(State(state): State<AppState>, user: WebUser) -> PageResult {
     let e = err(user.lang);
     let lang = user.lang;
-    let loads = state
-        .app
-        .lab_load(&user.actor, LAB_DAYS)
-        .await
-        .map_err(&e)?;
-    let turnaround = state
-        .app
-        .turnaround(&user.actor, None, LAB_DAYS)
-        .await
-        .map_err(&e)?;
-    let advice = state
-        .app
-        .pool_advice(&user.actor, LAB_DAYS, 1.0, 1.0)
-        .await
-        .map_err(&e)?;
+    let (loads, turnaround, advice) = lab_figures(&state, &user).await.map_err(&e)?;
     let mut load_header = vec![
         text(lang, "col.code"),
         text(lang, "col.name"),
