@@ -163,20 +163,22 @@ impl Jurisdictions<'_> {
     /// # Errors
     /// `Unavailable` on database failure.
     pub async fn existing(&self, codes: &[&str]) -> Result<std::collections::HashSet<String>> {
-        Ok(self.names(codes).await?.into_keys().collect())
+        Ok(self.get_many(codes).await?.into_keys().collect())
     }
 
-    /// The names of those of `codes` that exist, by code.
+    /// Those of `codes` that exist, by code.
     ///
     /// # Errors
     /// `Unavailable` on database failure.
-    pub async fn names(&self, codes: &[&str]) -> Result<std::collections::HashMap<String, String>> {
+    pub async fn get_many(
+        &self,
+        codes: &[&str],
+    ) -> Result<std::collections::HashMap<String, Jurisdiction>> {
         let mut out = std::collections::HashMap::new();
         for chunk in codes.chunks(MAX_BINDS) {
             let placeholders = self.db.placeholders(1, chunk.len());
-            let sql =
-                format!("SELECT code, name FROM jurisdictions WHERE code IN ({placeholders})");
-            let rows: Vec<(String, String)> = with_db!(
+            let sql = format!("SELECT {COLUMNS} FROM jurisdictions WHERE code IN ({placeholders})");
+            let rows: Vec<Jurisdiction> = with_db!(
                 self.db,
                 read | pool | {
                     let mut q = sqlx::query_as(&sql);
@@ -186,7 +188,7 @@ impl Jurisdictions<'_> {
                     q.fetch_all(pool).await?
                 }
             );
-            out.extend(rows);
+            out.extend(rows.into_iter().map(|j| (j.code.clone(), j)));
         }
         Ok(out)
     }

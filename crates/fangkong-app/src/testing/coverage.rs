@@ -225,19 +225,22 @@ impl App {
             e.0 += r.target;
             e.1 += r.sampled;
         }
-        let jurisdictions = self.store().jurisdictions();
-        let mut out = Vec::with_capacity(areas.len());
-        for (code, (target, sampled)) in areas {
-            let j = jurisdictions.get(&code).await.ok();
-            out.push(AreaCoverage {
-                name: j.as_ref().map(|j| j.name.clone()).unwrap_or_default(),
-                lon: j.as_ref().and_then(|j| j.lon),
-                lat: j.as_ref().and_then(|j| j.lat),
-                code,
-                target,
-                sampled,
-            });
-        }
+        let codes: Vec<&str> = areas.keys().map(String::as_str).collect();
+        let found = self.store().jurisdictions().get_many(&codes).await?;
+        let out: Vec<AreaCoverage> = areas
+            .iter()
+            .map(|(code, (target, sampled))| {
+                let j = found.get(code);
+                AreaCoverage {
+                    name: j.map(|j| j.name.clone()).unwrap_or_default(),
+                    lon: j.and_then(|j| j.lon),
+                    lat: j.and_then(|j| j.lat),
+                    code: code.clone(),
+                    target: *target,
+                    sampled: *sampled,
+                }
+            })
+            .collect();
         Ok(RoundCoverage {
             target: out.iter().map(|a| a.target).sum(),
             sampled: out.iter().map(|a| a.sampled).sum(),
@@ -438,7 +441,9 @@ impl App {
                 positive: u64::try_from(r.positive).unwrap_or(0),
             });
         }
-        let jurisdictions = self.store().jurisdictions();
+        let names = self
+            .jurisdiction_names(counties.keys().map(String::as_str))
+            .await?;
         let mut out = Vec::with_capacity(counties.len());
         for (county, counts) in counties {
             let prevalence = estimate_prevalence(&counts).unwrap_or(0.0);
@@ -459,11 +464,7 @@ impl App {
             )
             .map_err(|e| Error::invalid("sensitivity", e.to_string()))?;
             out.push(PoolAdvice {
-                name: jurisdictions
-                    .get(&county)
-                    .await
-                    .map(|j| j.name)
-                    .unwrap_or_default(),
+                name: names.get(&county).cloned().unwrap_or_default(),
                 county_code: county,
                 tubes: counts.iter().map(|c| c.pools).sum(),
                 positive_tubes: counts.iter().map(|c| c.positive).sum(),

@@ -174,10 +174,6 @@ impl App {
         refused.sort_by_key(|e| e.line);
         report.refused = refused;
         self.record_ingest(actor, "samples", &report).await?;
-        self.audit(actor, "testing.samples_ingest", "file", Some(file_name.to_string()), None, serde_json::json!({
-            "stored": report.stored, "already_stored": report.already_stored, "refused": report.refused.len(),
-        }))
-        .await?;
         Ok(report)
     }
 
@@ -264,16 +260,11 @@ impl App {
         report.refused = refused;
         log_results_ingest(&report);
         self.record_ingest(actor, "results", &report).await?;
-        self.audit(actor, "testing.results_ingest", "file", Some(file_name.to_string()), None, serde_json::json!({
-            "stored": report.stored, "already_stored": report.already_stored, "refused": report.refused.len(),
-            "retest_tasks": report.retest_tasks_created, "suspected_cases": report.suspected_cases_created,
-            "fan_out_ms": report.fan_out_ms,
-        }))
-        .await?;
         Ok(report)
     }
 
-    /// Records an accepted upload, so the testing pages can list them.
+    /// Records an accepted upload (`kind` is `samples` or `results`): a row the testing pages
+    /// list, and an audit entry with its counts.
     async fn record_ingest(&self, actor: &Actor, kind: &str, report: &IngestReport) -> Result<()> {
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         self.store()
@@ -293,6 +284,23 @@ impl App {
                 ..Batch::default()
             })
             .await?;
+        let mut detail = serde_json::json!({
+            "stored": report.stored, "already_stored": report.already_stored, "refused": report.refused.len(),
+        });
+        if kind == "results" {
+            detail["retest_tasks"] = report.retest_tasks_created.into();
+            detail["suspected_cases"] = report.suspected_cases_created.into();
+            detail["fan_out_ms"] = report.fan_out_ms.into();
+        }
+        self.audit(
+            actor,
+            &format!("testing.{kind}_ingest"),
+            "file",
+            Some(report.file.clone()),
+            None,
+            detail,
+        )
+        .await?;
         Ok(())
     }
 }

@@ -111,7 +111,8 @@ impl App {
         codes: impl Iterator<Item = &'a str>,
     ) -> Result<HashMap<String, String>> {
         let codes: Vec<&str> = codes.collect();
-        Ok(self.store().jurisdictions().names(&codes).await?)
+        let found = self.store().jurisdictions().get_many(&codes).await?;
+        Ok(found.into_iter().map(|(code, j)| (code, j.name)).collect())
     }
 
     /// Retest tasks in the actor's jurisdiction, newest first.
