@@ -43,7 +43,7 @@ macro_rules! insert_rows {
 /// [`Bulk::create_person_indexes`] and may be dropped for a bulk load: inserting millions of
 /// rows into indexes on random keys (blind indexes are HMACs) is random B-tree work, while
 /// building an index afterwards is one sort.
-const PERSON_INDEXES: [(&str, &str); 6] = [
+const PERSON_INDEXES: [(&str, &str); 7] = [
     (
         "persons_doc_blind",
         "UNIQUE INDEX IF NOT EXISTS persons_doc_blind ON persons(doc_blind)",
@@ -67,6 +67,12 @@ const PERSON_INDEXES: [(&str, &str); 6] = [
     (
         "persons_merged",
         "INDEX IF NOT EXISTS persons_merged ON persons(merged_into)",
+    ),
+    // The residents counted by coverage (neither merged nor closed), read without their rows.
+    (
+        "persons_active",
+        "INDEX IF NOT EXISTS persons_active ON persons(community_code) \
+         WHERE merged_into IS NULL AND closed_at IS NULL",
     ),
 ];
 
