@@ -36,7 +36,7 @@ pub use export::write_csv;
 pub use jurisdictions::{parse_jurisdictions, JurisdictionRecord};
 pub use persons::{parse_person_fields, parse_persons, PersonRecord};
 pub use schedules::{parse_members, MemberRecord};
-pub use table::{read_table, visit_rows, Format, Header, RowRef, RowVisitor, Table};
+pub use table::{estimate_rows, read_table, visit_rows, Format, Header, RowRef, RowVisitor, Table};
 pub use testing::{
     parse_results, parse_results_lenient, parse_samples, parse_samples_lenient, Outcome,
     ResultRecord, SampleRecord,

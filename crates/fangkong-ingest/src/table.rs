@@ -600,6 +600,15 @@ fn trim_span(text: &str, (start, end): Span) -> Span {
     (start + leading, start + leading + trimmed.len())
 }
 
+/// About how many data rows a file holds, without parsing it, for a progress bar: the
+/// lines after the header for CSV and NDJSON, 0 (unknown) for a workbook.
+pub fn estimate_rows(file_name: &str, bytes: &[u8]) -> usize {
+    match Format::detect(file_name, bytes) {
+        Format::Csv | Format::Ndjson => count_lines(bytes.trim_ascii_end()).saturating_sub(1),
+        Format::Xlsx => 0,
+    }
+}
+
 /// At most how many rows a text file holds: its number of line feeds, plus one.
 fn count_lines(bytes: &[u8]) -> usize {
     count_byte(bytes, b'\n') + 1

@@ -268,7 +268,7 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, TimeError> {
 /// assert_eq!(samples[0].pool_size, 1);
 /// ```
 pub fn parse_samples(file_name: &str, bytes: &[u8]) -> Result<Vec<SampleRecord>, FileErrors> {
-    let (records, errors) = read_samples(file_name, bytes)?;
+    let (records, errors) = read_samples(file_name, bytes, None)?;
     errors.finish(records)
 }
 
@@ -285,8 +285,31 @@ pub fn parse_samples_lenient(
     file_name: &str,
     bytes: &[u8],
 ) -> Result<(Vec<SampleRecord>, Vec<RowError>), FileErrors> {
-    let (records, errors) = read_samples(file_name, bytes)?;
+    let (records, errors) = read_samples(file_name, bytes, None)?;
     Ok((records, errors.into_sorted()))
+}
+
+/// Parses a list of sample collections like [`parse_samples_lenient`], handing the valid
+/// records to `send` while the file is read, `chunk_rows` at a time (the last chunk may be
+/// smaller), so that they can be stored while the rest is parsed. Every record is handed
+/// over exactly once, in file order; the refused rows are returned at the end.
+///
+/// # Errors
+/// Only problems of the whole file, as for [`parse_samples_lenient`]; they are all found in
+/// the header, before any record is handed over.
+pub fn parse_samples_chunked(
+    file_name: &str,
+    bytes: &[u8],
+    chunk_rows: usize,
+    send: &mut dyn FnMut(&[SampleRecord]),
+) -> Result<Vec<RowError>, FileErrors> {
+    let sink = SampleSink {
+        rows: chunk_rows.max(1),
+        sent: 0,
+        send,
+    };
+    let (_, errors) = read_samples(file_name, bytes, Some(sink))?;
+    Ok(errors.into_sorted())
 }
 
 /// Parses a list of tube results from CSV, XLSX or NDJSON bytes; all or nothing.
@@ -325,13 +348,16 @@ pub fn parse_results_lenient(
 fn read_samples(
     file_name: &str,
     bytes: &[u8],
+    sink: Option<SampleSink<'_>>,
 ) -> Result<(Vec<SampleRecord>, Collector), FileErrors> {
     let mut reader = SampleReader {
         columns: None,
         errors: Collector::new(file_name),
         tubes: SampleTubes::default(),
+        sink,
     };
     let structural = visit_rows(file_name, bytes, &mut reader)?;
+    reader.flush(true);
     reader.errors.extend(structural);
     Ok((reader.tubes.records, reader.errors))
 }
@@ -368,13 +394,37 @@ struct SampleColumns {
     round_code: Option<usize>,
 }
 
-struct SampleReader {
+struct SampleReader<'s> {
     columns: Option<SampleColumns>,
     errors: Collector,
     tubes: SampleTubes,
+    /// Where the records go, [`SampleSink::rows`] at a time, as they are read.
+    sink: Option<SampleSink<'s>>,
 }
 
-impl RowVisitor for SampleReader {
+/// Receives the records of a file in chunks while it is read.
+struct SampleSink<'s> {
+    rows: usize,
+    /// Records already handed over.
+    sent: usize,
+    send: &'s mut dyn FnMut(&[SampleRecord]),
+}
+
+impl SampleReader<'_> {
+    /// Hands over the records read since the last call: all of them with `all`, else a
+    /// whole chunk when there is one.
+    fn flush(&mut self, all: bool) {
+        if let Some(sink) = &mut self.sink {
+            let records = &self.tubes.records;
+            if records.len() > sink.sent && (all || records.len() - sink.sent >= sink.rows) {
+                (sink.send)(&records[sink.sent..]);
+                sink.sent = records.len();
+            }
+        }
+    }
+}
+
+impl RowVisitor for SampleReader<'_> {
     fn header(&mut self, header: &Header) -> Result<(), FileErrors> {
         let mut errors = Collector::new(header.file_name());
         let tube_id = required(header, &mut errors, "tube_id");
@@ -438,6 +488,7 @@ impl RowVisitor for SampleReader {
             round_code,
         };
         self.tubes.add(errors, sample, identity_field);
+        self.flush(false);
     }
 }
 

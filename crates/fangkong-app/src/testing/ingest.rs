@@ -4,7 +4,6 @@
 //! [`CHUNK_ROWS`], one transaction each, with progress reported per chunk. This module does
 //! no SQL and never holds more than a few chunks of prepared rows.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use fangkong_domain::Permission;
@@ -82,8 +81,11 @@ impl App {
 
     /// Ingests sample collections like [`App::ingest_samples`], reporting progress in rows.
     ///
-    /// The rows are stored in transactions of [`CHUNK_ROWS`], in file order; the blind
-    /// indexes of the next chunk are computed on all cores while the current one is written.
+    /// The rows are stored in transactions of [`CHUNK_ROWS`], in file order, while the rest
+    /// of the file is still being parsed; the blind indexes of the next chunk are computed on
+    /// all cores and its persons looked up while the current one is written. A file that
+    /// cannot be read as a whole (no header, a missing column) is refused before any row is
+    /// stored. The progress total is an estimate from the file's lines.
     /// A tube whose members span chunks (or files) is checked against what earlier chunks
     /// stored, so the pool size holds across them. An interrupted ingest leaves whole chunks
     /// stored; sending the file again stores the rest.
@@ -98,54 +100,69 @@ impl App {
         progress: &dyn Progress,
     ) -> Result<IngestReport> {
         actor.require(Permission::TestingSubmit)?;
-        let (records, mut refused) =
-            fangkong_ingest::testing::parse_samples_lenient(file_name, bytes)?;
-        let bad_lines = distinct_lines(&refused);
-        let records = Arc::new(records);
         let mut report = IngestReport {
             file: file_name.to_string(),
-            rows: (records.len() + bad_lines) as u64,
             ..IngestReport::default()
         };
-        progress.start("samples", records.len() as u64);
-        // Three stages: blind indexes on all cores (a blocking thread driving rayon), the
-        // persons looked up on a reader connection, the chunk written on the writer.
+        progress.start(
+            "samples",
+            fangkong_ingest::estimate_rows(file_name, bytes) as u64,
+        );
+        // Three stages: the file parsed on a blocking thread, each chunk's blind indexes
+        // computed there on all cores as it is read; the persons looked up on a reader
+        // connection; the chunk written on the writer. The parser needs the bytes for as
+        // long as it runs, so it gets its own copy (a copy costs far less than the parse).
         let (tx, mut blinded) =
-            tokio::sync::mpsc::channel::<(usize, Vec<SampleRow>)>(PIPELINE_DEPTH);
-        let producer_records = records.clone();
+            tokio::sync::mpsc::channel::<(Vec<u64>, Vec<SampleRow>)>(PIPELINE_DEPTH);
+        let producer_bytes = bytes.to_vec();
+        let producer_name = file_name.to_string();
         let producer_store = self.store().clone();
         let producer = tokio::task::spawn_blocking(move || {
             let persons = producer_store.persons();
-            for (k, chunk) in producer_records.chunks(CHUNK_ROWS).enumerate() {
-                let rows: Vec<SampleRow> = chunk
-                    .par_iter()
-                    .map(|r| SampleRow {
-                        tube_code: r.tube_id.clone(),
-                        site_code: r.site_code.clone(),
-                        pool_size: i64::from(r.pool_size),
-                        round_code: r.round_code.clone(),
-                        collected_at_ms: r.collected_at.timestamp_millis(),
-                        doc_blind: persons.document_index(&r.document),
-                    })
-                    .collect();
-                if tx.blocking_send((k * CHUNK_ROWS, rows)).is_err() {
-                    return;
-                }
-            }
+            let mut open = true;
+            let mut records = 0usize;
+            let parsed = fangkong_ingest::testing::parse_samples_chunked(
+                &producer_name,
+                &producer_bytes,
+                CHUNK_ROWS,
+                &mut |chunk| {
+                    records += chunk.len();
+                    if !open {
+                        return;
+                    }
+                    let rows: Vec<SampleRow> = chunk
+                        .par_iter()
+                        .map(|r| SampleRow {
+                            tube_code: r.tube_id.clone(),
+                            site_code: r.site_code.clone(),
+                            pool_size: i64::from(r.pool_size),
+                            round_code: r.round_code.clone(),
+                            collected_at_ms: r.collected_at.timestamp_millis(),
+                            doc_blind: persons.document_index(&r.document),
+                        })
+                        .collect();
+                    let lines = chunk.iter().map(|r| r.line).collect();
+                    // A closed channel means the writer stopped on an error: read on only
+                    // to end the parse.
+                    open = tx.blocking_send((lines, rows)).is_ok();
+                },
+            );
+            parsed.map(|refused| (records, refused))
         });
         let (tx, mut rx) = tokio::sync::mpsc::channel(1);
         let resolver_store = self.store().clone();
         let resolver = tokio::spawn(async move {
-            while let Some((first, rows)) = blinded.recv().await {
+            while let Some((lines, rows)) = blinded.recv().await {
                 let persons = resolver_store.testing().resolve_persons(&rows).await;
                 let failed = persons.is_err();
-                if tx.send((first, rows, persons)).await.is_err() || failed {
+                if tx.send((lines, rows, persons)).await.is_err() || failed {
                     return;
                 }
             }
         });
+        let mut refused: Vec<RowError> = Vec::new();
         let stored = async {
-            while let Some((first, rows, persons)) = rx.recv().await {
+            while let Some((lines, rows, persons)) = rx.recv().await {
                 let persons = persons?;
                 let got = self
                     .store()
@@ -158,7 +175,7 @@ impl App {
                 refused.extend(
                     got.refused
                         .iter()
-                        .map(|(i, why)| refusal_error(records[first + *i].line, why)),
+                        .map(|(i, why)| refusal_error(lines[*i], why)),
                 );
                 progress.advance(rows.len() as u64);
             }
@@ -168,9 +185,14 @@ impl App {
         // Stop the stages before returning an error (each ends at its next send).
         drop(rx);
         let _ = resolver.await;
-        let _ = producer.await;
+        let parsed = producer
+            .await
+            .map_err(|e| Error::Conflict(format!("sample parser failed: {e}")))?;
         progress.finish();
+        let (records, parse_refused) = parsed?;
         stored?;
+        report.rows = (records + distinct_lines(&parse_refused)) as u64;
+        refused.extend(parse_refused);
         refused.sort_by_key(|e| e.line);
         report.refused = refused;
         self.record_ingest(actor, "samples", &report).await?;

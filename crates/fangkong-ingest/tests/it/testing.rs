@@ -10,10 +10,10 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
 use expect_test::{expect, Expect};
 use fangkong_domain::NationalId;
-use fangkong_ingest::testing::parse_time;
+use fangkong_ingest::testing::{parse_samples_chunked, parse_time};
 use fangkong_ingest::{
-    parse_results, parse_results_lenient, parse_samples, parse_samples_lenient, FileErrors,
-    ResultRecord, RowError, SampleRecord,
+    estimate_rows, parse_results, parse_results_lenient, parse_samples, parse_samples_lenient,
+    FileErrors, ResultRecord, RowError, SampleRecord,
 };
 use proptest::prelude::*;
 use rust_xlsxwriter::{ExcelDateTime, Format as CellFormat, Workbook, XlsxError};
@@ -471,6 +471,42 @@ fn lenient_samples_keep_the_valid_rows_and_the_first_rows_of_a_tube() {
         &parse_samples_lenient("samples.csv", csv.as_bytes()),
         show_sample,
     ));
+}
+
+#[test]
+fn chunked_samples_hand_over_the_lenient_records_in_order_while_reading() {
+    let mut csv = POOL_ROWS.to_string();
+    csv.push_str("T3,410102199003071230,S1,2026-11-30T08:06,\n");
+    csv.push_str("T3,410102197510100316,S1,2026-11-30 08:07,2,\n");
+    csv.push_str("T3,410102197510100316,S1,2026-11-30 08:07,2\n");
+    let (records, errors) = parse_samples_lenient("samples.csv", csv.as_bytes()).unwrap();
+    for chunk_rows in [1, 2, 3, 100] {
+        let mut chunks: Vec<Vec<SampleRecord>> = Vec::new();
+        let refused = parse_samples_chunked("samples.csv", csv.as_bytes(), chunk_rows, &mut |c| {
+            chunks.push(c.to_vec())
+        })
+        .unwrap();
+        // Whole chunks while reading, the rest at the end; every record once, in file order.
+        let sizes: Vec<usize> = chunks.iter().map(Vec::len).collect();
+        assert!(
+            sizes[..sizes.len() - 1].iter().all(|n| *n == chunk_rows),
+            "{chunk_rows}: {sizes:?}"
+        );
+        assert_eq!(chunks.concat(), records, "{chunk_rows}");
+        assert_eq!(refused, errors, "{chunk_rows}");
+    }
+    // A file refused as a whole hands nothing over.
+    let mut handed = 0;
+    let refused = parse_samples_chunked(
+        "samples.csv",
+        b"tube,name,site_code\nT1,x,S1\n",
+        1,
+        &mut |c| handed += c.len(),
+    );
+    assert!(refused.is_err());
+    assert_eq!(handed, 0);
+    assert_eq!(estimate_rows("samples.csv", csv.as_bytes()), 13);
+    assert_eq!(estimate_rows("samples.csv", b"tube_id\n"), 0);
 }
 
 #[test]
