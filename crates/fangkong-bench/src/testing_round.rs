@@ -490,10 +490,15 @@ fn generate(communities: &[Community], seed: u64) -> RoundFiles {
     // Collection runs 07:00 to 19:00; a tube's members are swabbed within a few minutes.
     let minutes_per_tube = (12.0 * 60.0 / tubes.max(1) as f64).max(0.0);
     let collected_ms = |tube: usize| start_ms + (tube as f64 * minutes_per_tube * 60_000.0) as i64;
+    // Whole seconds, China Standard Time, written by `NaiveDateTime`'s `Display`
+    // (`YYYY-MM-DD HH:MM:SS`; a format string would be parsed again for every call).
     let cst = |ms: i64| {
-        (Utc.timestamp_millis_opt(ms).single().unwrap_or(start) + TimeDelta::hours(8))
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string()
+        let at = Utc
+            .timestamp_opt(ms.div_euclid(1000), 0)
+            .single()
+            .unwrap_or(start)
+            + TimeDelta::hours(8);
+        at.naive_utc().to_string()
     };
     let parts: Vec<(String, String, Vec<SampleIds>, Vec<TubeFields>)> = communities
         .par_iter()

@@ -86,13 +86,13 @@ impl NationalId {
     /// ```
     pub fn parse(s: &str) -> Result<NationalId, NationalIdError> {
         let s = s.trim();
-        let chars: Vec<char> = s.chars().collect();
-        if chars.len() != 18 {
-            return Err(NationalIdError::Length(chars.len()));
+        let count = s.chars().count();
+        if count != 18 {
+            return Err(NationalIdError::Length(count));
         }
         let mut bytes = [0u8; 18];
-        for (i, c) in chars.iter().enumerate() {
-            let ok = c.is_ascii_digit() || (i == 17 && (*c == 'X' || *c == 'x'));
+        for (i, c) in s.chars().enumerate() {
+            let ok = c.is_ascii_digit() || (i == 17 && (c == 'X' || c == 'x'));
             if !ok {
                 return Err(NationalIdError::NotDigit { position: i + 1 });
             }
