@@ -64,11 +64,16 @@ pub struct Phases {
     pub ingest_samples: f64,
     /// `App::ingest_results` from the file's bytes, fan-out included.
     pub ingest_results: f64,
-    /// Excluded from `total_seconds`: the baseline's parent rows (persons and tubes), which
-    /// the sample rows' foreign keys need.
+    /// Excluded from `total_seconds`: the baseline's parent rows (the tubes), which the
+    /// sample rows' foreign keys need, inserted into a copy of the population store.
     pub baseline_parents: f64,
-    /// The baseline's sample inserts.
+    /// The baseline's sample inserts, into that copy of the population store.
     pub baseline: f64,
+    /// Excluded from `total_seconds`: the bare baseline's parent rows (a person row of
+    /// nothing but its id for each person, and the tubes) in a fresh database.
+    pub bare_baseline_parents: f64,
+    /// The bare baseline's sample inserts.
+    pub bare_baseline: f64,
     /// `App::round_coverage` of the round by community.
     pub coverage: f64,
     /// `App::group_schedule` of the key population three days after the round (compliance
@@ -116,9 +121,17 @@ pub struct Report {
     pub baseline_rows_per_second: f64,
     /// `ingest_rows_per_second / baseline_rows_per_second`.
     pub ratio_to_baseline: f64,
+    /// Sample rows over `bare_baseline` seconds.
+    pub bare_baseline_rows_per_second: f64,
+    /// `ingest_rows_per_second / bare_baseline_rows_per_second`.
+    pub ratio_to_bare_baseline: f64,
     /// Peak resident set size during the round (`VmHWM`, reset after setup), or of the whole
-    /// process where the reset is not possible.
+    /// process where the reset is not possible. It counts the pages of the database file
+    /// the store has mapped (`mmap_size`), which are the operating system's page cache.
     pub peak_rss_bytes: Option<u64>,
+    /// Peak of the process's own memory during the round (`RssAnon`, sampled every 50 ms):
+    /// the resident set without mapped files.
+    pub peak_anon_rss_bytes: Option<u64>,
     /// Peak resident set size of the setup.
     pub setup_peak_rss_bytes: Option<u64>,
     pub sample_file_bytes: u64,
@@ -236,6 +249,7 @@ async fn run_async(options: &Options) -> anyhow::Result<Report> {
     let setup = setup_started.elapsed().as_secs_f64();
     let setup_peak_rss_bytes = peak_rss_bytes();
     let reset = reset_peak_rss();
+    let anon = AnonPeak::start();
 
     // The round.
     let generate_started = Instant::now();
@@ -279,22 +293,28 @@ async fn run_async(options: &Options) -> anyhow::Result<Report> {
     let overdue = started.elapsed().as_secs_f64();
     let total_seconds = generate + ingest_samples + ingest_results + coverage + overdue;
     let peak = peak_rss_bytes();
+    let peak_anon_rss_bytes = anon.finish();
     app.store().close().await;
 
-    // The baseline, in a fresh database of its own.
+    let _ = std::fs::remove_dir_all(&round_dir);
+
+    // The baseline, in a copy of the population store; the bare one in a fresh database.
     let baseline_dir = base.join("baseline");
-    let (baseline_parents, baseline) = baseline(&baseline_dir, &key, &files)
-        .await
-        .context("baseline")?;
+    copy_store(&population_dir(options, &base), &baseline_dir)?;
+    let (baseline_parents, baseline) =
+        self::baseline(&baseline_dir, &files, Parents::Tubes).context("baseline")?;
     let _ = std::fs::remove_dir_all(&baseline_dir);
-    if options.data.is_some() {
-        let _ = std::fs::remove_dir_all(&round_dir);
-    }
+    open(&baseline_dir, &key).await?.close().await;
+    let (bare_baseline_parents, bare_baseline) =
+        self::baseline(&baseline_dir, &files, Parents::BarePersonsAndTubes)
+            .context("bare baseline")?;
+    let _ = std::fs::remove_dir_all(&baseline_dir);
 
     let rows = files.sample_rows as f64;
     let ingest_rows_per_second = rows / ingest_samples.max(1e-9);
     let baseline_rows_per_second = rows / baseline.max(1e-9);
     let ratio_to_baseline = ingest_rows_per_second / baseline_rows_per_second;
+    let bare_baseline_rows_per_second = rows / bare_baseline.max(1e-9);
     Ok(Report {
         scenario: "testing-round",
         population: options.population,
@@ -311,6 +331,8 @@ async fn run_async(options: &Options) -> anyhow::Result<Report> {
             ingest_results,
             baseline_parents,
             baseline,
+            bare_baseline_parents,
+            bare_baseline,
             coverage,
             overdue,
         },
@@ -337,11 +359,14 @@ async fn run_async(options: &Options) -> anyhow::Result<Report> {
         result_rows_per_second: files.tubes as f64 / ingest_results.max(1e-9),
         baseline_rows_per_second,
         ratio_to_baseline,
+        bare_baseline_rows_per_second,
+        ratio_to_bare_baseline: ingest_rows_per_second / bare_baseline_rows_per_second,
         peak_rss_bytes: if reset {
             peak
         } else {
             peak.or(setup_peak_rss_bytes)
         },
+        peak_anon_rss_bytes,
         setup_peak_rss_bytes,
         sample_file_bytes: files.samples.len() as u64,
         result_file_bytes: files.results.len() as u64,
@@ -389,13 +414,9 @@ async fn population_store(
         population: options.population,
         seed: options.seed,
     };
-    let load_dir = match &options.data {
-        Some(_) => base.join(format!(
-            "population-{CITY_CODE}-{}-{}",
-            options.population, options.seed
-        )),
-        None => round_dir.to_path_buf(),
-    };
+    // Loaded once into a directory of its own (kept between runs with `--data`), and
+    // copied for the round and for the baseline.
+    let load_dir = population_dir(options, base);
     std::fs::create_dir_all(&load_dir)
         .with_context(|| format!("creating {}", load_dir.display()))?;
     let key_path = load_dir.join("master.key");
@@ -407,19 +428,30 @@ async fn population_store(
         .await
         .context("loading the population")?;
     app.store().close().await;
-    if load_dir != round_dir {
-        let _ = std::fs::remove_dir_all(round_dir);
-        std::fs::create_dir_all(round_dir)
-            .with_context(|| format!("creating {}", round_dir.display()))?;
-        for name in ["fangkong.db", "fangkong.db-wal", "master.key"] {
-            let from = load_dir.join(name);
-            if from.exists() {
-                std::fs::copy(&from, round_dir.join(name))
-                    .with_context(|| format!("copying {}", from.display()))?;
-            }
+    copy_store(&load_dir, round_dir)?;
+    Ok(key)
+}
+
+/// Where the population store is loaded.
+fn population_dir(options: &Options, base: &Path) -> PathBuf {
+    base.join(format!(
+        "population-{CITY_CODE}-{}-{}",
+        options.population, options.seed
+    ))
+}
+
+/// Replaces the store in `to` by a copy of the one in `from`.
+fn copy_store(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for name in ["fangkong.db", "fangkong.db-wal", "master.key"] {
+        let file = from.join(name);
+        if file.exists() {
+            std::fs::copy(&file, to.join(name))
+                .with_context(|| format!("copying {}", file.display()))?;
         }
     }
-    Ok(key)
+    Ok(())
 }
 
 /// Every resident's document, by community, regenerated from the same seed as the store's.
@@ -568,14 +600,21 @@ fn tube_code(tube: usize) -> String {
     format!("T{:09}", tube + 1)
 }
 
-/// The raw baseline: a fresh database with the store's schema and pragmas; its parent rows
-/// (one jurisdiction, the persons, the tubes), then the same sample rows with one prepared
-/// statement in transactions of [`BASELINE_TRANSACTION_ROWS`]. Returns the seconds of the
-/// parents and of the samples.
-async fn baseline(dir: &Path, key: &MasterKey, files: &RoundFiles) -> anyhow::Result<(f64, f64)> {
-    let _ = std::fs::remove_dir_all(dir);
-    // The schema, by the store's own migrations.
-    open(dir, key).await?.close().await;
+/// The parent rows a baseline inserts before its samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parents {
+    /// The tubes, into a copy of the population store (its persons are the real ones).
+    Tubes,
+    /// A person row of nothing but its id for each person, then the tubes, into a fresh
+    /// database with the store's schema.
+    BarePersonsAndTubes,
+}
+
+/// The raw baseline: the database in `dir` (a copy of the population store, or a fresh one
+/// with the store's schema) with the store's pragmas; its parent rows, then the same sample
+/// rows with one prepared statement in transactions of [`BASELINE_TRANSACTION_ROWS`].
+/// Returns the seconds of the parents and of the samples.
+fn baseline(dir: &Path, files: &RoundFiles, parents: Parents) -> anyhow::Result<(f64, f64)> {
     let path = dir.join("fangkong.db");
     let rows = &files.rows;
     let tubes = &files.tubes_list;
@@ -585,39 +624,43 @@ async fn baseline(dir: &Path, key: &MasterKey, files: &RoundFiles) -> anyhow::Re
         // The store's pragmas (fangkong-store backend.rs).
         db.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-             PRAGMA cache_size = -65536; PRAGMA temp_store = memory;",
+             PRAGMA cache_size = -65536; PRAGMA temp_store = memory; \
+             PRAGMA mmap_size = 17179869184;",
         )?;
-        // The parents need only their primary keys for the samples' foreign keys; the
-        // person indexes would only slow their insert.
-        for index in [
-            "persons_doc_blind",
-            "persons_community",
-            "persons_name",
-            "persons_phone",
-            "persons_household",
-            "persons_merged",
-        ] {
-            db.execute(&format!("DROP INDEX IF EXISTS {index}"), [])?;
-        }
         let started = Instant::now();
-        db.execute(
-            "INSERT INTO jurisdictions (code, name, level, updated_at) \
-             VALUES ('410000000000', 'p', 'province', 0)",
-            [],
-        )?;
-        let max_person = rows.iter().map(|r| r.1).max().unwrap_or(0);
-        let persons: Vec<u32> = (1..=max_person).collect();
-        in_transactions(&mut db, &persons, |tx, chunk| {
-            let mut st = tx.prepare_cached(
-                "INSERT INTO persons (id, doc_kind, doc_blind, doc_cipher, doc_masked, nationality, \
-                 name, sex, birth_date, community_code, created_at, updated_at) \
-                 VALUES (?, 'mainland_id', ?, x'', '', 'CHN', '', 'male', '2000-01-01', '410000000000', 0, 0)",
-            )?;
-            for id in chunk {
-                st.execute(rusqlite::params![id, id.to_le_bytes().as_slice()])?;
+        if parents == Parents::BarePersonsAndTubes {
+            // The parents need only their primary keys for the samples' foreign keys; the
+            // person indexes would only slow their insert.
+            for index in [
+                "persons_doc_blind",
+                "persons_community",
+                "persons_name",
+                "persons_phone",
+                "persons_household",
+                "persons_merged",
+                "persons_active",
+            ] {
+                db.execute(&format!("DROP INDEX IF EXISTS {index}"), [])?;
             }
-            Ok(())
-        })?;
+            db.execute(
+                "INSERT INTO jurisdictions (code, name, level, updated_at) \
+                 VALUES ('410000000000', 'p', 'province', 0)",
+                [],
+            )?;
+            let max_person = rows.iter().map(|r| r.1).max().unwrap_or(0);
+            let persons: Vec<u32> = (1..=max_person).collect();
+            in_transactions(&mut db, &persons, |tx, chunk| {
+                let mut st = tx.prepare_cached(
+                    "INSERT INTO persons (id, doc_kind, doc_blind, doc_cipher, doc_masked, nationality, \
+                     name, sex, birth_date, community_code, created_at, updated_at) \
+                     VALUES (?, 'mainland_id', ?, x'', '', 'CHN', '', 'male', '2000-01-01', '410000000000', 0, 0)",
+                )?;
+                for id in chunk {
+                    st.execute(rusqlite::params![id, id.to_le_bytes().as_slice()])?;
+                }
+                Ok(())
+            })?;
+        }
         in_transactions(&mut db, tubes, |tx, chunk| {
             let mut st = tx.prepare_cached(
                 "INSERT INTO tubes (code, site_code, pool_size, collected_at) VALUES (?, ?, ?, ?)",
@@ -658,16 +701,56 @@ fn in_transactions<T>(
 
 /// `VmHWM` of `/proc/self/status` in bytes.
 fn peak_rss_bytes() -> Option<u64> {
+    status_bytes("VmHWM:")
+}
+
+/// A field of `/proc/self/status` given in kB, in bytes.
+fn status_bytes(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: u64 = line
-        .trim_start_matches("VmHWM:")
+        .trim_start_matches(field)
         .trim()
         .trim_end_matches("kB")
         .trim()
         .parse()
         .ok()?;
     Some(kib * 1024)
+}
+
+/// Samples `RssAnon` every 50 ms until dropped, keeping the largest value.
+struct AnonPeak {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<Option<u64>>>,
+}
+
+impl AnonPeak {
+    fn start() -> AnonPeak {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut peak: Option<u64> = None;
+            loop {
+                if let Some(now) = status_bytes("RssAnon:") {
+                    peak = Some(peak.map_or(now, |p| p.max(now)));
+                }
+                if flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    return peak;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        AnonPeak {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops sampling and returns the peak.
+    fn finish(mut self) -> Option<u64> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.take().and_then(|t| t.join().ok().flatten())
+    }
 }
 
 /// Resets `VmHWM` to the current resident set size (Linux `clear_refs`, value 5).
