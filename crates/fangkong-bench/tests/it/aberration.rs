@@ -1,25 +1,10 @@
 //! `fangkong-bench aberration`.
 
-use std::process::Command;
-
-fn bench(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fangkong-bench"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use crate::{bench, json_report};
 
 #[test]
 fn json_report_has_every_field_for_a_small_run() {
-    let out = bench(&["aberration", "--series", "20", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 1, "one JSON object on one line");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let report = json_report(["aberration", "--series", "20", "--json"]);
     assert_eq!(
         report["scenario"],
         "aberration-daily-5y-farrington-defaults"
@@ -55,7 +40,7 @@ fn json_report_has_every_field_for_a_small_run() {
 #[test]
 fn same_seed_gives_the_same_alarms() {
     let alarms = |seed: &str| {
-        let out = bench(&["aberration", "--series", "8", "--seed", seed, "--json"]);
+        let out = bench(["aberration", "--series", "8", "--seed", seed, "--json"]);
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         report["per_method"]
             .as_array()
@@ -69,7 +54,7 @@ fn same_seed_gives_the_same_alarms() {
 
 #[test]
 fn table_names_every_method() {
-    let out = bench(&["aberration", "--series", "4", "--reference-series", "2"]);
+    let out = bench(["aberration", "--series", "4", "--reference-series", "2"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     for method in [

@@ -6,3 +6,35 @@
 
 mod aberration;
 mod testing_round;
+
+use std::process::Command;
+
+/// Runs `fangkong-bench` with `args`.
+fn bench<I, S>(args: I) -> std::process::Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    Command::new(env!("CARGO_BIN_EXE_fangkong-bench"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Runs `fangkong-bench` with `args` (which ask for `--json`): it succeeds and prints one
+/// JSON object on one line, returned.
+fn json_report<I, S>(args: I) -> serde_json::Value
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = bench(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "one JSON object on one line");
+    serde_json::from_str(&stdout).unwrap()
+}

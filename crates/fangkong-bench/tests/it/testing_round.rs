@@ -1,24 +1,20 @@
 //! `fangkong-bench testing-round`: the shape and the counts of a small round (timings are
 //! never asserted).
 
-use std::process::Command;
+use crate::json_report;
 
 #[test]
 fn a_small_round_stores_every_row_and_reports_both_baselines() {
     let data = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_fangkong-bench"))
-        .args(["testing-round", "--population", "3000", "--json", "--data"])
-        .arg(data.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 1, "one JSON object on one line");
-    let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let data_dir = data.path().to_string_lossy().into_owned();
+    let r = json_report([
+        "testing-round",
+        "--population",
+        "3000",
+        "--json",
+        "--data",
+        &data_dir,
+    ]);
     assert_eq!(r["scenario"], "testing-round");
     let rows = r["sample_rows"].as_u64().unwrap();
     assert!(rows > 2_000, "{rows} sample rows");
