@@ -7,8 +7,10 @@ use sqlx::Row as _;
 use super::{
     ResultIngest, ResultRow, SampleIngest, SampleRefusal, SampleRow, Testing, LOOKUP_CHUNK,
 };
+use crate::backend::{with_db, Backend, MAX_BINDS};
+use crate::Result;
 
-/// Documents looked up per statement on SQLite.
+/// Keys looked up per statement by [`lookup_many`].
 const RESOLVE_CHUNK: usize = 20_000;
 
 /// Looks many keys up on SQLite with one statement and one result row: the keys go in as
@@ -17,9 +19,13 @@ const RESOLVE_CHUNK: usize = 20_000;
 /// Through the driver a row costs more than the B-tree probe behind it, so lookups of
 /// thousands of keys are done this way rather than as `IN (...)` returning a row each.
 ///
-/// Generic over the database only so that code shared by both backends compiles; the SQL is
-/// SQLite's.
-async fn lookup_many<'e, T, DB, E>(executor: E, keys: &str, value: &str) -> Result<Vec<Option<T>>>
+/// `keys` holds `count` keys; an answer of another length is an error. Generic over the
+/// database only so that code shared by both backends compiles; the SQL is SQLite's.
+async fn lookup_many<'e, T, DB, E>(
+    executor: E,
+    (keys, count): (&str, usize),
+    value: &str,
+) -> Result<Vec<Option<T>>>
 where
     T: serde::de::DeserializeOwned,
     DB: sqlx::Database,
@@ -36,8 +42,14 @@ where
         .bind(keys)
         .fetch_one(executor)
         .await?;
-    serde_json::from_str(&found)
-        .map_err(|e| crate::StoreError::Unavailable(sqlx::Error::Decode(Box::new(e))))
+    let found: Vec<Option<T>> = serde_json::from_str(&found)
+        .map_err(|e| crate::StoreError::Unavailable(sqlx::Error::Decode(Box::new(e))))?;
+    if found.len() != count {
+        return Err(crate::StoreError::Unavailable(sqlx::Error::Protocol(
+            format!("a lookup returned {} answers for {count} keys", found.len()),
+        )));
+    }
+    Ok(found)
 }
 
 /// Keys as a JSON array of strings.
@@ -71,8 +83,6 @@ fn json_hex_keys(keys: &[&[u8]]) -> String {
 /// [`Testing::resolve_persons`].
 #[derive(Debug, Default)]
 pub struct ResolvedPersons(Vec<Option<i64>>);
-use crate::backend::{with_db, Backend, MAX_BINDS};
-use crate::Result;
 
 impl Testing<'_> {
     /// Looks up the persons of the rows' documents (by blind index) on a reader, outside any
@@ -87,9 +97,8 @@ impl Testing<'_> {
     /// `Unavailable` on database failure.
     pub async fn resolve_persons(&self, rows: &[SampleRow]) -> Result<ResolvedPersons> {
         // The distinct documents in index order, and for each row which of them it holds.
-        // Sorted by their first 8 bytes (then whole), which orders them as the index does
-        // at a fraction of the comparisons' cost; a document repeated apart from its twin
-        // (two documents sharing those bytes between them) is only looked up twice.
+        // Comparing the first 8 bytes as one number, then the rest only on a tie, gives the
+        // order of comparing them whole with a fraction of the byte comparisons.
         let prefix = |b: &[u8]| {
             let mut head = [0u8; 8];
             let n = b.len().min(8);
@@ -121,22 +130,12 @@ impl Testing<'_> {
         let mut ids: Vec<Option<i64>> = Vec::with_capacity(blinds.len());
         if let crate::backend::Db::Sqlite { read, .. } = self.db {
             for chunk in blinds.chunks(RESOLVE_CHUNK) {
-                let keys = json_hex_keys(chunk);
                 let found: Vec<Option<i64>> = lookup_many(
                     read,
-                    &keys,
+                    (&json_hex_keys(chunk), chunk.len()),
                     "SELECT p.id FROM persons p WHERE p.doc_blind = unhex(j.value)",
                 )
                 .await?;
-                if found.len() != chunk.len() {
-                    return Err(crate::StoreError::Unavailable(sqlx::Error::Protocol(
-                        format!(
-                            "document lookup returned {} answers for {} documents",
-                            found.len(),
-                            chunk.len()
-                        ),
-                    )));
-                }
                 ids.extend(found);
             }
         } else {
@@ -273,7 +272,7 @@ impl Testing<'_> {
                             );
                             let found: Vec<Option<(i64, i64, String)>> = lookup_many(
                                 &mut *tx,
-                                &keys,
+                                (&keys, chunk.len()),
                                 "SELECT json_array(t.id, t.pool_size, t.site_code) FROM tubes t \
                                  WHERE t.code = j.value",
                             )
@@ -442,7 +441,7 @@ impl Testing<'_> {
                             let keys = json_keys(chunk.iter().map(|c| (*c).into()));
                             let found: Vec<Option<(i64, i64)>> = lookup_many(
                                 &mut *tx,
-                                &keys,
+                                (&keys, chunk.len()),
                                 "SELECT json_array(t.id, t.pool_size) FROM tubes t WHERE t.code = j.value",
                             )
                             .await?;
