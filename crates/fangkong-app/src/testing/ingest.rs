@@ -86,6 +86,7 @@ impl App {
     /// all cores and its persons looked up while the current one is written. A file that
     /// cannot be read as a whole (no header, a missing column) is refused before any row is
     /// stored. The progress total is an estimate from the file's lines.
+    ///
     /// A tube whose members span chunks (or files) is checked against what earlier chunks
     /// stored, so the pool size holds across them. An interrupted ingest leaves whole chunks
     /// stored; sending the file again stores the rest.

@@ -10,6 +10,10 @@ use super::{
 use crate::backend::{with_db, Backend, MAX_BINDS};
 use crate::Result;
 
+/// SQL that sets a tube's status to its latest test's outcome (a `WHERE` follows).
+const SET_LATEST_STATUS: &str = "UPDATE tubes SET status = (SELECT r.outcome FROM tube_results r \
+     WHERE r.tube_id = tubes.id ORDER BY r.tested_at DESC, r.id DESC LIMIT 1)";
+
 /// Keys looked up per statement by [`lookup_many`].
 const RESOLVE_CHUNK: usize = 20_000;
 
@@ -520,11 +524,10 @@ impl Testing<'_> {
                                 .rows_affected();
                         }
                         // The tube's status is its latest test's outcome.
-                        sqlx::query(
-                            "UPDATE tubes SET status = (SELECT r.outcome FROM tube_results r \
-                               WHERE r.tube_id = tubes.id ORDER BY r.tested_at DESC, r.id DESC LIMIT 1) \
-                             WHERE id IN (SELECT tube_id FROM tube_results WHERE id > $1)",
-                        )
+                        sqlx::query(&format!(
+                            "{SET_LATEST_STATUS} \
+                             WHERE id IN (SELECT tube_id FROM tube_results WHERE id > $1)"
+                        ))
                         .bind(before)
                         .execute(&mut *tx)
                         .await?;
@@ -561,9 +564,7 @@ impl Testing<'_> {
                         touched.dedup();
                         for chunk in touched.chunks(LOOKUP_CHUNK) {
                             let sql = format!(
-                                "UPDATE tubes SET status = (SELECT r.outcome FROM tube_results r \
-                                   WHERE r.tube_id = tubes.id ORDER BY r.tested_at DESC, r.id DESC LIMIT 1) \
-                                 WHERE id IN ({})",
+                                "{SET_LATEST_STATUS} WHERE id IN ({})",
                                 self.db.placeholders(1, chunk.len())
                             );
                             let mut q = sqlx::query(&sql);
