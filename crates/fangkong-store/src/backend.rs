@@ -157,6 +157,18 @@ impl Db {
         Ok(())
     }
 
+    pub(crate) async fn foreign_keys_enforced(&self) -> Result<bool> {
+        match self {
+            Db::Sqlite { write, .. } => {
+                let on: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+                    .fetch_one(write)
+                    .await?;
+                Ok(on == 1)
+            }
+            Db::Postgres(_) => Ok(true),
+        }
+    }
+
     pub(crate) async fn close(&self) {
         match self {
             Db::Sqlite { read, write } => {
@@ -209,6 +221,88 @@ impl Db {
             .map(|r| format!("({})", self.placeholders(r * per_row + 1, per_row)))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+/// Runs `f` on the SQLite connection under `conn`, inside whatever transaction `conn` has
+/// open, through `rusqlite`. Bulk writes use it: through the driver every statement is a
+/// round trip to the connection's worker thread and every argument is boxed, which for
+/// millions of rows cost more than the B-tree work. With the connection locked, `f`
+/// executes one prepared statement per row on the calling thread, as a bulk loader would.
+///
+/// `f` blocks: on a multi-threaded runtime the thread is handed over to blocking work while
+/// it runs (a current-thread runtime, as in tests, simply waits).
+#[allow(unsafe_code)]
+pub(crate) async fn with_raw_sqlite<R>(
+    conn: &mut sqlx::SqliteConnection,
+    f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R>,
+) -> Result<R> {
+    let mut handle = conn.lock_handle().await?;
+    let raw = handle.as_raw_handle();
+    let run = || {
+        // SAFETY: `handle` keeps the connection locked to this thread until it is dropped,
+        // after `db`; `from_handle` does not take ownership (the connection is not closed),
+        // and dropping `db` finalizes the statements it prepared before the lock is released.
+        let db = unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }?;
+        let out = f(&db);
+        drop(db);
+        out
+    };
+    let out = match tokio::runtime::Handle::try_current() {
+        Ok(rt) if rt.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(run)
+        }
+        _ => run(),
+    };
+    drop(handle);
+    Ok(out?)
+}
+
+/// The SQLite writer connection with foreign-key enforcement off, for bulk writes whose
+/// references the caller has established itself in the same transaction (ids it has just
+/// read or inserted, of rows that are never deleted). SQLite checks a reference per row by
+/// a B-tree probe of the parent; for a city's samples that was two fifths of the insert.
+///
+/// The pragma can only change outside a transaction, so it is set before `BEGIN` and set
+/// back by [`ForeignKeysOff::restore`] after `COMMIT`. A connection not restored (an error,
+/// or the future dropped midway) is closed instead of going back to the pool; the pool
+/// opens a new one with enforcement on.
+pub(crate) struct ForeignKeysOff {
+    conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    restored: bool,
+}
+
+impl ForeignKeysOff {
+    pub(crate) async fn acquire(write: &SqlitePool) -> Result<ForeignKeysOff> {
+        let mut conn = write.acquire().await?;
+        sqlx::query("PRAGMA foreign_keys = OFF")
+            .execute(&mut *conn)
+            .await?;
+        Ok(ForeignKeysOff {
+            conn,
+            restored: false,
+        })
+    }
+
+    pub(crate) fn conn(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.conn
+    }
+
+    /// Turns enforcement back on; the connection then returns to the pool.
+    pub(crate) async fn restore(mut self) -> Result<()> {
+        sqlx::query("PRAGMA foreign_keys = ON")
+            .execute(&mut *self.conn)
+            .await?;
+        self.restored = true;
+        Ok(())
+    }
+}
+
+impl Drop for ForeignKeysOff {
+    fn drop(&mut self) {
+        if !self.restored {
+            self.conn.close_on_drop();
+        }
     }
 }
 

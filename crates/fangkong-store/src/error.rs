@@ -53,6 +53,28 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// Errors of the raw SQLite connection that bulk writes use ([`crate::backend::with_raw_sqlite`]),
+/// sorted like the driver's.
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        use rusqlite::ffi::ErrorCode;
+        if let rusqlite::Error::SqliteFailure(failure, message) = &e {
+            if failure.code == ErrorCode::ConstraintViolation {
+                let constraint = match failure.extended_code {
+                    rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                        message.clone().unwrap_or_else(|| "unique".to_string())
+                    }
+                    rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => "foreign_key".to_string(),
+                    _ => "check".to_string(),
+                };
+                return StoreError::Conflict { constraint };
+            }
+        }
+        StoreError::Unavailable(sqlx::Error::Protocol(format!("sqlite: {e}")))
+    }
+}
+
 impl From<sqlx::migrate::MigrateError> for StoreError {
     fn from(e: sqlx::migrate::MigrateError) -> StoreError {
         StoreError::Migration(e)

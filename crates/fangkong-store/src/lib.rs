@@ -84,6 +84,16 @@ impl Store {
         self.inner.db.ping().await
     }
 
+    /// Whether the connection that writes enforces foreign keys (always on PostgreSQL; on
+    /// SQLite a per-connection setting that bulk writes turn off for their transaction and
+    /// must turn back on).
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn foreign_keys_enforced(&self) -> Result<bool> {
+        self.inner.db.foreign_keys_enforced().await
+    }
+
     /// Closes every connection, waiting for running queries.
     pub async fn close(&self) {
         self.inner.db.close().await;

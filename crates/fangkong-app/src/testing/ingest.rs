@@ -60,6 +60,10 @@ fn refusal_error(line: u64, refusal: &SampleRefusal) -> RowError {
 /// skips them: ingest is idempotent).
 pub const CHUNK_ROWS: usize = 100_000;
 
+/// A sample file with at least one row for every this many persons on record is resolved
+/// against a snapshot of the document index rather than by a probe per row.
+const SNAPSHOT_SHARE: usize = 16;
+
 /// Chunks prepared ahead of the writer, at most.
 const PIPELINE_DEPTH: usize = 2;
 
@@ -83,7 +87,9 @@ impl App {
     ///
     /// The rows are stored in transactions of [`CHUNK_ROWS`], in file order, while the rest
     /// of the file is still being parsed; the blind indexes of the next chunk are computed on
-    /// all cores and its persons looked up while the current one is written. A file that
+    /// all cores and its persons looked up while the current one is written (in a snapshot
+    /// of the document index read at the start when the file holds a row for at least one
+    /// in [`SNAPSHOT_SHARE`] persons on record, else by a probe per document). A file that
     /// cannot be read as a whole (no header, a missing column) is refused before any row is
     /// stored. The progress total is an estimate from the file's lines.
     ///
@@ -105,14 +111,13 @@ impl App {
             file: file_name.to_string(),
             ..IngestReport::default()
         };
-        progress.start(
-            "samples",
-            fangkong_ingest::estimate_rows(file_name, bytes) as u64,
-        );
+        let estimated_rows = fangkong_ingest::estimate_rows(file_name, bytes);
+        progress.start("samples", estimated_rows as u64);
         // Three stages: the file parsed on a blocking thread, each chunk's blind indexes
         // computed there on all cores as it is read; the persons looked up on a reader
-        // connection; the chunk written on the writer. The parser needs the bytes for as
-        // long as it runs, so it gets its own copy (a copy costs far less than the parse).
+        // connection (or in a snapshot); the chunk written on the writer. The parser needs
+        // the bytes for as long as it runs, so it gets its own copy (a copy costs far less
+        // than the parse).
         let (tx, mut blinded) =
             tokio::sync::mpsc::channel::<(Vec<u64>, Vec<SampleRow>)>(PIPELINE_DEPTH);
         let producer_bytes = bytes.to_vec();
@@ -153,8 +158,29 @@ impl App {
         let (tx, mut rx) = tokio::sync::mpsc::channel(1);
         let resolver_store = self.store().clone();
         let resolver = tokio::spawn(async move {
+            // A file holding a good part of the population is resolved against a snapshot
+            // of the document index, read while the first chunk is parsed.
+            let testing = resolver_store.testing();
+            let snapshot = match testing.person_id_bound().await {
+                Ok(bound)
+                    if i64::try_from(estimated_rows.saturating_mul(SNAPSHOT_SHARE))
+                        .unwrap_or(i64::MAX)
+                        >= bound =>
+                {
+                    testing.person_snapshot().await
+                }
+                Ok(_) => Ok(None),
+                Err(e) => Err(e),
+            };
+            let snapshot = match snapshot {
+                Ok(snapshot) => snapshot,
+                Err(e) => {
+                    let _ = tx.send((Vec::new(), Vec::new(), Err(e))).await;
+                    return;
+                }
+            };
             while let Some((lines, rows)) = blinded.recv().await {
-                let persons = resolver_store.testing().resolve_persons(&rows).await;
+                let persons = testing.resolve_persons(&rows, snapshot.as_ref()).await;
                 let failed = persons.is_err();
                 if tx.send((lines, rows, persons)).await.is_err() || failed {
                     return;

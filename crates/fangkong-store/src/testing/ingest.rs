@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row as _;
+use rusqlite::OptionalExtension as _;
+use sqlx::{Connection as _, Row as _};
 
 use super::{
     ResultIngest, ResultRow, SampleIngest, SampleRefusal, SampleRow, Testing, LOOKUP_CHUNK,
 };
-use crate::backend::{with_db, Backend, MAX_BINDS};
+use crate::backend::{with_db, with_raw_sqlite, Backend, Db, ForeignKeysOff, MAX_BINDS};
 use crate::Result;
 
 /// SQL that sets a tube's status to its latest test's outcome (a `WHERE` follows).
@@ -62,35 +63,131 @@ fn json_keys<'k>(keys: impl Iterator<Item = std::borrow::Cow<'k, str>>) -> Strin
     serde_json::to_string(&keys).unwrap_or_else(|_| "[]".to_string())
 }
 
-/// Binary keys as a JSON array of hex strings, written directly (they need no escaping).
-fn json_hex_keys(keys: &[&[u8]]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let width = keys.first().map_or(0, |k| k.len() * 2 + 3);
-    let mut out = Vec::with_capacity(keys.len() * width + 2);
-    out.push(b'[');
-    for (n, key) in keys.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        out.push(b'"');
-        for byte in *key {
-            out.push(DIGITS[usize::from(byte >> 4)]);
-            out.push(DIGITS[usize::from(byte & 15)]);
-        }
-        out.push(b'"');
-    }
-    out.push(b']');
-    String::from_utf8(out).unwrap_or_default()
-}
-
 /// The person of each row of a chunk (by its document's blind index), in row order, from
 /// [`Testing::resolve_persons`].
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct ResolvedPersons(Vec<Option<i64>>);
 
+/// Length of a document's blind index (HMAC-SHA256).
+const BLIND_LEN: usize = 32;
+
+/// Every person's document blind index with their id, in index order, read in one pass
+/// ([`Testing::person_snapshot`]). A file that holds a good part of the population is
+/// resolved against it: one pass over the index costs less than a B-tree probe per row
+/// (at 7 million residents, about a second against about fourteen).
+#[derive(Debug, Default)]
+pub struct PersonSnapshot {
+    keys: Vec<[u8; BLIND_LEN]>,
+    ids: Vec<i64>,
+}
+
+impl PersonSnapshot {
+    /// Builds a snapshot from `(blind, id)` pairs in blind order; `None` if a blind has
+    /// another length than [`BLIND_LEN`] (such a store is resolved by probes instead).
+    fn from_sorted(pairs: impl Iterator<Item = (Vec<u8>, i64)>) -> Option<PersonSnapshot> {
+        let mut snapshot = PersonSnapshot::default();
+        for (blind, id) in pairs {
+            snapshot.keys.push(blind.as_slice().try_into().ok()?);
+            snapshot.ids.push(id);
+        }
+        Some(snapshot)
+    }
+
+    /// Persons in the snapshot.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the snapshot holds nobody.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The person of each of `wanted` (in ascending order): a galloping search forward from
+    /// the previous answer, so a chunk's keys cost a few comparisons each, not a full binary
+    /// search.
+    fn find_sorted(&self, wanted: &[&[u8]]) -> Vec<Option<i64>> {
+        let mut from = 0usize;
+        wanted
+            .iter()
+            .map(|w| {
+                let rest = &self.keys[from..];
+                let mut bound = 1usize;
+                while bound < rest.len() && rest[bound - 1].as_slice() < *w {
+                    bound *= 2;
+                }
+                let end = bound.min(rest.len());
+                from += rest[..end].partition_point(|k| k.as_slice() < *w);
+                self.keys
+                    .get(from)
+                    .filter(|k| k.as_slice() == *w)
+                    .map(|_| self.ids[from])
+            })
+            .collect()
+    }
+}
+
 impl Testing<'_> {
+    /// The largest person id: an upper bound of the persons on record, for deciding whether
+    /// a file is large enough to be resolved against a [`PersonSnapshot`].
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn person_id_bound(&self) -> Result<i64> {
+        Ok(with_db!(
+            self.db,
+            read | pool | {
+                sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) FROM persons")
+                    .fetch_one(pool)
+                    .await?
+            }
+        ))
+    }
+
+    /// Reads every person's document blind index and id in one pass over the index, on a
+    /// reader. `None` when the store holds a blind index of an unexpected length (resolve by
+    /// probes then). Persons registered after the snapshot are unknown to it, as to a probe
+    /// made a moment earlier; merged records are still resolved to their survivor when the
+    /// samples are written.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn person_snapshot(&self) -> Result<Option<PersonSnapshot>> {
+        match self.db {
+            Db::Sqlite { read, .. } => {
+                let mut conn = read.acquire().await?;
+                with_raw_sqlite(&mut conn, |db| {
+                    let mut scan = db.prepare(
+                        "SELECT doc_blind, id FROM persons INDEXED BY persons_doc_blind \
+                         ORDER BY doc_blind",
+                    )?;
+                    let mut pairs = Vec::new();
+                    let mut rows = scan.query([])?;
+                    while let Some(row) = rows.next()? {
+                        let blind = row.get_ref(0)?.as_blob()?;
+                        let Ok(key) = <[u8; BLIND_LEN]>::try_from(blind) else {
+                            return Ok(None);
+                        };
+                        pairs.push((key, row.get::<_, i64>(1)?));
+                    }
+                    let (keys, ids) = pairs.into_iter().unzip();
+                    Ok(Some(PersonSnapshot { keys, ids }))
+                })
+                .await
+            }
+            Db::Postgres(pool) => {
+                let pairs: Vec<(Vec<u8>, i64)> =
+                    sqlx::query_as("SELECT doc_blind, id FROM persons ORDER BY doc_blind")
+                        .fetch_all(pool)
+                        .await?;
+                Ok(PersonSnapshot::from_sorted(pairs.into_iter()))
+            }
+        }
+    }
+
     /// Looks up the persons of the rows' documents (by blind index) on a reader, outside any
-    /// write transaction, so that it can run while the previous chunk is being written.
+    /// write transaction, so that it can run while the previous chunk is being written:
+    /// in `snapshot` when given, else by probing the index.
     ///
     /// The lookup reads the blind index alone (it holds the id), in index order: reading
     /// each person's row would be a random page read per sample. Merged records are
@@ -99,7 +196,11 @@ impl Testing<'_> {
     ///
     /// # Errors
     /// `Unavailable` on database failure.
-    pub async fn resolve_persons(&self, rows: &[SampleRow]) -> Result<ResolvedPersons> {
+    pub async fn resolve_persons(
+        &self,
+        rows: &[SampleRow],
+        snapshot: Option<&PersonSnapshot>,
+    ) -> Result<ResolvedPersons> {
         // The distinct documents in index order, and for each row which of them it holds.
         // Comparing the first 8 bytes as one number, then the rest only on a tie, gives the
         // order of comparing them whole with a fraction of the byte comparisons.
@@ -132,16 +233,19 @@ impl Testing<'_> {
             slot[i as usize] = (blinds.len() - 1) as u32;
         }
         let mut ids: Vec<Option<i64>> = Vec::with_capacity(blinds.len());
-        if let crate::backend::Db::Sqlite { read, .. } = self.db {
-            for chunk in blinds.chunks(RESOLVE_CHUNK) {
-                let found: Vec<Option<i64>> = lookup_many(
-                    read,
-                    (&json_hex_keys(chunk), chunk.len()),
-                    "SELECT p.id FROM persons p WHERE p.doc_blind = unhex(j.value)",
-                )
-                .await?;
-                ids.extend(found);
-            }
+        if let Some(snapshot) = snapshot {
+            ids = snapshot.find_sorted(&blinds);
+        } else if let Db::Sqlite { read, .. } = self.db {
+            // One prepared probe per document, in index order (the pages stay cached).
+            let mut conn = read.acquire().await?;
+            with_raw_sqlite(&mut conn, |db| {
+                let mut probe = db.prepare_cached("SELECT id FROM persons WHERE doc_blind = ?1")?;
+                for blind in &blinds {
+                    ids.push(probe.query_row([blind], |x| x.get(0)).optional()?);
+                }
+                Ok(())
+            })
+            .await?;
         } else {
             let mut by_blind: HashMap<Vec<u8>, i64> = HashMap::with_capacity(blinds.len());
             with_db!(
@@ -174,7 +278,7 @@ impl Testing<'_> {
     /// # Errors
     /// `Unavailable` on database failure (nothing is written then).
     pub async fn ingest_samples(&self, rows: &[SampleRow]) -> Result<SampleIngest> {
-        let persons = self.resolve_persons(rows).await?;
+        let persons = self.resolve_persons(rows, None).await?;
         self.ingest_samples_resolved(rows, &persons).await
     }
 
@@ -190,232 +294,140 @@ impl Testing<'_> {
         rows: &[SampleRow],
         persons: &ResolvedPersons,
     ) -> Result<SampleIngest> {
-        let mut out = SampleIngest::default();
         let persons = &persons.0;
-        let sqlite = self.db.kind() == Backend::Sqlite;
-        with_db!(
-            self.db,
-            write
-                | pool
-                | {
-                    let mut tx = pool.begin().await?;
-                    // Merged records resolve to their survivor (one level, like every
-                    // lookup by document); there are few of them.
-                    let merged: Vec<(i64, i64)> = sqlx::query_as(
-                        "SELECT id, merged_into FROM persons WHERE merged_into IS NOT NULL",
-                    )
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    let survivor: HashMap<i64, i64> = merged.into_iter().collect();
-                    let rounds: Vec<(String, i64)> =
-                        sqlx::query_as("SELECT code, id FROM testing_rounds")
-                            .fetch_all(&mut *tx)
-                            .await?;
-                    let rounds: HashMap<String, i64> = rounds.into_iter().collect();
-                    // Each row's verdict so far, and its tube among `tubes` (rows of one tube
-                    // usually come together, so most rows find it without hashing).
-                    let mut tube_of_code: HashMap<&str, usize> = HashMap::new();
-                    let mut tubes: Vec<ChunkTube> = Vec::new();
-                    let mut row_tube: Vec<Result<usize, SampleRefusal>> =
-                        Vec::with_capacity(rows.len());
-                    let mut round_memo: Option<(&str, Option<i64>)> = None;
-                    for (i, r) in rows.iter().enumerate() {
-                        let round = match r.round_code.as_deref() {
-                            None => Some(None),
-                            Some(code) => match round_memo {
-                                Some((c, id)) if c == code => id.map(Some),
-                                _ => {
-                                    let id = rounds.get(code).copied();
-                                    round_memo = Some((code, id));
-                                    id.map(Some)
-                                }
-                            },
-                        };
-                        let Some(round) = round else {
-                            row_tube.push(Err(SampleRefusal::UnknownRound));
-                            continue;
-                        };
-                        if persons[i].is_none() {
-                            row_tube.push(Err(SampleRefusal::UnknownPerson));
+        match self.db {
+            Db::Sqlite { write, .. } => {
+                // Every reference below is to a row read or inserted in this transaction,
+                // and persons, tubes and rounds are never deleted: the per-row checks of
+                // the foreign keys would only repeat what is known.
+                let mut writer = ForeignKeysOff::acquire(write).await?;
+                let mut tx = writer.conn().begin().await?;
+                let (survivor, rounds) = chunk_context(&mut tx).await?;
+                let mut plan = ChunkPlan::new(rows, persons, &rounds);
+                let out = with_raw_sqlite(&mut tx, |db| {
+                    let mut out = SampleIngest::default();
+                    // One statement per tube and per sample, prepared once: a tube is
+                    // inserted unless its code exists, and read back only then.
+                    let mut insert = db.prepare_cached(
+                        "INSERT INTO tubes (code, site_code, pool_size, round_id, collected_at) \
+                         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (code) DO NOTHING",
+                    )?;
+                    let mut existing = db.prepare_cached(
+                        "SELECT id, pool_size, site_code FROM tubes WHERE code = ?1",
+                    )?;
+                    let mut members = db
+                        .prepare_cached("SELECT person_id FROM samples WHERE tube_id = ?1")?;
+                    for t in &mut plan.tubes {
+                        let r = &rows[t.first];
+                        let added = insert.execute(rusqlite::params![
+                            r.tube_code,
+                            t.site_code,
+                            t.pool_size,
+                            t.round,
+                            r.collected_at_ms
+                        ])?;
+                        if added == 1 {
+                            t.id = db.last_insert_rowid();
+                            out.tubes_created += 1;
                             continue;
                         }
-                        let previous = tubes
-                            .last()
-                            .filter(|t| rows[t.first].tube_code == r.tube_code);
-                        let k = match previous {
-                            Some(_) => tubes.len() - 1,
-                            None => {
-                                *tube_of_code.entry(r.tube_code.as_str()).or_insert_with(|| {
-                                    tubes.push(ChunkTube {
-                                        first: i,
-                                        round,
-                                        id: 0,
-                                        pool_size: r.pool_size,
-                                        site_code: r.site_code.clone(),
-                                        existed: false,
-                                        members: Vec::new(),
-                                    });
-                                    tubes.len() - 1
-                                })
-                            }
-                        };
-                        row_tube.push(Ok(k));
+                        (t.id, t.pool_size, t.site_code) = existing
+                            .query_row([&r.tube_code], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?)))?;
+                        t.existed = true;
+                        t.members = members
+                            .query_map([t.id], |x| x.get(0))?
+                            .collect::<rusqlite::Result<_>>()?;
                     }
-                    // Tubes: create the unknown ones and learn the ids of all. Tubes are
-                    // created only for rows that can be stored (a known person, no unknown
-                    // round), with the pool size and site of their first such row.
-                    const TUBE_COLUMNS: usize = 6;
-                    if sqlite && !tubes.is_empty() {
-                        // This is the only writer: the tubes found now are all that exist,
-                        // and new tubes can be given their ids here (no row comes back).
-                        for chunk in tubes.chunks_mut(RESOLVE_CHUNK) {
-                            let keys = json_keys(
-                                chunk
-                                    .iter()
-                                    .map(|t| rows[t.first].tube_code.as_str().into()),
-                            );
-                            let found: Vec<Option<(i64, i64, String)>> = lookup_many(
-                                &mut *tx,
-                                (&keys, chunk.len()),
-                                "SELECT json_array(t.id, t.pool_size, t.site_code) FROM tubes t \
-                                 WHERE t.code = j.value",
-                            )
-                            .await?;
-                            for (t, found) in chunk.iter_mut().zip(found) {
-                                if let Some((id, size, site)) = found {
-                                    t.id = id;
-                                    t.pool_size = size;
-                                    t.site_code = site;
-                                    t.existed = true;
-                                }
-                            }
-                        }
-                        let mut next: i64 =
-                            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM tubes")
-                                .fetch_one(&mut *tx)
-                                .await?;
-                        let new: Vec<usize> =
-                            (0..tubes.len()).filter(|k| !tubes[*k].existed).collect();
-                        for k in &new {
-                            tubes[*k].id = next;
-                            next += 1;
-                        }
-                        for chunk in new.chunks(MAX_BINDS / TUBE_COLUMNS) {
-                            let sql = format!(
-                                "INSERT INTO tubes (id, code, site_code, pool_size, round_id, collected_at) \
-                                 VALUES {}",
-                                self.db.values_clause(chunk.len(), TUBE_COLUMNS)
-                            );
-                            let mut q = sqlx::query(&sql);
-                            for k in chunk {
-                                let t = &tubes[*k];
-                                let r = &rows[t.first];
-                                q = q
-                                    .bind(t.id)
-                                    .bind(&r.tube_code)
-                                    .bind(&t.site_code)
-                                    .bind(t.pool_size)
-                                    .bind(t.round)
-                                    .bind(r.collected_at_ms);
-                            }
-                            q.execute(&mut *tx).await?;
-                        }
-                        out.tubes_created = new.len() as u64;
-                    } else if !tubes.is_empty() {
-                        read_tubes(&mut tx, self.db, rows, &mut tubes, &tube_of_code).await?;
-                        let new: Vec<usize> =
-                            (0..tubes.len()).filter(|k| !tubes[*k].existed).collect();
-                        for chunk in new.chunks(MAX_BINDS / TUBE_COLUMNS) {
-                            let sql = format!(
-                                "INSERT INTO tubes (code, site_code, pool_size, round_id, collected_at) \
-                                 VALUES {} RETURNING code, id",
-                                self.db.values_clause(chunk.len(), TUBE_COLUMNS - 1)
-                            );
-                            let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
-                            for k in chunk {
-                                let t = &tubes[*k];
-                                let r = &rows[t.first];
-                                q = q
-                                    .bind(&r.tube_code)
-                                    .bind(&t.site_code)
-                                    .bind(t.pool_size)
-                                    .bind(t.round)
-                                    .bind(r.collected_at_ms);
-                            }
-                            for (code, id) in q.fetch_all(&mut *tx).await? {
-                                if let Some(k) = tube_of_code.get(code.as_str()) {
-                                    tubes[*k].id = id;
-                                }
-                            }
-                            out.tubes_created += chunk.len() as u64;
-                        }
-                    }
-                    // Members already in the tubes that existed, to enforce the pool size
-                    // across chunks and files.
-                    let existed: Vec<usize> =
-                        (0..tubes.len()).filter(|k| tubes[*k].existed).collect();
-                    for chunk in existed.chunks(LOOKUP_CHUNK) {
-                        let sql = format!(
-                            "SELECT tube_id, person_id FROM samples WHERE tube_id IN ({})",
-                            self.db.placeholders(1, chunk.len())
-                        );
-                        let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
-                        let by_id: HashMap<i64, usize> =
-                            chunk.iter().map(|k| (tubes[*k].id, *k)).collect();
-                        for k in chunk {
-                            q = q.bind(tubes[*k].id);
-                        }
-                        for (tube, person) in q.fetch_all(&mut *tx).await? {
-                            if let Some(k) = by_id.get(&tube) {
-                                tubes[*k].members.push(person);
-                            }
-                        }
-                    }
-                    // Decide row by row.
-                    let mut to_insert: Vec<(i64, i64, i64)> = Vec::with_capacity(rows.len());
-                    for (i, (r, verdict)) in rows.iter().zip(row_tube).enumerate() {
-                        let k = match verdict {
-                            Ok(k) => k,
-                            Err(why) => {
-                                out.refused.push((i, why));
-                                continue;
-                            }
-                        };
-                        let t = &mut tubes[k];
-                        if t.pool_size != r.pool_size || t.site_code != r.site_code {
-                            out.refused.push((i, SampleRefusal::TubeMismatch));
-                            continue;
-                        }
-                        let id = persons[i].unwrap_or_default();
-                        let person = survivor.get(&id).copied().unwrap_or(id);
-                        if t.members.contains(&person) {
-                            out.samples_already_stored += 1;
-                            continue;
-                        }
-                        if t.members.len() as i64 >= t.pool_size {
-                            out.refused.push((i, SampleRefusal::PoolFull));
-                            continue;
-                        }
-                        t.members.push(person);
-                        to_insert.push((t.id, person, r.collected_at_ms));
-                    }
-                    const SAMPLE_COLUMNS: usize = 3;
-                    for chunk in to_insert.chunks(MAX_BINDS / SAMPLE_COLUMNS) {
-                        let sql = format!(
-                            "INSERT INTO samples (tube_id, person_id, collected_at) VALUES {}",
-                            self.db.values_clause(chunk.len(), SAMPLE_COLUMNS)
-                        );
-                        let mut q = sqlx::query(&sql);
-                        for (tube, person, at) in chunk {
-                            q = q.bind(*tube).bind(*person).bind(*at);
-                        }
-                        q.execute(&mut *tx).await?;
+                    let to_insert = plan.decide(rows, persons, &survivor, &mut out);
+                    let mut insert = db.prepare_cached(
+                        "INSERT INTO samples (tube_id, person_id, collected_at) VALUES (?1, ?2, ?3)",
+                    )?;
+                    for (tube, person, at) in &to_insert {
+                        insert.execute([tube, person, at])?;
                     }
                     out.samples_stored = to_insert.len() as u64;
-                    tx.commit().await?;
+                    Ok(out)
+                })
+                .await?;
+                tx.commit().await?;
+                writer.restore().await?;
+                Ok(out)
+            }
+            Db::Postgres(pool) => {
+                let mut out = SampleIngest::default();
+                let mut tx = pool.begin().await?;
+                let (survivor, rounds) = chunk_context(&mut tx).await?;
+                let mut plan = ChunkPlan::new(rows, persons, &rounds);
+                // Tubes: create the unknown ones and learn the ids of all.
+                read_tubes(&mut tx, self.db, rows, &mut plan).await?;
+                let new: Vec<usize> = (0..plan.tubes.len())
+                    .filter(|k| !plan.tubes[*k].existed)
+                    .collect();
+                const TUBE_COLUMNS: usize = 5;
+                for chunk in new.chunks(MAX_BINDS / TUBE_COLUMNS) {
+                    let sql = format!(
+                        "INSERT INTO tubes (code, site_code, pool_size, round_id, collected_at) \
+                         VALUES {} RETURNING code, id",
+                        self.db.values_clause(chunk.len(), TUBE_COLUMNS)
+                    );
+                    let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+                    for k in chunk {
+                        let t = &plan.tubes[*k];
+                        let r = &rows[t.first];
+                        q = q
+                            .bind(&r.tube_code)
+                            .bind(&t.site_code)
+                            .bind(t.pool_size)
+                            .bind(t.round)
+                            .bind(r.collected_at_ms);
+                    }
+                    for (code, id) in q.fetch_all(&mut *tx).await? {
+                        if let Some(k) = plan.tube_of_code.get(code.as_str()) {
+                            plan.tubes[*k].id = id;
+                        }
+                    }
+                    out.tubes_created += chunk.len() as u64;
                 }
-        );
-        Ok(out)
+                // Members already in the tubes that existed, to enforce the pool size
+                // across chunks and files.
+                let existed: Vec<usize> = (0..plan.tubes.len())
+                    .filter(|k| plan.tubes[*k].existed)
+                    .collect();
+                for chunk in existed.chunks(LOOKUP_CHUNK) {
+                    let sql = format!(
+                        "SELECT tube_id, person_id FROM samples WHERE tube_id IN ({})",
+                        self.db.placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
+                    let by_id: HashMap<i64, usize> =
+                        chunk.iter().map(|k| (plan.tubes[*k].id, *k)).collect();
+                    for k in chunk {
+                        q = q.bind(plan.tubes[*k].id);
+                    }
+                    for (tube, person) in q.fetch_all(&mut *tx).await? {
+                        if let Some(k) = by_id.get(&tube) {
+                            plan.tubes[*k].members.push(person);
+                        }
+                    }
+                }
+                let to_insert = plan.decide(rows, persons, &survivor, &mut out);
+                const SAMPLE_COLUMNS: usize = 3;
+                for chunk in to_insert.chunks(MAX_BINDS / SAMPLE_COLUMNS) {
+                    let sql = format!(
+                        "INSERT INTO samples (tube_id, person_id, collected_at) VALUES {}",
+                        self.db.values_clause(chunk.len(), SAMPLE_COLUMNS)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (tube, person, at) in chunk {
+                        q = q.bind(*tube).bind(*person).bind(*at);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                out.samples_stored = to_insert.len() as u64;
+                tx.commit().await?;
+                Ok(out)
+            }
+        }
     }
 
     /// Stores tube results in one transaction and fans out every new positive or
@@ -633,14 +645,151 @@ struct ChunkTube {
     members: Vec<i64>,
 }
 
-/// Reads the tubes already stored among `tubes` (by code): their id, pool size and site.
+/// The tubes of a chunk of sample rows and each row's verdict so far, before anything is
+/// written: both backends store the tubes their own way, then [`ChunkPlan::decide`].
+struct ChunkPlan<'a> {
+    /// The tubes of the rows that can be stored (a known person, no unknown round), with
+    /// the pool size and site of their first such row.
+    tubes: Vec<ChunkTube>,
+    tube_of_code: HashMap<&'a str, usize>,
+    /// Each row's tube among `tubes`, or why it is refused.
+    row_tube: Vec<Result<usize, SampleRefusal>>,
+}
+
+impl<'a> ChunkPlan<'a> {
+    fn new(
+        rows: &'a [SampleRow],
+        persons: &[Option<i64>],
+        rounds: &HashMap<String, i64>,
+    ) -> ChunkPlan<'a> {
+        let mut plan = ChunkPlan {
+            tubes: Vec::new(),
+            tube_of_code: HashMap::new(),
+            row_tube: Vec::with_capacity(rows.len()),
+        };
+        let mut round_memo: Option<(&str, Option<i64>)> = None;
+        for (i, r) in rows.iter().enumerate() {
+            let round = match r.round_code.as_deref() {
+                None => Some(None),
+                Some(code) => match round_memo {
+                    Some((c, id)) if c == code => id.map(Some),
+                    _ => {
+                        let id = rounds.get(code).copied();
+                        round_memo = Some((code, id));
+                        id.map(Some)
+                    }
+                },
+            };
+            let Some(round) = round else {
+                plan.row_tube.push(Err(SampleRefusal::UnknownRound));
+                continue;
+            };
+            if persons[i].is_none() {
+                plan.row_tube.push(Err(SampleRefusal::UnknownPerson));
+                continue;
+            }
+            // Rows of one tube usually come together, so most rows find it without hashing.
+            let previous = plan
+                .tubes
+                .last()
+                .filter(|t| rows[t.first].tube_code == r.tube_code);
+            let k = match previous {
+                Some(_) => plan.tubes.len() - 1,
+                None => {
+                    let tubes = &mut plan.tubes;
+                    *plan
+                        .tube_of_code
+                        .entry(r.tube_code.as_str())
+                        .or_insert_with(|| {
+                            tubes.push(ChunkTube {
+                                first: i,
+                                round,
+                                id: 0,
+                                pool_size: r.pool_size,
+                                site_code: r.site_code.clone(),
+                                existed: false,
+                                members: Vec::new(),
+                            });
+                            tubes.len() - 1
+                        })
+                }
+            };
+            plan.row_tube.push(Ok(k));
+        }
+        plan
+    }
+
+    /// Decides row by row, once every tube has its id (and a tube that existed its stored
+    /// members): the `(tube, person, collected_at)` of each sample to insert. Refusals and
+    /// samples already stored go into `out`.
+    fn decide(
+        &mut self,
+        rows: &[SampleRow],
+        persons: &[Option<i64>],
+        survivor: &HashMap<i64, i64>,
+        out: &mut SampleIngest,
+    ) -> Vec<(i64, i64, i64)> {
+        let mut to_insert = Vec::with_capacity(rows.len());
+        for (i, (r, verdict)) in rows.iter().zip(&self.row_tube).enumerate() {
+            let k = match verdict {
+                Ok(k) => *k,
+                Err(why) => {
+                    out.refused.push((i, why.clone()));
+                    continue;
+                }
+            };
+            let t = &mut self.tubes[k];
+            if t.pool_size != r.pool_size || t.site_code != r.site_code {
+                out.refused.push((i, SampleRefusal::TubeMismatch));
+                continue;
+            }
+            let id = persons[i].unwrap_or_default();
+            let person = survivor.get(&id).copied().unwrap_or(id);
+            if t.members.contains(&person) {
+                out.samples_already_stored += 1;
+                continue;
+            }
+            if t.members.len() as i64 >= t.pool_size {
+                out.refused.push((i, SampleRefusal::PoolFull));
+                continue;
+            }
+            t.members.push(person);
+            to_insert.push((t.id, person, r.collected_at_ms));
+        }
+        to_insert
+    }
+}
+
+/// What every chunk of samples needs, read in its transaction: merged persons by record
+/// (resolved to their survivor, one level, like every lookup by document; there are few of
+/// them) and the rounds by code.
+async fn chunk_context<'c, DB>(
+    tx: &mut sqlx::Transaction<'c, DB>,
+) -> Result<(HashMap<i64, i64>, HashMap<String, i64>)>
+where
+    DB: sqlx::Database,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'x> &'x mut <DB as sqlx::Database>::Connection: sqlx::Executor<'x, Database = DB>,
+    (i64, i64): for<'r> sqlx::FromRow<'r, DB::Row>,
+    (String, i64): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    let merged: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, merged_into FROM persons WHERE merged_into IS NOT NULL")
+            .fetch_all(&mut **tx)
+            .await?;
+    let rounds: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM testing_rounds")
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok((merged.into_iter().collect(), rounds.into_iter().collect()))
+}
+
+/// Reads the tubes already stored among the plan's (by code): their id, pool size and site.
 /// A tube found is marked as having existed; the others keep their fields.
 async fn read_tubes<'c, DB>(
     tx: &mut sqlx::Transaction<'c, DB>,
     db: &crate::backend::Db,
     rows: &[SampleRow],
-    tubes: &mut [ChunkTube],
-    tube_of_code: &HashMap<&str, usize>,
+    plan: &mut ChunkPlan<'_>,
 ) -> Result<()>
 where
     DB: sqlx::Database,
@@ -651,7 +800,8 @@ where
     i64: for<'r> sqlx::Decode<'r, DB> + sqlx::Type<DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
 {
-    let codes: Vec<&str> = tubes
+    let codes: Vec<&str> = plan
+        .tubes
         .iter()
         .map(|t| rows[t.first].tube_code.as_str())
         .collect();
@@ -665,8 +815,8 @@ where
             q = q.bind(*c);
         }
         for (code, id, size, site) in q.fetch_all(&mut **tx).await? {
-            if let Some(k) = tube_of_code.get(code.as_str()) {
-                let t = &mut tubes[*k];
+            if let Some(k) = plan.tube_of_code.get(code.as_str()) {
+                let t = &mut plan.tubes[*k];
                 t.id = id;
                 t.pool_size = size;
                 t.site_code = site;

@@ -15,7 +15,7 @@ pub use coverage::{
     CommunityCoverage, LabDay, PoolOutcomes, PositiveTube, RoundWindow, TestingFacility,
     TubeTurnaround,
 };
-pub use ingest::ResolvedPersons;
+pub use ingest::{PersonSnapshot, ResolvedPersons};
 pub use schedules::{KeyGroup, MemberTesting, NewKeyGroup};
 
 const ROUND_COLUMNS: &str =

@@ -458,7 +458,7 @@ async fn testing_story(store: &Store) {
         })
         .collect();
     let third = person("411702198001010011", "赵六", "411702001001");
-    store
+    let newest = store
         .persons()
         .create(&sys, &third, "test", 70)
         .await
@@ -487,8 +487,22 @@ async fn testing_story(store: &Store) {
             ..row("S-2", 1, &blinds[1])
         },
     ];
+    // A snapshot of the document index resolves the rows as the probes do.
+    let snapshot = store.testing().person_snapshot().await.unwrap().unwrap();
+    assert_eq!(snapshot.len(), 4);
+    assert_eq!(
+        store
+            .testing()
+            .resolve_persons(&rows, Some(&snapshot))
+            .await
+            .unwrap(),
+        store.testing().resolve_persons(&rows, None).await.unwrap()
+    );
+    assert_eq!(store.testing().person_id_bound().await.unwrap(), newest.id);
     let got = store.testing().ingest_samples(&rows).await.unwrap();
     assert_eq!((got.samples_stored, got.tubes_created), (4, 2));
+    // The writer turned foreign keys off for the samples' transaction, and back on.
+    assert!(store.foreign_keys_enforced().await.unwrap());
     assert_eq!(
         got.refused,
         vec![
