@@ -87,6 +87,10 @@ mod testing_round;
 
 use clap::{Parser, Subcommand};
 
+/// The allocator of the `fangkong` binary, so that the ingest paths are measured as they run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Benchmark scenarios of Fangkong's computations, on synthetic data deterministic by seed.
 #[derive(Debug, Parser)]
 #[command(name = "fangkong-bench", version)]

@@ -6,6 +6,12 @@ mod commands;
 
 use clap::Parser as _;
 
+/// Ingest hands millions of small strings and per-chunk vectors between threads; with the
+/// system allocator the kernel zeroed freed-and-reallocated pages for a fifth of the CPU of a
+/// city's sample file (see ARCHITECTURE.md, Dependencies).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     commands::init_tracing(&cli);

@@ -77,8 +77,21 @@ const BLIND_LEN: usize = 32;
 /// (at 7 million residents, about a second against about fourteen).
 #[derive(Debug, Default)]
 pub struct PersonSnapshot {
+    /// The first 8 bytes of each key as a big-endian number: searched first, since an
+    /// array of numbers a quarter the size keeps the search in cache and compares without
+    /// calling `memcmp`.
+    prefixes: Vec<u64>,
     keys: Vec<[u8; BLIND_LEN]>,
     ids: Vec<i64>,
+}
+
+/// The first 8 bytes of `key` as a big-endian number (zero-padded): ordering by it and then
+/// by the whole key is ordering by the whole key.
+fn key_prefix(key: &[u8]) -> u64 {
+    let mut head = [0u8; 8];
+    let n = key.len().min(8);
+    head[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(head)
 }
 
 impl PersonSnapshot {
@@ -87,10 +100,15 @@ impl PersonSnapshot {
     fn from_sorted(pairs: impl Iterator<Item = (Vec<u8>, i64)>) -> Option<PersonSnapshot> {
         let mut snapshot = PersonSnapshot::default();
         for (blind, id) in pairs {
-            snapshot.keys.push(blind.as_slice().try_into().ok()?);
-            snapshot.ids.push(id);
+            snapshot.push(blind.as_slice().try_into().ok()?, id);
         }
         Some(snapshot)
+    }
+
+    fn push(&mut self, key: [u8; BLIND_LEN], id: i64) {
+        self.prefixes.push(key_prefix(&key));
+        self.keys.push(key);
+        self.ids.push(id);
     }
 
     /// Persons in the snapshot.
@@ -103,25 +121,27 @@ impl PersonSnapshot {
         self.keys.is_empty()
     }
 
-    /// The person of each of `wanted` (in ascending order): a galloping search forward from
-    /// the previous answer, so a chunk's keys cost a few comparisons each, not a full binary
-    /// search.
+    /// The person of each of `wanted` (in ascending order): a galloping search of the
+    /// prefixes forward from the previous answer, so a chunk's keys cost a few integer
+    /// comparisons each, then the whole key compared among the (almost always one) entries
+    /// with its prefix.
     fn find_sorted(&self, wanted: &[&[u8]]) -> Vec<Option<i64>> {
         let mut from = 0usize;
         wanted
             .iter()
             .map(|w| {
-                let rest = &self.keys[from..];
+                let head = key_prefix(w);
+                let rest = &self.prefixes[from..];
                 let mut bound = 1usize;
-                while bound < rest.len() && rest[bound - 1].as_slice() < *w {
+                while bound < rest.len() && rest[bound - 1] < head {
                     bound *= 2;
                 }
                 let end = bound.min(rest.len());
-                from += rest[..end].partition_point(|k| k.as_slice() < *w);
-                self.keys
-                    .get(from)
-                    .filter(|k| k.as_slice() == *w)
-                    .map(|_| self.ids[from])
+                from += rest[..end].partition_point(|p| *p < head);
+                (from..self.len())
+                    .take_while(|k| self.prefixes[*k] == head)
+                    .find(|k| self.keys[*k].as_slice() == *w)
+                    .map(|k| self.ids[k])
             })
             .collect()
     }
@@ -161,17 +181,16 @@ impl Testing<'_> {
                         "SELECT doc_blind, id FROM persons INDEXED BY persons_doc_blind \
                          ORDER BY doc_blind",
                     )?;
-                    let mut pairs = Vec::new();
+                    let mut snapshot = PersonSnapshot::default();
                     let mut rows = scan.query([])?;
                     while let Some(row) = rows.next()? {
                         let blind = row.get_ref(0)?.as_blob()?;
                         let Ok(key) = <[u8; BLIND_LEN]>::try_from(blind) else {
                             return Ok(None);
                         };
-                        pairs.push((key, row.get::<_, i64>(1)?));
+                        snapshot.push(key, row.get(1)?);
                     }
-                    let (keys, ids) = pairs.into_iter().unzip();
-                    Ok(Some(PersonSnapshot { keys, ids }))
+                    Ok(Some(snapshot))
                 })
                 .await
             }
@@ -204,16 +223,10 @@ impl Testing<'_> {
         // The distinct documents in index order, and for each row which of them it holds.
         // Comparing the first 8 bytes as one number, then the rest only on a tie, gives the
         // order of comparing them whole with a fraction of the byte comparisons.
-        let prefix = |b: &[u8]| {
-            let mut head = [0u8; 8];
-            let n = b.len().min(8);
-            head[..n].copy_from_slice(&b[..n]);
-            u64::from_be_bytes(head)
-        };
         let mut keyed: Vec<(u64, u32)> = rows
             .iter()
             .enumerate()
-            .map(|(i, r)| (prefix(&r.doc_blind), i as u32))
+            .map(|(i, r)| (key_prefix(&r.doc_blind), i as u32))
             .collect();
         keyed.sort_unstable_by(|a, b| {
             a.0.cmp(&b.0).then_with(|| {
@@ -825,4 +838,57 @@ where
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(head: u64, tail: u8) -> [u8; BLIND_LEN] {
+        let mut k = [tail; BLIND_LEN];
+        k[..8].copy_from_slice(&head.to_be_bytes());
+        k
+    }
+
+    #[test]
+    fn a_snapshot_finds_keys_that_share_their_first_eight_bytes() {
+        // Sorted by the whole key: three keys with one prefix, then others.
+        let pairs = [
+            (key(1, 0), 10),
+            (key(5, 1), 50),
+            (key(5, 3), 53),
+            (key(5, 7), 57),
+            (key(9, 0), 90),
+            (key(u64::MAX, 9), 99),
+        ];
+        let snapshot =
+            PersonSnapshot::from_sorted(pairs.iter().map(|(k, id)| (k.to_vec(), *id))).unwrap();
+        assert_eq!(snapshot.len(), 6);
+        let wanted = [
+            key(0, 0),
+            key(1, 0),
+            key(5, 2),
+            key(5, 3),
+            key(5, 7),
+            key(6, 0),
+            key(u64::MAX, 9),
+            key(u64::MAX, 10),
+        ];
+        let wanted: Vec<&[u8]> = wanted.iter().map(|k| k.as_slice()).collect();
+        assert_eq!(
+            snapshot.find_sorted(&wanted),
+            vec![
+                None,
+                Some(10),
+                None,
+                Some(53),
+                Some(57),
+                None,
+                Some(99),
+                None
+            ]
+        );
+        // A key of another length makes no snapshot.
+        assert!(PersonSnapshot::from_sorted([(vec![1u8; 16], 1)].into_iter()).is_none());
+    }
 }
