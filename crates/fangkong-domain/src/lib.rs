@@ -1,7 +1,7 @@
 //! Pure value types of Fangkong: the vocabulary every other crate speaks.
 //!
 //! Identity numbers, documents, jurisdiction codes, phone numbers, place codes, age bands,
-//! masking and the access scope live here. This crate does no IO: it never reads the clock,
+//! masking, the access scope and the control-measure policy live here. This crate does no IO: it never reads the clock,
 //! the environment or a file, so every type is cheap to test exhaustively.
 
 pub mod age_band;
@@ -11,6 +11,7 @@ pub mod mask;
 pub mod national_id;
 pub mod phone;
 pub mod place_code;
+pub mod policy;
 pub mod scope;
 
 pub use age_band::AgeBand;

@@ -25,6 +25,7 @@ mod identity;
 pub mod jurisdictions;
 mod ndjson;
 pub mod persons;
+pub mod policy;
 pub mod schedules;
 pub mod table;
 pub mod testing;
@@ -35,6 +36,7 @@ pub use error::{FileErrors, RowError};
 pub use export::write_csv;
 pub use jurisdictions::{parse_jurisdictions, JurisdictionRecord};
 pub use persons::{parse_person_fields, parse_persons, PersonRecord};
+pub use policy::parse_policy;
 pub use schedules::{parse_members, MemberRecord};
 pub use table::{estimate_rows, read_table, visit_rows, Format, Header, RowRef, RowVisitor, Table};
 pub use testing::{
