@@ -530,6 +530,81 @@ pub struct Health {
     pub database: String,
 }
 
+/// One stage of a control measure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MeasureStage {
+    /// `centralised_quarantine`, `home_quarantine` or `health_monitoring`.
+    pub kind: String,
+    pub days: u32,
+}
+
+/// A control measure: its stages and the days a test is due (day 1 is the first day).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ControlMeasure {
+    pub stages: Vec<MeasureStage>,
+    pub test_days: Vec<u32>,
+    /// E.g. `集中隔离7天+居家健康监测3天，第1、2、3、5、7、10天核酸检测`.
+    pub text: String,
+    pub text_en: String,
+}
+
+/// One rule of a policy version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PolicyRule {
+    pub id: String,
+    pub title: String,
+    pub title_en: String,
+    pub measure: ControlMeasure,
+}
+
+/// A control-measure policy version as loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PolicyVersion {
+    pub version: String,
+    /// `YYYY-MM-DD`: the first day the version applies.
+    pub effective_from: String,
+    /// SHA-256 of the file as loaded (hex).
+    pub sha256: String,
+    /// Milliseconds since the epoch.
+    pub loaded_at: i64,
+    pub loaded_by: String,
+    pub rules: Vec<PolicyRule>,
+}
+
+/// The facts about a person to classify, and the day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ClassifyRequest {
+    /// `international`, `domestic`, `cold_chain` or `fever`.
+    pub pocket: String,
+    /// `high`, `medium`, `low`, `sealed`, `controlled` or `precaution`.
+    #[serde(default)]
+    pub origin_risk: Option<String>,
+    /// Whole days from leaving the origin to `day`.
+    #[serde(default)]
+    pub days_since_left: Option<u32>,
+    /// `close`, `secondary` or `space_time`.
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// `unvaccinated`, `partial`, `full` or `booster`.
+    #[serde(default)]
+    pub vaccination: Option<String>,
+    #[serde(default)]
+    pub occupation: Option<String>,
+    /// `YYYY-MM-DD`, China Standard Time: the version in force on it decides.
+    pub day: String,
+}
+
+/// The measure a person gets, with the policy version and rule that decided and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Classification {
+    pub version: String,
+    pub rule_id: String,
+    pub measure: ControlMeasure,
+    /// Which rule fired and which facts made it hold, in Chinese.
+    pub explanation: String,
+    pub explanation_en: String,
+}
+
 mod double_option {
     //! Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
     use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -100,14 +100,22 @@ impl Role {
                 TestingRead,
                 TestingSubmit,
                 TestingManage,
+                InboundRead,
+                InboundManage,
                 UsersAdmin,
                 DataPurge,
             ],
             // Reads everything in scope; acts through the departments.
-            Role::Commander => &[JurisdictionsRead, PersonsRead, TestingRead],
+            Role::Commander => &[JurisdictionsRead, PersonsRead, TestingRead, InboundRead],
             // Investigators and inbound staff call people: they may reveal a phone number.
             // Investigators also read testing: positives and retest tasks are their leads.
-            Role::InboundStaff => &[JurisdictionsRead, PersonsRead, PersonsWrite, PiiReveal],
+            Role::InboundStaff => &[
+                JurisdictionsRead,
+                PersonsRead,
+                PersonsWrite,
+                PiiReveal,
+                InboundRead,
+            ],
             Role::TracingStaff => &[
                 JurisdictionsRead,
                 PersonsRead,
@@ -130,6 +138,7 @@ impl Role {
             }
             Role::CountyOperator => &[
                 TestingRead,
+                InboundRead,
                 JurisdictionsRead,
                 PersonsRead,
                 PersonsWrite,

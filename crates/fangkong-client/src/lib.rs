@@ -161,6 +161,54 @@ impl Client {
         Self::answer(r).await
     }
 
+    /// `POST /api/v1/inbound/policies`: 201 for a new version, 200 for one already loaded
+    /// with the same text.
+    ///
+    /// # Errors
+    /// `Api` with the problem details (422 lists the file's problems).
+    pub async fn load_policy(
+        &self,
+        file_name: &str,
+        text: &str,
+    ) -> Result<(StatusCode, fangkong_api_types::PolicyVersion)> {
+        let r = self
+            .request(Method::POST, "/api/v1/inbound/policies")
+            .query(&[("file_name", file_name)])
+            .header("content-type", "application/toml")
+            .body(text.to_string())
+            .send()
+            .await?;
+        Self::answer(r).await
+    }
+
+    /// `GET /api/v1/inbound/policies`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn policies(&self) -> Result<Vec<fangkong_api_types::PolicyVersion>> {
+        let r = self
+            .request(Method::GET, "/api/v1/inbound/policies")
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
+    /// `POST /api/v1/inbound/classify`.
+    ///
+    /// # Errors
+    /// `Api` (422 for an unknown value or a day without a policy in force).
+    pub async fn classify(
+        &self,
+        body: &fangkong_api_types::ClassifyRequest,
+    ) -> Result<fangkong_api_types::Classification> {
+        let r = self
+            .request(Method::POST, "/api/v1/inbound/classify")
+            .json(body)
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
     /// `GET /api/v1/persons/{id}`.
     ///
     /// # Errors

@@ -32,6 +32,10 @@ pub enum Permission {
     TestingSubmit,
     /// Create and manage testing rounds and schedules.
     TestingManage,
+    /// Read inbound control: policy versions, classifications, measures.
+    InboundRead,
+    /// Load control-measure policy versions.
+    InboundManage,
     /// Manage users and tokens.
     UsersAdmin,
     /// Purge personal data of closed records past retention.
@@ -40,7 +44,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 15] = [
         Permission::JurisdictionsRead,
         Permission::JurisdictionsWrite,
         Permission::PersonsRead,
@@ -52,6 +56,8 @@ impl Permission {
         Permission::TestingRead,
         Permission::TestingSubmit,
         Permission::TestingManage,
+        Permission::InboundRead,
+        Permission::InboundManage,
         Permission::UsersAdmin,
         Permission::DataPurge,
     ];
@@ -70,6 +76,8 @@ impl Permission {
             Permission::TestingRead => "testing.read",
             Permission::TestingSubmit => "testing.submit",
             Permission::TestingManage => "testing.manage",
+            Permission::InboundRead => "inbound.read",
+            Permission::InboundManage => "inbound.manage",
             Permission::UsersAdmin => "users.admin",
             Permission::DataPurge => "data.purge",
         }

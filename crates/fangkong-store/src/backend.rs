@@ -68,7 +68,8 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Tables whose `id` is generated, for [`Db::sync_id_sequences`].
-const ID_TABLES: [&str; 14] = [
+const ID_TABLES: [&str; 15] = [
+    "inbound_policies",
     "testing_rounds",
     "tubes",
     "samples",

@@ -16,6 +16,7 @@ pub mod crypto;
 mod error;
 pub mod facilities;
 pub mod idempotency;
+pub mod inbound;
 pub mod jurisdictions;
 pub mod meta;
 pub mod persons;
@@ -135,6 +136,11 @@ impl Store {
     /// Stored responses of API writes sent with an `Idempotency-Key`.
     pub fn idempotency(&self) -> idempotency::IdempotencyKeys<'_> {
         idempotency::IdempotencyKeys { db: &self.inner.db }
+    }
+
+    /// Inbound control (the four pockets): control-measure policy versions.
+    pub fn inbound(&self) -> inbound::Inbound<'_> {
+        inbound::Inbound { db: &self.inner.db }
     }
 
     /// Nucleic-acid testing: rounds, tubes, samples, results, fan-out.

@@ -148,14 +148,17 @@ pub enum ImportKind {
     /// Tube results (tube_id, result, ct_orf1ab, ct_n, lab_code, tested_at, reported_at);
     /// positive pools fan out into retest tasks at once.
     Results,
+    /// A control-measure policy version (TOML, see docs/policy.md): validated, then stored;
+    /// the same version and text again is a no-op.
+    Policy,
 }
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// What the file holds.
     pub kind: ImportKind,
-    /// The file (.csv, .xlsx, .ndjson for samples and results, or .geojson for jurisdiction
-    /// boundaries).
+    /// The file (.csv, .xlsx, .ndjson for samples and results, .geojson for jurisdiction
+    /// boundaries, .toml for a policy).
     pub file: PathBuf,
 }
 

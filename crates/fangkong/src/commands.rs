@@ -136,6 +136,29 @@ pub async fn run(cli: Cli) -> Result<()> {
                     app.store().close().await;
                     return testing_report(report);
                 }
+                ImportKind::Policy => {
+                    let text = String::from_utf8(bytes)
+                        .with_context(|| format!("{name} is not UTF-8 text"))?;
+                    let loaded = app.load_policy(&actor, &name, &text).await;
+                    app.store().close().await;
+                    return match loaded {
+                        Ok((v, added)) => {
+                            println!(
+                                "{name}: policy {} effective from {}, {} rules: {}",
+                                v.stored.version,
+                                v.stored.effective_from,
+                                v.stored.rules,
+                                if added { "loaded" } else { "already loaded" }
+                            );
+                            Ok(())
+                        }
+                        Err(fangkong_app::Error::Import(errors)) => bail!(
+                            "{errors}\nthe policy was not loaded ({} problem(s))",
+                            errors.errors.len()
+                        ),
+                        Err(e) => Err(e).context(format!("loading {name}")),
+                    };
+                }
             };
             app.store().close().await;
             match outcome {
@@ -264,6 +287,9 @@ async fn serve(app: App, addr: std::net::SocketAddr, secure_cookies: bool) -> Re
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;
+    app.ensure_default_policy()
+        .await
+        .context("loading the default control-measure policy")?;
     tracing::info!(%addr, backend = app.store().backend().as_str(), "serving");
     let store = app.store().clone();
     let router = fangkong_server::router(app, &config);

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod facilities;
 pub mod health;
 pub mod idempotency;
+pub mod inbound;
 pub mod jurisdictions;
 pub mod persons;
 pub mod testing;
@@ -43,6 +44,7 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "facilities", description = "Facilities of the city"),
         (name = "audit", description = "The hash-chained audit log"),
         (name = "testing", description = "Nucleic-acid testing: rounds, samples, results, retests"),
+        (name = "inbound", description = "Inbound control (the four pockets): policy versions, classification"),
     )
 )]
 struct ApiDoc;
@@ -97,6 +99,8 @@ pub fn routes(
         .routes(routes!(testing::batches))
         .routes(routes!(facilities::list))
         .routes(routes!(facilities::show))
+        .routes(routes!(inbound::policies, inbound::load_policy))
+        .routes(routes!(inbound::classify))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(imports)
         .merge(extra.unwrap_or_default())

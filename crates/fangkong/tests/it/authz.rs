@@ -58,6 +58,10 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
         ("POST", "/api/v1/testing/samples:batch" | "/api/v1/testing/results:batch") => {
             Some("testing.submit")
         }
+        ("GET", "/api/v1/inbound/policies") | ("POST", "/api/v1/inbound/classify") => {
+            Some("inbound.read")
+        }
+        ("POST", "/api/v1/inbound/policies") => Some("inbound.manage"),
         _ => return None,
     };
     Some(rule)
@@ -228,6 +232,12 @@ fn request_for(
             Some(b"tube_id,result,lab_code,tested_at,reported_at\nTZ1,positive,L1,2026-11-30 09:00,2026-11-30 10:00\n".to_vec()),
             "text/csv",
         ),
+        ("POST", "/api/v1/inbound/policies") => (
+            Some(fangkong_app::inbound::DEFAULT_POLICY.as_bytes().to_vec()),
+            "application/toml",
+        ),
+        ("POST", "/api/v1/inbound/classify") => json(serde_json::json!({
+            "pocket": "domestic", "origin_risk": "high", "days_since_left": 2, "day": "2026-11-30"})),
         _ => (None, ""),
     };
     let path = match template {
@@ -342,8 +352,11 @@ async fn violations(app: &TestApp) -> (Vec<String>, Secrets) {
             let (status, text) = call(app, &outsider, method, &path, body, kind).await;
             let refused = matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN);
             let lists = *method == Method::GET && !template.contains('{');
+            // Classification reads no record of any jurisdiction: every county computes it.
+            let computes = *template == "/api/v1/inbound/classify";
             if !refused
                 && !lists
+                && !computes
                 && !template.ends_with(":import")
                 && *template != "/api/v1/persons"
             {

@@ -134,6 +134,46 @@ fn demo_import_user_analyze_export_from_the_command_line() {
         text(&o)
     );
 
+    // A policy version: a bad one is refused with its line, rule and field; a good one is
+    // loaded once.
+    let policy = dir.path().join("city.toml");
+    let city = fangkong_app::inbound::DEFAULT_POLICY
+        .replace("default-2022-06", "city-2026-12")
+        .replace("test_days = [1, 3] }", "test_days = [1, 4] }");
+    std::fs::write(&policy, &city).unwrap();
+    let o = fangkong(&data, &["import", "policy", policy.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let t = text(&o);
+    let line = city
+        .lines()
+        .position(|l| l == "id = \"low-risk-area\"")
+        .unwrap();
+    assert!(
+        t.contains(&format!(
+            "city.toml:{line}: rules.low-risk-area.measure.test_days: day 4 is outside the measure's 3 days"
+        )),
+        "{t}"
+    );
+    assert!(t.contains("the policy was not loaded"), "{t}");
+    std::fs::write(
+        &policy,
+        city.replace("test_days = [1, 4] }", "test_days = [1, 3] }"),
+    )
+    .unwrap();
+    let o = fangkong(&data, &["import", "policy", policy.to_str().unwrap()]);
+    assert!(
+        text(&o)
+            .contains("city.toml: policy city-2026-12 effective from 2022-06-28, 10 rules: loaded"),
+        "{}",
+        text(&o)
+    );
+    let o = fangkong(&data, &["import", "policy", policy.to_str().unwrap()]);
+    assert!(
+        text(&o).contains("10 rules: already loaded"),
+        "{}",
+        text(&o)
+    );
+
     let o = fangkong(
         &data,
         &[

@@ -7,6 +7,7 @@ mod access;
 mod authz;
 mod cli;
 mod imports;
+mod inbound;
 mod jurisdictions;
 mod ops;
 mod persons;

@@ -1,0 +1,279 @@
+//! Inbound control (the four pockets): the versioned control-measure policy and the
+//! classification of a person's facts into a measure.
+//!
+//! A policy version is a TOML file (`docs/policy.md`), validated by
+//! `fangkong_ingest::parse_policy` before it is stored; the store keeps the file as loaded.
+//! The version in force on a day is the one with the latest effective date on or before it.
+//! The default policy (`policies/inbound-default.toml`, modelled on the national protocol's
+//! 9th edition) is loaded when a store has no version (`ensure_default_policy`, at `serve`
+//! and `demo`).
+
+use chrono::NaiveDate;
+use fangkong_domain::policy::{self, Classification, Facts, Policy};
+use fangkong_domain::Permission;
+use fangkong_store::inbound::{NewPolicy, PolicyStored, StoredPolicy};
+use sha2::{Digest as _, Sha256};
+
+use crate::{Actor, App, Error, Result};
+
+/// The default policy file.
+pub const DEFAULT_POLICY: &str = include_str!("../policies/inbound-default.toml");
+/// Its name in errors and in the audit log.
+pub const DEFAULT_POLICY_FILE: &str = "inbound-default.toml";
+
+/// A stored policy version, parsed.
+#[derive(Debug, Clone)]
+pub struct PolicyVersion {
+    pub stored: StoredPolicy,
+    pub policy: Policy,
+}
+
+/// The outcome of classifying one person.
+#[derive(Debug, Clone)]
+pub struct Classified {
+    /// The version that decided.
+    pub version: String,
+    pub classification: Classification,
+}
+
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl App {
+    /// Loads a policy file as a new version: parsed and validated (every problem reported
+    /// with its line, rule and field; nothing stored then), stored with its text and audited.
+    /// Loading the same version with the same text again changes nothing.
+    ///
+    /// Returns the version and whether it was added.
+    ///
+    /// # Errors
+    /// `Forbidden` without `inbound.manage`; `Import` for a file that is not a valid policy;
+    /// `Conflict` when the version label was loaded before with another text.
+    pub async fn load_policy(
+        &self,
+        actor: &Actor,
+        file_name: &str,
+        text: &str,
+    ) -> Result<(PolicyVersion, bool)> {
+        actor.require(Permission::InboundManage)?;
+        let policy = fangkong_ingest::parse_policy(file_name, text).map_err(Error::Import)?;
+        let effective_from = policy.effective_from().format("%Y-%m-%d").to_string();
+        let hash = sha256_hex(text);
+        let outcome = self
+            .store()
+            .inbound()
+            .add_policy(&NewPolicy {
+                version: policy.version(),
+                effective_from: &effective_from,
+                source: text,
+                source_sha256: &hash,
+                rules: policy.rules().len() as i64,
+                loaded_at: self.now_ms(),
+                loaded_by: &actor.username,
+            })
+            .await
+            .map_err(|e| match e {
+                fangkong_store::StoreError::Conflict { .. } => Error::Conflict(format!(
+                    "policy version {} was loaded before with another text; give the new \
+                     text a new version",
+                    policy.version()
+                )),
+                other => other.into(),
+            })?;
+        let added = outcome == PolicyStored::Added;
+        if added {
+            self.audit(
+                actor,
+                "inbound.policy_load",
+                "policy",
+                Some(policy.version().to_string()),
+                None,
+                serde_json::json!({
+                    "file": file_name, "effective_from": effective_from,
+                    "rules": policy.rules().len(), "sha256": hash,
+                }),
+            )
+            .await?;
+        }
+        let stored = self
+            .store()
+            .inbound()
+            .policies()
+            .await?
+            .into_iter()
+            .find(|p| p.version == policy.version())
+            .ok_or(Error::NotFound)?;
+        Ok((PolicyVersion { stored, policy }, added))
+    }
+
+    /// Loads the default policy when no version is stored.
+    ///
+    /// # Errors
+    /// As [`App::load_policy`] (the default file is valid; a test holds it so).
+    pub async fn ensure_default_policy(&self) -> Result<()> {
+        if self.store().inbound().policies().await?.is_empty() {
+            self.load_policy(
+                &Actor::system("policy"),
+                DEFAULT_POLICY_FILE,
+                DEFAULT_POLICY,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Every policy version, by effective date.
+    ///
+    /// # Errors
+    /// `Forbidden` without `inbound.read`; `Store` if a stored text no longer parses.
+    pub async fn policies(&self, actor: &Actor) -> Result<Vec<PolicyVersion>> {
+        actor.require(Permission::InboundRead)?;
+        self.stored_policies().await
+    }
+
+    async fn stored_policies(&self) -> Result<Vec<PolicyVersion>> {
+        self.store()
+            .inbound()
+            .policies()
+            .await?
+            .into_iter()
+            .map(|stored| {
+                let policy = fangkong_ingest::parse_policy(&stored.version, &stored.source)
+                    .map_err(|e| {
+                        Error::Store(fangkong_store::StoreError::Corrupt(format!(
+                            "stored policy {} no longer validates: {e}",
+                            stored.version
+                        )))
+                    })?;
+                Ok(PolicyVersion { stored, policy })
+            })
+            .collect()
+    }
+
+    /// The measure for `facts` under the version in force on `day`, and why.
+    ///
+    /// # Errors
+    /// `Forbidden` without `inbound.read`; `Invalid` when no version is in force on `day`.
+    pub async fn classify(
+        &self,
+        actor: &Actor,
+        facts: &Facts,
+        day: NaiveDate,
+    ) -> Result<Classified> {
+        actor.require(Permission::InboundRead)?;
+        let versions = self.stored_policies().await?;
+        let policies: Vec<Policy> = versions.into_iter().map(|v| v.policy).collect();
+        let policy = policy::in_force(&policies, day).ok_or_else(|| {
+            Error::invalid(
+                "day",
+                format!("no policy version is in force on {day}; load one effective by then"),
+            )
+        })?;
+        Ok(Classified {
+            version: policy.version().to_string(),
+            classification: policy.classify(facts),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fangkong_domain::policy::{AreaRisk, ContactType, Pocket};
+
+    /// The default policy classifies every pocket as the 9th edition of the national
+    /// protocol (June 2022) prescribes; the measures and the rule that fired are exact.
+    #[test]
+    fn the_default_policy_follows_the_ninth_edition() {
+        let policy = fangkong_ingest::parse_policy(DEFAULT_POLICY_FILE, DEFAULT_POLICY).unwrap();
+        assert_eq!(policy.version(), "default-2022-06");
+        let domestic = |risk: AreaRisk, days: u32| Facts {
+            origin_risk: Some(risk),
+            days_since_left: Some(days),
+            ..Facts::pocket(Pocket::Domestic)
+        };
+        let cases: Vec<(Facts, &str, &str)> = vec![
+            (
+                Facts::pocket(Pocket::International),
+                "international",
+                "集中隔离7天+居家健康监测3天，第1、2、3、5、7、10天核酸检测",
+            ),
+            (
+                domestic(AreaRisk::High, 2),
+                "high-risk-area",
+                "集中隔离7天，第1、2、3、5、7天核酸检测",
+            ),
+            (
+                domestic(AreaRisk::Sealed, 7),
+                "high-risk-area",
+                "集中隔离7天，第1、2、3、5、7天核酸检测",
+            ),
+            (
+                domestic(AreaRisk::Controlled, 1),
+                "medium-risk-area",
+                "居家隔离7天，第1、4、7天核酸检测",
+            ),
+            (
+                domestic(AreaRisk::Low, 5),
+                "low-risk-area",
+                "居家健康监测3天，第1、3天核酸检测",
+            ),
+            (domestic(AreaRisk::High, 8), "other", "无需管控"),
+            (
+                Facts::pocket(Pocket::ColdChain),
+                "cold-chain-exposure",
+                "集中隔离7天+居家健康监测3天，第1、2、3、5、7、10天核酸检测",
+            ),
+            (
+                Facts::pocket(Pocket::Fever),
+                "fever-patient",
+                "居家健康监测1天，第1天核酸检测",
+            ),
+            (
+                Facts {
+                    contact: Some(ContactType::Close),
+                    ..domestic(AreaRisk::Low, 1)
+                },
+                "close-contact",
+                "集中隔离7天+居家健康监测3天，第1、2、3、5、7、10天核酸检测",
+            ),
+            (
+                Facts {
+                    contact: Some(ContactType::Secondary),
+                    ..Facts::pocket(Pocket::Domestic)
+                },
+                "secondary-contact",
+                "居家隔离7天，第1、4、7天核酸检测",
+            ),
+            (
+                Facts {
+                    contact: Some(ContactType::SpaceTime),
+                    ..Facts::pocket(Pocket::Domestic)
+                },
+                "space-time-companion",
+                "居家健康监测3天，第1、3天核酸检测",
+            ),
+        ];
+        for (facts, rule, measure) in cases {
+            let got = policy.classify(&facts);
+            assert_eq!(
+                (
+                    got.explanation.rule_id.as_str(),
+                    got.measure.text_zh().as_str()
+                ),
+                (rule, measure),
+                "{facts:?}"
+            );
+        }
+        let got = policy.classify(&domestic(AreaRisk::Sealed, 3));
+        assert_eq!(
+            got.explanation.text_zh(),
+            "政策default-2022-06版规则high-risk-area（7天内有高风险区（封控区）旅居史：7天集中隔离）：\
+             类别为来驻返驻人员；来自封控区；离开3天（不超过7天）"
+        );
+    }
+}

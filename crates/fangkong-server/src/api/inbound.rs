@@ -1,0 +1,160 @@
+//! `/api/v1/inbound`: inbound control (the four pockets): control-measure policy versions and
+//! the classification of a person's facts into a measure.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use fangkong_api_types::{
+    Classification, ClassifyRequest, ControlMeasure, MeasureStage, PolicyRule, PolicyVersion,
+    Problem,
+};
+use fangkong_app::Error;
+use fangkong_domain::policy::{AreaRisk, ContactType, Facts, Measure, Pocket, Vaccination};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::ApiActor;
+use crate::error::ApiResult;
+use crate::AppState;
+
+fn measure_to_wire(m: &Measure) -> ControlMeasure {
+    ControlMeasure {
+        stages: m
+            .stages
+            .iter()
+            .map(|s| MeasureStage {
+                kind: s.kind.as_str().to_string(),
+                days: s.days,
+            })
+            .collect(),
+        test_days: m.test_days.clone(),
+        text: m.text_zh(),
+        text_en: m.text_en(),
+    }
+}
+
+fn version_to_wire(v: &fangkong_app::inbound::PolicyVersion) -> PolicyVersion {
+    PolicyVersion {
+        version: v.stored.version.clone(),
+        effective_from: v.stored.effective_from.clone(),
+        sha256: v.stored.source_sha256.clone(),
+        loaded_at: v.stored.loaded_at,
+        loaded_by: v.stored.loaded_by.clone(),
+        rules: v
+            .policy
+            .rules()
+            .iter()
+            .map(|r| PolicyRule {
+                id: r.id.clone(),
+                title: r.title_zh.clone(),
+                title_en: r.title_en.clone(),
+                measure: measure_to_wire(&r.measure),
+            })
+            .collect(),
+    }
+}
+
+/// Every control-measure policy version, by effective date.
+#[utoipa::path(get, path = "/api/v1/inbound/policies", tag = "inbound",
+    responses((status = 200, body = Vec<PolicyVersion>), (status = 403, body = Problem)))]
+pub async fn policies(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<Vec<PolicyVersion>>> {
+    let versions = state.app.policies(&actor).await?;
+    Ok(Json(versions.iter().map(version_to_wire).collect()))
+}
+
+/// The policy file's name, for error messages.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PolicyQuery {
+    file_name: Option<String>,
+}
+
+/// Load a control-measure policy version (a TOML file, see `docs/policy.md`). Every problem
+/// of the file is listed with its line, rule and field, and nothing is stored then; the same
+/// version and text again changes nothing (200 instead of 201).
+#[utoipa::path(post, path = "/api/v1/inbound/policies", tag = "inbound", params(PolicyQuery),
+    request_body(content = String, description = "The policy file", content_type = "application/toml"),
+    responses((status = 201, body = PolicyVersion), (status = 200, body = PolicyVersion),
+              (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn load_policy(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<PolicyQuery>,
+    body: String,
+) -> ApiResult<(StatusCode, Json<PolicyVersion>)> {
+    let file = q.file_name.unwrap_or_else(|| "policy.toml".to_string());
+    let (version, added) = state.app.load_policy(&actor, &file, &body).await?;
+    let status = if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(version_to_wire(&version))))
+}
+
+/// Parses an optional key of a policy vocabulary.
+fn key<T>(
+    field: &str,
+    value: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    keys: fn() -> String,
+) -> Result<Option<T>, Error> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            parse(v).ok_or_else(|| {
+                Error::invalid(field, format!("unknown value; expected one of {}", keys()))
+            })
+        })
+        .transpose()
+}
+
+/// Classify a person's facts into a control measure under the policy version in force on
+/// the given day, with the rule that decided and why.
+#[utoipa::path(post, path = "/api/v1/inbound/classify", tag = "inbound", request_body = ClassifyRequest,
+    responses((status = 200, body = Classification), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn classify(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Json(body): Json<ClassifyRequest>,
+) -> ApiResult<Json<Classification>> {
+    let pocket = key("pocket", Some(&body.pocket), Pocket::parse, Pocket::keys)?
+        .ok_or_else(|| Error::invalid("pocket", "required"))?;
+    let day = chrono::NaiveDate::parse_from_str(body.day.trim(), "%Y-%m-%d")
+        .map_err(|_| Error::invalid("day", "expected YYYY-MM-DD"))?;
+    let facts = Facts {
+        pocket,
+        origin_risk: key(
+            "origin_risk",
+            body.origin_risk.as_deref(),
+            AreaRisk::parse,
+            AreaRisk::keys,
+        )?,
+        days_since_left: body.days_since_left,
+        contact: key(
+            "contact",
+            body.contact.as_deref(),
+            ContactType::parse,
+            ContactType::keys,
+        )?,
+        vaccination: key(
+            "vaccination",
+            body.vaccination.as_deref(),
+            Vaccination::parse,
+            Vaccination::keys,
+        )?,
+        occupation: body.occupation.filter(|o| !o.trim().is_empty()),
+    };
+    let got = state.app.classify(&actor, &facts, day).await?;
+    let c = &got.classification;
+    Ok(Json(Classification {
+        version: got.version,
+        rule_id: c.explanation.rule_id.clone(),
+        measure: measure_to_wire(&c.measure),
+        explanation: c.explanation.text_zh(),
+        explanation_en: c.explanation.text_en(),
+    }))
+}

@@ -1,0 +1,183 @@
+//! Inbound control on both backends: policy versions loaded over the API (validated, stored
+//! once, audited), and classification under the version in force on the day.
+
+use fangkong_api_types::ClassifyRequest;
+use fangkong_app::inbound::DEFAULT_POLICY;
+use fangkong_client::ClientError;
+use fangkong_store::audit::AuditFilter;
+use fangkong_test_support::each_backend;
+use reqwest::StatusCode;
+
+fn request(pocket: &str, risk: Option<&str>, days: Option<u32>, day: &str) -> ClassifyRequest {
+    ClassifyRequest {
+        pocket: pocket.into(),
+        origin_risk: risk.map(Into::into),
+        days_since_left: days,
+        contact: None,
+        vaccination: None,
+        occupation: None,
+        day: day.into(),
+    }
+}
+
+/// The status and the field errors of a refused call.
+fn refusal(e: ClientError) -> (StatusCode, Vec<(Option<u64>, String, String)>) {
+    match e {
+        ClientError::Api { status, problem } => (
+            status,
+            problem
+                .map(|p| {
+                    p.errors
+                        .into_iter()
+                        .map(|e| (e.line, e.field, e.reason))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn policy_versions_load_once_and_the_version_in_force_classifies() {
+    each_backend(|app| async move {
+        // Before any version is loaded, nothing is in force.
+        let (status, _) = refusal(
+            app.client
+                .classify(&request("international", None, None, "2026-11-30"))
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        let (status, loaded) = app
+            .client
+            .load_policy("inbound-default.toml", DEFAULT_POLICY)
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(
+            (loaded.version.as_str(), loaded.effective_from.as_str(), loaded.rules.len()),
+            ("default-2022-06", "2022-06-28", 10)
+        );
+        assert_eq!(
+            loaded.rules[0].measure.text,
+            "集中隔离7天+居家健康监测3天，第1、2、3、5、7、10天核酸检测"
+        );
+        // The same file again is a no-op; the same version with another text is refused.
+        let (status, _) = app
+            .client
+            .load_policy("inbound-default.toml", DEFAULT_POLICY)
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::OK);
+        let edited = DEFAULT_POLICY.replace("days = 7 }], test_days = [1, 4, 7]", "days = 5 }], test_days = [1, 4]");
+        let (status, _) = refusal(
+            app.client
+                .load_policy("edited.toml", &edited)
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(status, StatusCode::CONFLICT);
+
+        // A bad file is refused whole, naming the line, rule and field.
+        let bad = edited.replace("default-2022-06", "bad-1").replace(
+            "kind = \"home_quarantine\", days = 5",
+            "kind = \"hotel\", days = 5",
+        );
+        let (status, errors) =
+            refusal(app.client.load_policy("bad.toml", &bad).await.unwrap_err());
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        // Both rules edited above now name an unknown stage, each at its `[[rules]]` line
+        // (the one before its id).
+        let rule_line = |id: &str| {
+            bad.lines()
+                .position(|l| l == format!("id = \"{id}\""))
+                .unwrap() as u64
+        };
+        let hotel = "unknown value 'hotel'; expected one of centralised_quarantine, \
+                     home_quarantine, health_monitoring";
+        assert_eq!(
+            errors,
+            vec![
+                (
+                    Some(rule_line("medium-risk-area")),
+                    "rules.medium-risk-area.measure.stages[0].kind".to_string(),
+                    hotel.to_string()
+                ),
+                (
+                    Some(rule_line("secondary-contact")),
+                    "rules.secondary-contact.measure.stages[0].kind".to_string(),
+                    hotel.to_string()
+                )
+            ]
+        );
+        assert!(app
+            .client
+            .policies()
+            .await
+            .unwrap()
+            .iter()
+            .all(|v| v.version != "bad-1"));
+
+        // A later version with shorter home quarantine from medium-risk areas.
+        let next = edited
+            .replace("version = \"default-2022-06\"", "version = \"city-2026-12\"")
+            .replace("effective_from = \"2022-06-28\"", "effective_from = \"2026-12-01\"");
+        let (status, _) = app.client.load_policy("city.toml", &next).await.unwrap();
+        assert_eq!(status, StatusCode::CREATED);
+        let versions = app.client.policies().await.unwrap();
+        let labels: Vec<&str> = versions.iter().map(|v| v.version.as_str()).collect();
+        assert_eq!(labels, vec!["default-2022-06", "city-2026-12"]);
+
+        let today = app
+            .client
+            .classify(&request("domestic", Some("controlled"), Some(2), "2026-11-30"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (today.version.as_str(), today.rule_id.as_str(), today.measure.text.as_str()),
+            ("default-2022-06", "medium-risk-area", "居家隔离7天，第1、4、7天核酸检测")
+        );
+        assert_eq!(
+            today.explanation,
+            "政策default-2022-06版规则medium-risk-area（7天内有中风险区（管控区）旅居史：7天居家隔离）：\
+             类别为来驻返驻人员；来自管控区；离开2天（不超过7天）"
+        );
+        let tomorrow = app
+            .client
+            .classify(&request("domestic", Some("controlled"), Some(2), "2026-12-01"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (tomorrow.version.as_str(), tomorrow.measure.text_en.as_str()),
+            ("city-2026-12", "5 days home quarantine; tests on days 1, 4")
+        );
+        // Unknown values are named.
+        let (status, errors) = refusal(
+            app.client
+                .classify(&request("domestic", Some("purple"), Some(2), "2026-12-01"))
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].1, "origin_risk");
+
+        // Each version loaded is audited once, with its hash.
+        let audited = app
+            .store
+            .audit()
+            .search(&AuditFilter {
+                action: Some("inbound.policy_load".into()),
+                limit: 10,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        let objects: Vec<Option<&str>> = audited.iter().map(|e| e.object_id.as_deref()).collect();
+        assert_eq!(objects, vec![Some("city-2026-12"), Some("default-2022-06")]);
+        app
+    })
+    .await;
+}
