@@ -576,9 +576,13 @@ pub struct PolicyVersion {
 pub struct ClassifyRequest {
     /// `international`, `domestic`, `cold_chain` or `fever`.
     pub pocket: String,
-    /// `high`, `medium`, `low`, `sealed`, `controlled` or `precaution`.
+    /// `high`, `medium`, `low`, `sealed`, `controlled` or `precaution`. When absent, the
+    /// strictest designation covering `origin_code` on the day the person left decides.
     #[serde(default)]
     pub origin_risk: Option<String>,
+    /// The jurisdiction code of the place the person came from (any level).
+    #[serde(default)]
+    pub origin_code: Option<String>,
     /// Whole days from leaving the origin to `day`.
     #[serde(default)]
     pub days_since_left: Option<u32>,
@@ -592,6 +596,43 @@ pub struct ClassifyRequest {
     pub occupation: Option<String>,
     /// `YYYY-MM-DD`, China Standard Time: the version in force on it decides.
     pub day: String,
+}
+
+/// A risk-area designation (in force when `lifted_at` is absent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RiskArea {
+    pub id: i64,
+    /// A jurisdiction code of any level.
+    pub code: String,
+    pub name: String,
+    /// `high`, `medium`, `low`, `sealed`, `controlled` or `precaution`.
+    pub level: String,
+    /// Milliseconds since the epoch.
+    pub designated_at: i64,
+    pub designated_by: String,
+    /// The lifting rule: lifted after this many consecutive days without a new case.
+    #[serde(default)]
+    pub lift_after_days: Option<i64>,
+    #[serde(default)]
+    pub lifted_at: Option<i64>,
+    #[serde(default)]
+    pub lift_reason: Option<String>,
+}
+
+/// A designation to make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RiskAreaCreate {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    #[serde(default)]
+    pub lift_after_days: Option<u32>,
+}
+
+/// Why a designation is lifted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RiskAreaLift {
+    pub reason: String,
 }
 
 /// The measure a person gets, with the policy version and rule that decided and why.

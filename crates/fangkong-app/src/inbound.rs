@@ -9,9 +9,14 @@
 //! and `demo`).
 
 use chrono::NaiveDate;
-use fangkong_domain::policy::{self, Classification, Facts, Policy};
-use fangkong_domain::Permission;
-use fangkong_store::inbound::{NewPolicy, PolicyStored, StoredPolicy};
+use fangkong_domain::policy::{self, AreaRisk, Classification, Facts, Policy};
+use fangkong_domain::{JurisdictionCode, Permission};
+use fangkong_store::inbound::{
+    Designated, NewPolicy, NewRiskArea, PolicyStored, RiskArea, StoredPolicy,
+};
+
+use crate::jurisdictions::ImportOutcome;
+use crate::testing::schedules::china_day_start_ms;
 use sha2::{Digest as _, Sha256};
 
 use crate::{Actor, App, Error, Result};
@@ -154,17 +159,39 @@ impl App {
             .collect()
     }
 
-    /// The measure for `facts` under the version in force on `day`, and why.
+    /// The measure for `facts` under the version in force on `day`, and why. With an
+    /// `origin` code and no risk level in the facts, the level is the strictest designation
+    /// covering the origin (it or a jurisdiction above it) in force on the day the person
+    /// left it (`day` minus `days_since_left`; `day` itself when that is unknown).
     ///
     /// # Errors
-    /// `Forbidden` without `inbound.read`; `Invalid` when no version is in force on `day`.
+    /// `Forbidden` without `inbound.read`; `Invalid` for a bad origin code or when no version
+    /// is in force on `day`.
     pub async fn classify(
         &self,
         actor: &Actor,
         facts: &Facts,
+        origin: Option<&str>,
         day: NaiveDate,
     ) -> Result<Classified> {
         actor.require(Permission::InboundRead)?;
+        let mut facts = facts.clone();
+        if let (None, Some(origin)) = (facts.origin_risk, origin) {
+            let code = JurisdictionCode::parse(origin)
+                .map_err(|e| Error::invalid("origin_code", e.to_string()))?;
+            let left = day - chrono::Duration::days(i64::from(facts.days_since_left.unwrap_or(0)));
+            // The last millisecond of the day the person left.
+            let at = china_day_start_ms(left + chrono::Duration::days(1)) - 1;
+            facts.origin_risk = self
+                .store()
+                .inbound()
+                .covering(code.as_str(), at)
+                .await?
+                .iter()
+                .filter_map(|a| AreaRisk::parse(&a.level))
+                .max_by_key(|r| r.severity());
+        }
+        let facts = &facts;
         let versions = self.stored_policies().await?;
         let policies: Vec<Policy> = versions.into_iter().map(|v| v.policy).collect();
         let policy = policy::in_force(&policies, day).ok_or_else(|| {
@@ -177,6 +204,170 @@ impl App {
             version: policy.version().to_string(),
             classification: policy.classify(facts),
         })
+    }
+}
+
+/// A risk-area designation to make.
+#[derive(Debug, Clone)]
+pub struct Designation<'a> {
+    /// A jurisdiction code of any level, here or elsewhere in the country.
+    pub code: &'a str,
+    pub name: &'a str,
+    pub level: AreaRisk,
+    /// The lifting rule: lifted after this many consecutive days without a new case.
+    pub lift_after_days: Option<u32>,
+}
+
+impl App {
+    /// Designates a risk area now; a designation in force for the same code is lifted as
+    /// `redesignated` (one of the same level is kept, and nothing is audited). Audited.
+    ///
+    /// # Errors
+    /// `Forbidden` without `inbound.manage`; `Invalid` for a bad code, an empty name or a
+    /// lifting rule outside 1 to 60 days.
+    pub async fn designate_area(&self, actor: &Actor, d: &Designation<'_>) -> Result<RiskArea> {
+        actor.require(Permission::InboundManage)?;
+        let mut invalid = Vec::new();
+        let code = JurisdictionCode::parse(d.code)
+            .map_err(|e| invalid.push(("code".to_string(), e.to_string())))
+            .ok();
+        if d.name.trim().is_empty() {
+            invalid.push(("name".to_string(), "must not be empty".to_string()));
+        }
+        if d.lift_after_days.is_some_and(|n| n == 0 || n > 60) {
+            invalid.push((
+                "lift_after_days".to_string(),
+                "must be between 1 and 60".to_string(),
+            ));
+        }
+        let Some(code) = code.filter(|_| invalid.is_empty()) else {
+            return Err(Error::Invalid(invalid));
+        };
+        let done = self
+            .store()
+            .inbound()
+            .designate(&NewRiskArea {
+                jurisdiction_code: code.as_str(),
+                name: d.name.trim(),
+                level: d.level.as_str(),
+                designated_at: self.now_ms(),
+                designated_by: &actor.username,
+                lift_after_days: d.lift_after_days.map(i64::from),
+            })
+            .await?;
+        let id = done.id();
+        if !matches!(done, Designated::Unchanged(_)) {
+            self.audit(
+                actor,
+                "inbound.area_designate",
+                "risk_area",
+                Some(id.to_string()),
+                None,
+                serde_json::json!({
+                    "code": code.as_str(), "level": d.level.as_str(),
+                    "lift_after_days": d.lift_after_days,
+                }),
+            )
+            .await?;
+        }
+        self.store()
+            .inbound()
+            .risk_areas(false, Some(code.as_str()))
+            .await?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or(Error::NotFound)
+    }
+
+    /// Lifts a designation in force now, with the reason. Audited.
+    ///
+    /// # Errors
+    /// `Forbidden` without `inbound.manage`; `Invalid` for an empty reason; `NotFound` when
+    /// the designation is not in force.
+    pub async fn lift_area(&self, actor: &Actor, id: i64, reason: &str) -> Result<RiskArea> {
+        actor.require(Permission::InboundManage)?;
+        if reason.trim().is_empty() {
+            return Err(Error::invalid("reason", "must not be empty"));
+        }
+        let area = self
+            .store()
+            .inbound()
+            .lift(id, self.now_ms(), reason.trim())
+            .await?;
+        self.audit(
+            actor,
+            "inbound.area_lift",
+            "risk_area",
+            Some(id.to_string()),
+            None,
+            serde_json::json!({ "code": area.jurisdiction_code, "reason": reason.trim() }),
+        )
+        .await?;
+        Ok(area)
+    }
+
+    /// Imports a risk-area list (CSV, XLSX or NDJSON; `fangkong_ingest::parse_risk_areas`):
+    /// all rows or none. A code already designated at the listed level is unchanged, one at
+    /// another level is redesignated, the others are created. Audited with the counts.
+    ///
+    /// # Errors
+    /// `Forbidden` without `inbound.manage`; `Import` naming every bad value.
+    pub async fn import_risk_areas(
+        &self,
+        actor: &Actor,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<ImportOutcome> {
+        actor.require(Permission::InboundManage)?;
+        let records = fangkong_ingest::parse_risk_areas(file_name, bytes).map_err(Error::Import)?;
+        let now = self.now_ms();
+        let rows: Vec<NewRiskArea<'_>> = records
+            .iter()
+            .map(|r| NewRiskArea {
+                jurisdiction_code: r.code.as_str(),
+                name: &r.name,
+                level: r.level.as_str(),
+                designated_at: now,
+                designated_by: &actor.username,
+                lift_after_days: r.lift_after_days.map(i64::from),
+            })
+            .collect();
+        let done = self.store().inbound().designate_all(&rows).await?;
+        let count = |f: fn(&Designated) -> bool| done.iter().filter(|d| f(d)).count() as u64;
+        let outcome = ImportOutcome {
+            rows: records.len() as u64,
+            created: count(|d| matches!(d, Designated::Created(_))),
+            updated: count(|d| matches!(d, Designated::Redesignated(_))),
+            unchanged: count(|d| matches!(d, Designated::Unchanged(_))),
+        };
+        self.audit(
+            actor,
+            "inbound.areas_import",
+            "file",
+            Some(file_name.to_string()),
+            None,
+            serde_json::json!({
+                "rows": outcome.rows, "created": outcome.created,
+                "redesignated": outcome.updated, "unchanged": outcome.unchanged,
+            }),
+        )
+        .await?;
+        Ok(outcome)
+    }
+
+    /// Designations, newest first: those in force, or the whole history; optionally of one
+    /// code.
+    ///
+    /// # Errors
+    /// `Forbidden` without `inbound.read`.
+    pub async fn risk_areas(
+        &self,
+        actor: &Actor,
+        in_force: bool,
+        code: Option<&str>,
+    ) -> Result<Vec<RiskArea>> {
+        actor.require(Permission::InboundRead)?;
+        Ok(self.store().inbound().risk_areas(in_force, code).await?)
     }
 }
 

@@ -308,6 +308,19 @@ impl Client {
             .await
     }
 
+    /// `POST /api/v1/inbound/risk-areas:import`: a risk-area list, all rows or none.
+    ///
+    /// # Errors
+    /// `Api`, 422 naming every bad value.
+    pub async fn import_risk_areas(
+        &self,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<ImportSummary> {
+        self.import("/api/v1/inbound/risk-areas:import", file_name, bytes)
+            .await
+    }
+
     async fn import(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> Result<ImportSummary> {
         let r = self
             .request(Method::POST, path)

@@ -46,6 +46,19 @@ pub enum AreaRisk {
     Precaution,
 }
 
+impl AreaRisk {
+    /// How strict the designation is: 3 for high risk and sealed zones, 2 for medium risk
+    /// and controlled zones, 1 for low risk and precaution zones. An area under several
+    /// designations (a county and a community in it) counts as its strictest.
+    pub fn severity(self) -> u8 {
+        match self {
+            AreaRisk::High | AreaRisk::Sealed => 3,
+            AreaRisk::Medium | AreaRisk::Controlled => 2,
+            AreaRisk::Low | AreaRisk::Precaution => 1,
+        }
+    }
+}
+
 /// How a person is linked to a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ContactType {

@@ -26,6 +26,7 @@ pub mod jurisdictions;
 mod ndjson;
 pub mod persons;
 pub mod policy;
+pub mod risk_areas;
 pub mod schedules;
 pub mod table;
 pub mod testing;
@@ -37,6 +38,7 @@ pub use export::write_csv;
 pub use jurisdictions::{parse_jurisdictions, JurisdictionRecord};
 pub use persons::{parse_person_fields, parse_persons, PersonRecord};
 pub use policy::parse_policy;
+pub use risk_areas::{parse_risk_areas, RiskAreaRecord};
 pub use schedules::{parse_members, MemberRecord};
 pub use table::{estimate_rows, read_table, visit_rows, Format, Header, RowRef, RowVisitor, Table};
 pub use testing::{

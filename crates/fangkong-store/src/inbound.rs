@@ -107,3 +107,204 @@ impl Inbound<'_> {
         Ok(PolicyStored::Added)
     }
 }
+
+/// A risk-area designation as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RiskArea {
+    pub id: i64,
+    pub jurisdiction_code: String,
+    pub name: String,
+    /// `high`, `medium`, `low`, `sealed`, `controlled` or `precaution`.
+    pub level: String,
+    pub designated_at: i64,
+    pub designated_by: String,
+    pub lift_after_days: Option<i64>,
+    pub lifted_at: Option<i64>,
+    pub lift_reason: Option<String>,
+}
+
+/// A designation to store.
+#[derive(Debug, Clone)]
+pub struct NewRiskArea<'a> {
+    pub jurisdiction_code: &'a str,
+    pub name: &'a str,
+    pub level: &'a str,
+    pub designated_at: i64,
+    pub designated_by: &'a str,
+    pub lift_after_days: Option<i64>,
+}
+
+/// What designating a code did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Designated {
+    /// No designation was in force; this is the new one's id.
+    Created(i64),
+    /// One of another level was lifted; this is the new one's id.
+    Redesignated(i64),
+    /// One of the same level is in force; this is its id.
+    Unchanged(i64),
+}
+
+impl Designated {
+    /// The id of the designation in force now.
+    pub fn id(self) -> i64 {
+        match self {
+            Designated::Created(id) | Designated::Redesignated(id) | Designated::Unchanged(id) => {
+                id
+            }
+        }
+    }
+}
+
+const AREA_COLUMNS: &str = "id, jurisdiction_code, name, level, designated_at, designated_by, \
+    lift_after_days, lifted_at, lift_reason";
+
+impl Inbound<'_> {
+    /// Designates an area; see [`Inbound::designate_all`].
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn designate(&self, a: &NewRiskArea<'_>) -> Result<Designated> {
+        let mut done = self.designate_all(std::slice::from_ref(a)).await?;
+        done.pop().ok_or(StoreError::NotFound)
+    }
+
+    /// Designates areas in one transaction (all or none). A code whose designation in force
+    /// has the same level is left as it is; one with another level is lifted, with the reason
+    /// `redesignated as <level>`, and designated anew, so a code's rows stay its history.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure (nothing is written then).
+    pub async fn designate_all(&self, areas: &[NewRiskArea<'_>]) -> Result<Vec<Designated>> {
+        let mut out = Vec::with_capacity(areas.len());
+        with_db!(
+            self.db,
+            write
+                | pool
+                | {
+                    let mut tx = pool.begin().await?;
+                    for a in areas {
+                        let current: Option<(i64, String)> = sqlx::query_as(
+                            "SELECT id, level FROM risk_areas \
+                         WHERE jurisdiction_code = $1 AND lifted_at IS NULL",
+                        )
+                        .bind(a.jurisdiction_code)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if let Some((id, level)) = &current {
+                            if level == a.level {
+                                out.push(Designated::Unchanged(*id));
+                                continue;
+                            }
+                            sqlx::query(
+                            "UPDATE risk_areas SET lifted_at = $1, lift_reason = $2 WHERE id = $3",
+                        )
+                        .bind(a.designated_at)
+                        .bind(format!("redesignated as {}", a.level))
+                        .bind(*id)
+                        .execute(&mut *tx)
+                        .await?;
+                        }
+                        let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO risk_areas (jurisdiction_code, name, level, designated_at, \
+                         designated_by, lift_after_days) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    )
+                    .bind(a.jurisdiction_code)
+                    .bind(a.name)
+                    .bind(a.level)
+                    .bind(a.designated_at)
+                    .bind(a.designated_by)
+                    .bind(a.lift_after_days)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                        out.push(if current.is_some() {
+                            Designated::Redesignated(id)
+                        } else {
+                            Designated::Created(id)
+                        });
+                    }
+                    tx.commit().await?;
+                }
+        );
+        Ok(out)
+    }
+
+    /// Lifts a designation in force.
+    ///
+    /// # Errors
+    /// `NotFound` when there is no such designation in force; `Unavailable` on database
+    /// failure.
+    pub async fn lift(&self, id: i64, at: i64, reason: &str) -> Result<RiskArea> {
+        let sql = format!(
+            "UPDATE risk_areas SET lifted_at = $1, lift_reason = $2 \
+             WHERE id = $3 AND lifted_at IS NULL RETURNING {AREA_COLUMNS}"
+        );
+        let lifted: Option<RiskArea> = with_db!(
+            self.db,
+            write | pool | {
+                sqlx::query_as(&sql)
+                    .bind(at)
+                    .bind(reason)
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        );
+        lifted.ok_or(StoreError::NotFound)
+    }
+
+    /// Designations, newest first: those in force only, or all (the history); optionally
+    /// only those of one code.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn risk_areas(&self, in_force: bool, code: Option<&str>) -> Result<Vec<RiskArea>> {
+        let in_force = if in_force {
+            "lifted_at IS NULL"
+        } else {
+            "TRUE"
+        };
+        let sql = format!(
+            "SELECT {AREA_COLUMNS} FROM risk_areas WHERE {in_force} \
+             AND ($1 IS NULL OR jurisdiction_code = $1) ORDER BY designated_at DESC, id DESC"
+        );
+        Ok(with_db!(
+            self.db,
+            read | pool | { sqlx::query_as(&sql).bind(code).fetch_all(pool).await? }
+        ))
+    }
+
+    /// The designations of `code` and of every jurisdiction above it that were in force at
+    /// `at` (designated at or before it, not lifted by then).
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn covering(&self, code: &str, at: i64) -> Result<Vec<RiskArea>> {
+        // The ancestors of a code are its prefixes of 2, 4, 6 and 9 digits.
+        let prefixes: Vec<&str> = [2usize, 4, 6, 9, 12]
+            .iter()
+            .filter(|n| **n <= code.len())
+            .map(|n| &code[..*n])
+            .collect();
+        let sql = format!(
+            "SELECT {AREA_COLUMNS} FROM risk_areas WHERE jurisdiction_code IN ({}) \
+             AND designated_at <= ${} AND (lifted_at IS NULL OR lifted_at > ${})",
+            (1..=prefixes.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            prefixes.len() + 1,
+            prefixes.len() + 1,
+        );
+        Ok(with_db!(
+            self.db,
+            read | pool | {
+                let mut q = sqlx::query_as(&sql);
+                for p in &prefixes {
+                    q = q.bind(*p);
+                }
+                q.bind(at).fetch_all(pool).await?
+            }
+        ))
+    }
+}

@@ -151,6 +151,8 @@ pub enum ImportKind {
     /// A control-measure policy version (TOML, see docs/policy.md): validated, then stored;
     /// the same version and text again is a no-op.
     Policy,
+    /// A risk-area list (code, name, level, optional lift_after_days), all rows or none.
+    RiskAreas,
 }
 
 #[derive(Debug, Args)]

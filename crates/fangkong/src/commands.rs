@@ -125,6 +125,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let outcome = match args.kind {
                 ImportKind::Jurisdictions => app.import_jurisdictions(&actor, &name, &bytes).await,
                 ImportKind::Persons => app.import_persons(&actor, &name, &bytes).await,
+                ImportKind::RiskAreas => app.import_risk_areas(&actor, &name, &bytes).await,
                 ImportKind::Samples | ImportKind::Results => {
                     let bar = BarProgress::default();
                     let report = match args.kind {

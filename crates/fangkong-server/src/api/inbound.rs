@@ -1,12 +1,13 @@
-//! `/api/v1/inbound`: inbound control (the four pockets): control-measure policy versions and
-//! the classification of a person's facts into a measure.
+//! `/api/v1/inbound`: inbound control (the four pockets): control-measure policy versions,
+//! risk-area designations and the classification of a person's facts into a measure.
 
-use axum::extract::{Query, State};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use fangkong_api_types::{
-    Classification, ClassifyRequest, ControlMeasure, MeasureStage, PolicyRule, PolicyVersion,
-    Problem,
+    Classification, ClassifyRequest, ControlMeasure, ImportSummary, MeasureStage, Page, PolicyRule,
+    PolicyVersion, Problem, RiskArea, RiskAreaCreate, RiskAreaLift,
 };
 use fangkong_app::Error;
 use fangkong_domain::policy::{AreaRisk, ContactType, Facts, Measure, Pocket, Vaccination};
@@ -65,7 +66,7 @@ pub async fn policies(
     Ok(Json(versions.iter().map(version_to_wire).collect()))
 }
 
-/// The policy file's name, for error messages.
+/// The file's name, for error messages (and, for lists, its extension selects the format).
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct PolicyQuery {
     file_name: Option<String>,
@@ -148,7 +149,10 @@ pub async fn classify(
         )?,
         occupation: body.occupation.filter(|o| !o.trim().is_empty()),
     };
-    let got = state.app.classify(&actor, &facts, day).await?;
+    let got = state
+        .app
+        .classify(&actor, &facts, body.origin_code.as_deref(), day)
+        .await?;
     let c = &got.classification;
     Ok(Json(Classification {
         version: got.version,
@@ -157,4 +161,107 @@ pub async fn classify(
         explanation: c.explanation.text_zh(),
         explanation_en: c.explanation.text_en(),
     }))
+}
+
+fn area_to_wire(a: &fangkong_store::inbound::RiskArea) -> RiskArea {
+    RiskArea {
+        id: a.id,
+        code: a.jurisdiction_code.clone(),
+        name: a.name.clone(),
+        level: a.level.clone(),
+        designated_at: a.designated_at,
+        designated_by: a.designated_by.clone(),
+        lift_after_days: a.lift_after_days,
+        lifted_at: a.lifted_at,
+        lift_reason: a.lift_reason.clone(),
+    }
+}
+
+/// Filters of the risk-area list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AreaQuery {
+    /// `false` lists the whole history (lifted designations too); default `true`.
+    in_force: Option<bool>,
+    /// Only the designations of this code.
+    code: Option<String>,
+}
+
+/// Risk-area designations, newest first.
+#[utoipa::path(get, path = "/api/v1/inbound/risk-areas", tag = "inbound", params(AreaQuery),
+    responses((status = 200, body = Page<RiskArea>), (status = 403, body = Problem)))]
+pub async fn risk_areas(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<AreaQuery>,
+) -> ApiResult<Json<Page<RiskArea>>> {
+    let areas = state
+        .app
+        .risk_areas(
+            &actor,
+            q.in_force.unwrap_or(true),
+            q.code.as_deref().filter(|c| !c.is_empty()),
+        )
+        .await?;
+    Ok(Json(Page {
+        items: areas.iter().map(area_to_wire).collect(),
+        total: None,
+    }))
+}
+
+/// Designate a risk area (a jurisdiction of any level); a designation in force for the same
+/// code is lifted as redesignated.
+#[utoipa::path(post, path = "/api/v1/inbound/risk-areas", tag = "inbound", request_body = RiskAreaCreate,
+    responses((status = 201, body = RiskArea), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn designate(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Json(body): Json<RiskAreaCreate>,
+) -> ApiResult<(StatusCode, Json<RiskArea>)> {
+    let level = key("level", Some(&body.level), AreaRisk::parse, AreaRisk::keys)?
+        .ok_or_else(|| Error::invalid("level", "required"))?;
+    let area = state
+        .app
+        .designate_area(
+            &actor,
+            &fangkong_app::inbound::Designation {
+                code: &body.code,
+                name: &body.name,
+                level,
+                lift_after_days: body.lift_after_days,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(area_to_wire(&area))))
+}
+
+/// Lift a designation in force, with the reason.
+#[utoipa::path(post, path = "/api/v1/inbound/risk-areas/{id}/lift", tag = "inbound",
+    params(("id" = i64, Path, description = "Designation id")), request_body = RiskAreaLift,
+    responses((status = 200, body = RiskArea), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn lift(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(body): Json<RiskAreaLift>,
+) -> ApiResult<Json<RiskArea>> {
+    let area = state.app.lift_area(&actor, id, &body.reason).await?;
+    Ok(Json(area_to_wire(&area)))
+}
+
+/// Import a risk-area list (CSV, XLSX or NDJSON: `code`, `name`, `level`, optional
+/// `lift_after_days`), all rows or none; a code already designated at the listed level is
+/// unchanged, one at another level is redesignated.
+#[utoipa::path(post, path = "/api/v1/inbound/risk-areas:import", tag = "inbound", params(PolicyQuery),
+    request_body(content = Vec<u8>, description = "The file", content_type = "application/octet-stream"),
+    responses((status = 200, body = ImportSummary), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn import_areas(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<PolicyQuery>,
+    body: Bytes,
+) -> ApiResult<Json<ImportSummary>> {
+    let file = q.file_name.unwrap_or_else(|| "risk-areas.csv".to_string());
+    let outcome = state.app.import_risk_areas(&actor, &file, &body).await?;
+    Ok(Json(super::import_summary(file, outcome)))
 }

@@ -44,7 +44,7 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "facilities", description = "Facilities of the city"),
         (name = "audit", description = "The hash-chained audit log"),
         (name = "testing", description = "Nucleic-acid testing: rounds, samples, results, retests"),
-        (name = "inbound", description = "Inbound control (the four pockets): policy versions, classification"),
+        (name = "inbound", description = "Inbound control (the four pockets): policy versions, risk areas, classification"),
     )
 )]
 struct ApiDoc;
@@ -71,6 +71,7 @@ pub fn routes(
         .routes(routes!(testing::samples_batch))
         .routes(routes!(testing::results_batch))
         .routes(routes!(testing::members_batch))
+        .routes(routes!(inbound::import_areas))
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -101,6 +102,8 @@ pub fn routes(
         .routes(routes!(facilities::show))
         .routes(routes!(inbound::policies, inbound::load_policy))
         .routes(routes!(inbound::classify))
+        .routes(routes!(inbound::risk_areas, inbound::designate))
+        .routes(routes!(inbound::lift))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(imports)
         .merge(extra.unwrap_or_default())

@@ -58,10 +58,15 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
         ("POST", "/api/v1/testing/samples:batch" | "/api/v1/testing/results:batch") => {
             Some("testing.submit")
         }
-        ("GET", "/api/v1/inbound/policies") | ("POST", "/api/v1/inbound/classify") => {
-            Some("inbound.read")
-        }
-        ("POST", "/api/v1/inbound/policies") => Some("inbound.manage"),
+        ("GET", "/api/v1/inbound/policies" | "/api/v1/inbound/risk-areas")
+        | ("POST", "/api/v1/inbound/classify") => Some("inbound.read"),
+        (
+            "POST",
+            "/api/v1/inbound/policies"
+            | "/api/v1/inbound/risk-areas"
+            | "/api/v1/inbound/risk-areas:import"
+            | "/api/v1/inbound/risk-areas/{id}/lift",
+        ) => Some("inbound.manage"),
         _ => return None,
     };
     Some(rule)
@@ -236,6 +241,15 @@ fn request_for(
             Some(fangkong_app::inbound::DEFAULT_POLICY.as_bytes().to_vec()),
             "application/toml",
         ),
+        ("POST", "/api/v1/inbound/risk-areas") => json(serde_json::json!({
+            "code": "411702001001", "name": "一号社区", "level": "high", "lift_after_days": 7})),
+        ("POST", "/api/v1/inbound/risk-areas:import") => (
+            Some("code,name,level\n411702001001,一号社区,high\n".as_bytes().to_vec()),
+            "text/csv",
+        ),
+        ("POST", "/api/v1/inbound/risk-areas/{id}/lift") => {
+            json(serde_json::json!({"reason": "authorization test"}))
+        }
         ("POST", "/api/v1/inbound/classify") => json(serde_json::json!({
             "pocket": "domestic", "origin_risk": "high", "days_since_left": 2, "day": "2026-11-30"})),
         _ => (None, ""),

@@ -6,12 +6,13 @@ use fangkong_app::inbound::DEFAULT_POLICY;
 use fangkong_client::ClientError;
 use fangkong_store::audit::AuditFilter;
 use fangkong_test_support::each_backend;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 
 fn request(pocket: &str, risk: Option<&str>, days: Option<u32>, day: &str) -> ClassifyRequest {
     ClassifyRequest {
         pocket: pocket.into(),
         origin_risk: risk.map(Into::into),
+        origin_code: None,
         days_since_left: days,
         contact: None,
         vaccination: None,
@@ -177,6 +178,198 @@ async fn policy_versions_load_once_and_the_version_in_force_classifies() {
             .unwrap();
         let objects: Vec<Option<&str>> = audited.iter().map(|e| e.object_id.as_deref()).collect();
         assert_eq!(objects, vec![Some("city-2026-12"), Some("default-2022-06")]);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn risk_areas_keep_their_history_and_decide_the_origin_risk() {
+    each_backend(|app| async move {
+        app.client
+            .load_policy("inbound-default.toml", DEFAULT_POLICY)
+            .await
+            .unwrap();
+        let designate = |code: &str, level: &str| {
+            serde_json::json!({"code": code, "name": format!("{code}区域"), "level": level,
+                "lift_after_days": 7})
+        };
+        // Bad values are named.
+        let (status, bad) = app
+            .client
+            .send_json(
+                Method::POST,
+                "/api/v1/inbound/risk-areas",
+                &serde_json::json!({"code": "4117x", "name": " ", "level": "high", "lift_after_days": 0}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let fields: Vec<&str> = bad["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, vec!["code", "name", "lift_after_days"]);
+
+        // A county medium-risk at 10:00 (the test clock starts at 2026-11-30 10:00 CST); a
+        // community in it high-risk an hour later.
+        let (status, county) = app
+            .client
+            .send_json(Method::POST, "/api/v1/inbound/risk-areas", &designate("411702", "medium"))
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{county}");
+        app.clock.advance(chrono::Duration::hours(1));
+        let (_, community) = app
+            .client
+            .send_json(
+                Method::POST,
+                "/api/v1/inbound/risk-areas",
+                &designate("411702001001", "high"),
+            )
+            .await
+            .unwrap();
+        let from = |code: &str, days: u32, day: &str| ClassifyRequest {
+            origin_code: Some(code.into()),
+            ..request("domestic", None, Some(days), day)
+        };
+        // From the community: its own (strictest) designation; from elsewhere in the county:
+        // the county's; from outside: none.
+        let got = app.client.classify(&from("411702001001", 0, "2026-11-30")).await.unwrap();
+        assert_eq!(got.rule_id, "high-risk-area");
+        assert!(got.explanation.contains("来自高风险区"), "{}", got.explanation);
+        let got = app.client.classify(&from("411702002003", 0, "2026-11-30")).await.unwrap();
+        assert_eq!(got.rule_id, "medium-risk-area");
+        let got = app.client.classify(&from("411721001001", 0, "2026-11-30")).await.unwrap();
+        assert_eq!(got.rule_id, "other");
+        // Someone who left the community the day before it was designated: not from a risk
+        // area then.
+        let got = app.client.classify(&from("411702001001", 1, "2026-11-30")).await.unwrap();
+        assert_eq!(got.rule_id, "other");
+
+        // Redesignating the county lifts the old designation; lifting the community keeps
+        // it in the history.
+        app.clock.advance(chrono::Duration::hours(1));
+        let (_, low) = app
+            .client
+            .send_json(Method::POST, "/api/v1/inbound/risk-areas", &designate("411702", "low"))
+            .await
+            .unwrap();
+        let id = community["id"].as_i64().unwrap();
+        let (status, lifted) = app
+            .client
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/inbound/risk-areas/{id}/lift"),
+                &serde_json::json!({"reason": "连续7天无新增病例"}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(lifted["lift_reason"], "连续7天无新增病例");
+        let (status, _) = app
+            .client
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/inbound/risk-areas/{id}/lift"),
+                &serde_json::json!({"reason": "again"}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, in_force) = app.client.get_json("/api/v1/inbound/risk-areas").await.unwrap();
+        let levels: Vec<(&str, &str)> = in_force["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["code"].as_str().unwrap(), a["level"].as_str().unwrap()))
+            .collect();
+        assert_eq!(levels, vec![("411702", "low")]);
+        assert_eq!(low["level"], "low");
+        let (_, history) = app
+            .client
+            .get_json("/api/v1/inbound/risk-areas?in_force=false&code=411702")
+            .await
+            .unwrap();
+        let history: Vec<(&str, Option<&str>)> = history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["level"].as_str().unwrap(), a["lift_reason"].as_str()))
+            .collect();
+        assert_eq!(
+            history,
+            vec![("low", None), ("medium", Some("redesignated as low"))]
+        );
+        // Now the community counts as low risk, through its county.
+        let got = app.client.classify(&from("411702001001", 0, "2026-11-30")).await.unwrap();
+        assert_eq!(got.rule_id, "low-risk-area");
+        assert_eq!(county["level"], "medium");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_risk_area_list_imports_whole_or_not_at_all_and_again_as_a_no_op() {
+    each_backend(|app| async move {
+        let import = |csv: &str| {
+            app.client
+                .import_risk_areas("list.csv", csv.as_bytes().to_vec())
+        };
+        // One bad row refuses the whole list.
+        let (status, errors) = refusal(
+            import("code,name,level\n110105,朝阳区,中风险区\n310115001,花木街道,封控\n")
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            errors,
+            vec![(
+                Some(3),
+                "level".to_string(),
+                "unknown level; expected one of high, medium, low, sealed, controlled, precaution"
+                    .to_string()
+            )]
+        );
+        let (_, none) = app.client.get_json("/api/v1/inbound/risk-areas").await.unwrap();
+        assert_eq!(none["items"].as_array().unwrap().len(), 0);
+
+        let list = "code,name,level,lift_after_days\n110105,朝阳区,中风险区,7\n310115001,花木街道,sealed,\n";
+        let s = import(list).await.unwrap();
+        assert_eq!((s.rows, s.created, s.updated, s.unchanged), (2, 2, 0, 0));
+        let s = import(list).await.unwrap();
+        assert_eq!((s.created, s.unchanged), (0, 2));
+        let s = import("code,name,level\n110105,朝阳区,低风险区\n310115001,花木街道,sealed\n")
+            .await
+            .unwrap();
+        assert_eq!((s.created, s.updated, s.unchanged), (0, 1, 1));
+        // A traveller from a community of Chaoyang district: low risk now.
+        let got = app
+            .client
+            .classify(&ClassifyRequest {
+                origin_code: Some("110105001001".into()),
+                ..request("domestic", None, Some(0), "2026-11-30")
+            })
+            .await;
+        let (status, _) = refusal(got.unwrap_err());
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "no policy is loaded yet");
+        app.client
+            .load_policy("inbound-default.toml", DEFAULT_POLICY)
+            .await
+            .unwrap();
+        let got = app
+            .client
+            .classify(&ClassifyRequest {
+                origin_code: Some("110105001001".into()),
+                ..request("domestic", None, Some(0), "2026-11-30")
+            })
+            .await
+            .unwrap();
+        assert_eq!(got.rule_id, "low-risk-area");
         app
     })
     .await;

@@ -1,0 +1,143 @@
+//! Risk-area lists (national or provincial) as offices exchange them: CSV, XLSX or NDJSON,
+//! one designation per row.
+
+use std::collections::HashMap;
+
+use fangkong_domain::policy::AreaRisk;
+use fangkong_domain::JurisdictionCode;
+
+use crate::error::{Collector, FileErrors};
+use crate::table::read_table_lenient;
+
+/// One designation of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskAreaRecord {
+    pub line: u64,
+    pub code: JurisdictionCode,
+    pub name: String,
+    pub level: AreaRisk,
+    pub lift_after_days: Option<u32>,
+}
+
+/// Parses a risk-area list; all or nothing.
+///
+/// Columns: `code` (a jurisdiction code of any level), `name`, `level` (`high`, `medium`,
+/// `low`, `sealed`, `controlled`, `precaution`, or the Chinese names 高风险区, 中风险区,
+/// 低风险区, 封控区, 管控区, 防范区), and optionally `lift_after_days` (1 to 60). A code listed
+/// twice is an error naming the first line.
+///
+/// # Errors
+/// Every bad value of every row and every structural error of [`crate::read_table`].
+///
+/// # Examples
+/// ```
+/// let csv = "code,name,level\n110105,朝阳区,中风险区\n";
+/// let areas = fangkong_ingest::parse_risk_areas("list.csv", csv.as_bytes()).unwrap();
+/// assert_eq!(areas[0].level, fangkong_domain::policy::AreaRisk::Medium);
+/// ```
+pub fn parse_risk_areas(file_name: &str, bytes: &[u8]) -> Result<Vec<RiskAreaRecord>, FileErrors> {
+    let (table, structural) = read_table_lenient(file_name, bytes)?;
+    table.require(&["code", "name", "level"])?;
+    let mut errors = Collector::new(file_name);
+    errors.extend(structural);
+    let mut seen: HashMap<JurisdictionCode, u64> = HashMap::new();
+    let mut records = Vec::with_capacity(table.len());
+    for row in table.rows() {
+        let line = row.line();
+        let code = match row.value("code").map(JurisdictionCode::parse) {
+            None => {
+                errors.push(line, "code", "is required");
+                None
+            }
+            Some(Err(e)) => {
+                errors.push(line, "code", e.to_string());
+                None
+            }
+            Some(Ok(code)) => Some(code),
+        };
+        let name = row.value("name");
+        if name.is_none() {
+            errors.push(line, "name", "is required");
+        }
+        let level = match row.value("level") {
+            None => {
+                errors.push(line, "level", "is required");
+                None
+            }
+            Some(v) => {
+                let level = AreaRisk::parse(&v.to_lowercase())
+                    .or_else(|| AreaRisk::ALL.iter().copied().find(|r| r.name_zh() == v));
+                if level.is_none() {
+                    errors.push(
+                        line,
+                        "level",
+                        format!("unknown level; expected one of {}", AreaRisk::keys()),
+                    );
+                }
+                level
+            }
+        };
+        let lift_after_days = match row.value("lift_after_days").map(str::parse::<u32>) {
+            None => Ok(None),
+            Some(Ok(n)) if (1..=60).contains(&n) => Ok(Some(n)),
+            Some(_) => {
+                errors.push(
+                    line,
+                    "lift_after_days",
+                    "must be a whole number from 1 to 60",
+                );
+                Err(())
+            }
+        };
+        let Some(code) = code else { continue };
+        if let Some(first) = seen.get(&code) {
+            errors.push(line, "code", format!("repeats line {first}"));
+            continue;
+        }
+        seen.insert(code.clone(), line);
+        if let (Some(name), Some(level), Ok(lift_after_days)) = (name, level, lift_after_days) {
+            records.push(RiskAreaRecord {
+                line,
+                code,
+                name: name.to_string(),
+                level,
+                lift_after_days,
+            });
+        }
+    }
+    errors.finish(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bad_value_is_named_and_nothing_is_returned() {
+        let csv = "code,name,level,lift_after_days\n\
+                   110105,朝阳区,中风险区,7\n\
+                   1101x,,purple,0\n\
+                   110105,朝阳区,high,\n\
+                   310115001,花木街道,sealed,\n";
+        let errors = parse_risk_areas("list.csv", csv.as_bytes()).unwrap_err();
+        expect_test::expect![[r#"
+            list.csv:3: code: a jurisdiction code holds only digits
+            list.csv:3: name: is required
+            list.csv:3: level: unknown level; expected one of high, medium, low, sealed, controlled, precaution
+            list.csv:3: lift_after_days: must be a whole number from 1 to 60
+            list.csv:4: code: repeats line 2"#]]
+        .assert_eq(&errors.to_string());
+        let good = "code,name,level\n110105,朝阳区,中风险区\n310115001,花木街道,sealed\n";
+        let areas = parse_risk_areas("list.csv", good.as_bytes()).unwrap();
+        assert_eq!(
+            areas
+                .iter()
+                .map(|a| (a.line, a.code.as_str(), a.level))
+                .collect::<Vec<_>>(),
+            vec![
+                (2, "110105", AreaRisk::Medium),
+                (3, "310115001", AreaRisk::Sealed)
+            ]
+        );
+    }
+}
