@@ -15,10 +15,10 @@ use fangkong_store::inbound::{
     Designated, NewPolicy, NewRiskArea, PolicyStored, RiskArea, StoredPolicy,
 };
 
-use crate::jurisdictions::ImportOutcome;
-use crate::testing::schedules::china_day_start_ms;
 use sha2::{Digest as _, Sha256};
 
+use crate::jurisdictions::ImportOutcome;
+use crate::testing::schedules::china_day_start_ms;
 use crate::{Actor, App, Error, Result};
 
 /// The default policy file.
@@ -180,7 +180,8 @@ impl App {
             let code = JurisdictionCode::parse(origin)
                 .map_err(|e| Error::invalid("origin_code", e.to_string()))?;
             let left = day - chrono::Duration::days(i64::from(facts.days_since_left.unwrap_or(0)));
-            // The last millisecond of the day the person left.
+            // The last millisecond of the day the person left. Designations come broadest
+            // first, so among equally strict ones the most specific (the last) is named.
             let at = china_day_start_ms(left + chrono::Duration::days(1)) - 1;
             facts.origin_risk = self
                 .store()

@@ -275,7 +275,7 @@ impl Inbound<'_> {
     }
 
     /// The designations of `code` and of every jurisdiction above it that were in force at
-    /// `at` (designated at or before it, not lifted by then).
+    /// `at` (designated at or before it, not lifted by then), broadest first.
     ///
     /// # Errors
     /// `Unavailable` on database failure.
@@ -288,7 +288,8 @@ impl Inbound<'_> {
             .collect();
         let sql = format!(
             "SELECT {AREA_COLUMNS} FROM risk_areas WHERE jurisdiction_code IN ({}) \
-             AND designated_at <= ${} AND (lifted_at IS NULL OR lifted_at > ${})",
+             AND designated_at <= ${} AND (lifted_at IS NULL OR lifted_at > ${}) \
+             ORDER BY LENGTH(jurisdiction_code)",
             (1..=prefixes.len())
                 .map(|i| format!("${i}"))
                 .collect::<Vec<_>>()

@@ -306,6 +306,24 @@ async fn risk_areas_keep_their_history_and_decide_the_origin_risk() {
         // Now the community counts as low risk, through its county.
         let got = app.client.classify(&from("411702001001", 0, "2026-11-30")).await.unwrap();
         assert_eq!(got.rule_id, "low-risk-area");
+        assert!(got.explanation.contains("来自低风险区"), "{}", got.explanation);
+        // Equally strict designations of the county and the community: the community's (the
+        // more specific) is named.
+        app.client
+            .send_json(
+                Method::POST,
+                "/api/v1/inbound/risk-areas",
+                &designate("411702001001", "precaution"),
+            )
+            .await
+            .unwrap();
+        let got = app
+            .client
+            .classify(&from("411702001001", 0, "2026-11-30"))
+            .await
+            .unwrap();
+        assert_eq!(got.rule_id, "low-risk-area");
+        assert!(got.explanation.contains("来自防范区"), "{}", got.explanation);
         assert_eq!(county["level"], "medium");
         app
     })
