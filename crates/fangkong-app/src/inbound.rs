@@ -104,14 +104,7 @@ impl App {
             )
             .await?;
         }
-        let stored = self
-            .store()
-            .inbound()
-            .policies()
-            .await?
-            .into_iter()
-            .find(|p| p.version == policy.version())
-            .ok_or(Error::NotFound)?;
+        let stored = self.store().inbound().policy(policy.version()).await?;
         Ok((PolicyVersion { stored, policy }, added))
     }
 
@@ -271,13 +264,7 @@ impl App {
             )
             .await?;
         }
-        self.store()
-            .inbound()
-            .risk_areas(false, Some(code.as_str()))
-            .await?
-            .into_iter()
-            .find(|a| a.id == id)
-            .ok_or(Error::NotFound)
+        Ok(self.store().inbound().risk_area(id).await?)
     }
 
     /// Lifts a designation in force now, with the reason. Audited.

@@ -62,17 +62,7 @@ pub fn parse_jurisdictions(
     let mut records = Vec::with_capacity(table.len());
     for row in table.rows() {
         let line = row.line();
-        let code = match row.value("code").map(JurisdictionCode::parse) {
-            None => {
-                errors.push(line, "code", "is required");
-                None
-            }
-            Some(Err(e)) => {
-                errors.push(line, "code", e.to_string());
-                None
-            }
-            Some(Ok(code)) => Some(code),
-        };
+        let code = required_code(&mut errors, &row, "code");
         let name = row.value("name");
         if name.is_none() {
             errors.push(line, "name", "is required");
@@ -97,6 +87,27 @@ pub fn parse_jurisdictions(
         }
     }
     errors.finish(records)
+}
+
+/// The jurisdiction code in `column` of a row, or `None` with an error pushed when it is
+/// empty or not a code.
+pub(crate) fn required_code(
+    errors: &mut Collector,
+    row: &RowRef<'_>,
+    column: &str,
+) -> Option<JurisdictionCode> {
+    let line = row.line();
+    match row.value(column).map(JurisdictionCode::parse) {
+        None => {
+            errors.push(line, column, "is required");
+            None
+        }
+        Some(Err(e)) => {
+            errors.push(line, column, e.to_string());
+            None
+        }
+        Some(Ok(code)) => Some(code),
+    }
 }
 
 /// Required columns, and population columns that only make sense together.

@@ -15,6 +15,7 @@ use fangkong_domain::{Document, JurisdictionCode, Level, PhoneNumber, Sex};
 
 use crate::error::{Collector, FileErrors, RowError, ROW_FIELD};
 use crate::identity::IdentityColumns;
+use crate::jurisdictions::required_code;
 use crate::table::{read_table_lenient, RowRef, Table};
 
 /// The longest accepted name, in characters.
@@ -190,16 +191,9 @@ fn read_person(
         }
     };
     let address = row.value("address").map(str::to_string);
-    let community_code = match row.value("community_code").map(JurisdictionCode::parse) {
-        None => {
-            errors.push(line, "community_code", "is required");
-            None
-        }
-        Some(Err(e)) => {
-            errors.push(line, "community_code", e.to_string());
-            None
-        }
-        Some(Ok(code)) if code.level() != Level::Community => {
+    let community_code = match required_code(errors, row, "community_code") {
+        None => None,
+        Some(code) if code.level() != Level::Community => {
             errors.push(
                 line,
                 "community_code",
@@ -210,7 +204,7 @@ fn read_person(
             );
             None
         }
-        Some(Ok(code)) => Some(code),
+        Some(code) => Some(code),
     };
     let tags = row.value("tags").map(split_tags).unwrap_or_default();
     let (sex, birth_date) = read_sex_and_birth(errors, row, identity, document.as_ref(), today);

@@ -7,6 +7,7 @@ use fangkong_domain::policy::AreaRisk;
 use fangkong_domain::JurisdictionCode;
 
 use crate::error::{Collector, FileErrors};
+use crate::jurisdictions::required_code;
 use crate::table::read_table_lenient;
 
 /// One designation of a list.
@@ -44,17 +45,7 @@ pub fn parse_risk_areas(file_name: &str, bytes: &[u8]) -> Result<Vec<RiskAreaRec
     let mut records = Vec::with_capacity(table.len());
     for row in table.rows() {
         let line = row.line();
-        let code = match row.value("code").map(JurisdictionCode::parse) {
-            None => {
-                errors.push(line, "code", "is required");
-                None
-            }
-            Some(Err(e)) => {
-                errors.push(line, "code", e.to_string());
-                None
-            }
-            Some(Ok(code)) => Some(code),
-        };
+        let code = required_code(&mut errors, &row, "code");
         let name = row.value("name");
         if name.is_none() {
             errors.push(line, "name", "is required");

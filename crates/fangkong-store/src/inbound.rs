@@ -63,6 +63,24 @@ impl Inbound<'_> {
         ))
     }
 
+    /// One stored policy version, by its label.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown version; `Unavailable` on database failure.
+    pub async fn policy(&self, version: &str) -> Result<StoredPolicy> {
+        let sql = format!("SELECT {COLUMNS} FROM inbound_policies WHERE version = $1");
+        let found: Option<StoredPolicy> = with_db!(
+            self.db,
+            read | pool | {
+                sqlx::query_as(&sql)
+                    .bind(version)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        );
+        found.ok_or(StoreError::NotFound)
+    }
+
     /// Stores a policy version. The same version with the same text again changes nothing.
     ///
     /// # Errors
@@ -227,6 +245,19 @@ impl Inbound<'_> {
                 }
         );
         Ok(out)
+    }
+
+    /// One designation, in force or lifted.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown id; `Unavailable` on database failure.
+    pub async fn risk_area(&self, id: i64) -> Result<RiskArea> {
+        let sql = format!("SELECT {AREA_COLUMNS} FROM risk_areas WHERE id = $1");
+        let found: Option<RiskArea> = with_db!(
+            self.db,
+            read | pool | { sqlx::query_as(&sql).bind(id).fetch_optional(pool).await? }
+        );
+        found.ok_or(StoreError::NotFound)
     }
 
     /// Lifts a designation in force.
