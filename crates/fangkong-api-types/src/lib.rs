@@ -617,6 +617,10 @@ pub struct RiskArea {
     pub lifted_at: Option<i64>,
     #[serde(default)]
     pub lift_reason: Option<String>,
+    /// For a set of addresses or buildings inside the jurisdiction: the set; empty for the
+    /// whole jurisdiction.
+    #[serde(default)]
+    pub addresses: Vec<String>,
 }
 
 /// A designation to make.
@@ -627,6 +631,10 @@ pub struct RiskAreaCreate {
     pub level: String,
     #[serde(default)]
     pub lift_after_days: Option<u32>,
+    /// A set of addresses or buildings inside the jurisdiction (known by code and name);
+    /// empty designates the whole jurisdiction.
+    #[serde(default)]
+    pub addresses: Vec<String>,
 }
 
 /// Why a designation is lifted.
@@ -662,4 +670,290 @@ mod double_option {
     ) -> Result<Option<Option<String>>, D::Error> {
         Option::<String>::deserialize(d).map(Some)
     }
+}
+
+// ---- Inbound control: travel entries and control measures -------------------------------
+
+/// What recording arrivals (a traveller list or one report) did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TravelImport {
+    pub file: String,
+    pub rows: u64,
+    pub persons_created: u64,
+    pub persons_updated: u64,
+    pub entries_created: u64,
+    /// Arrivals already stored (same person, origin and day) whose gaps were filled.
+    pub entries_merged: u64,
+    pub entries_unchanged: u64,
+    pub measures_created: u64,
+    /// Arrivals by the policy rule that classified them.
+    pub by_rule: std::collections::BTreeMap<String, u64>,
+    /// Milliseconds spent classifying.
+    pub classify_ms: u64,
+    /// The first arrival's travel entry id.
+    #[serde(default)]
+    pub entry_id: Option<i64>,
+}
+
+/// One arrival reported by a checkpoint, a community or the person: the columns of a
+/// traveller list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ArrivalReport {
+    pub name: String,
+    #[serde(default)]
+    pub id_number: Option<String>,
+    #[serde(default)]
+    pub document_kind: Option<String>,
+    #[serde(default)]
+    pub document_number: Option<String>,
+    #[serde(default)]
+    pub nationality: Option<String>,
+    #[serde(default)]
+    pub sex: Option<String>,
+    #[serde(default)]
+    pub birth_date: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The destination community (12 digits).
+    pub community_code: String,
+    /// A jurisdiction code or an ISO 3166-1 country code.
+    pub origin: String,
+    #[serde(default)]
+    pub origin_address: Option<String>,
+    #[serde(default)]
+    pub route: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub departed_on: Option<String>,
+    /// `YYYY-MM-DD HH:MM` (China Standard Time) or RFC 3339.
+    pub arrived_at: String,
+    #[serde(default)]
+    pub vaccination: Option<String>,
+    #[serde(default)]
+    pub occupation: Option<String>,
+    /// `self_report`, `checkpoint` (default), `file_import` or `upper_push`.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+impl ArrivalReport {
+    /// The report as named values, the columns of a traveller list.
+    pub fn fields(&self) -> Vec<(&'static str, &str)> {
+        let mut out = vec![
+            ("name", self.name.as_str()),
+            ("community_code", self.community_code.as_str()),
+            ("origin", self.origin.as_str()),
+            ("arrived_at", self.arrived_at.as_str()),
+        ];
+        let optional = [
+            ("id_number", &self.id_number),
+            ("document_kind", &self.document_kind),
+            ("document_number", &self.document_number),
+            ("nationality", &self.nationality),
+            ("sex", &self.sex),
+            ("birth_date", &self.birth_date),
+            ("phone", &self.phone),
+            ("address", &self.address),
+            ("origin_address", &self.origin_address),
+            ("route", &self.route),
+            ("departed_on", &self.departed_on),
+            ("vaccination", &self.vaccination),
+            ("occupation", &self.occupation),
+            ("source", &self.source),
+        ];
+        for (name, value) in optional {
+            if let Some(v) = value {
+                out.push((name, v.as_str()));
+            }
+        }
+        out
+    }
+}
+
+/// A stored arrival.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TravelEntry {
+    pub id: i64,
+    pub person_id: i64,
+    /// Masked.
+    pub person_name: String,
+    /// `international` or `domestic`.
+    pub pocket: String,
+    pub origin: String,
+    #[serde(default)]
+    pub route: Option<String>,
+    #[serde(default)]
+    pub departed_on: Option<String>,
+    /// Milliseconds since the epoch.
+    pub arrived_at: i64,
+    pub community_code: String,
+    pub source: String,
+    #[serde(default)]
+    pub measure_id: Option<i64>,
+}
+
+/// One test of a measure's regime.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DueTest {
+    pub day: u32,
+    pub date: String,
+    /// `negative`, `positive`, `inconclusive`, `pending`, `missed`, `due_today`, `upcoming`.
+    pub state: String,
+    #[serde(default)]
+    pub tube_code: Option<String>,
+}
+
+/// A daily health check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct HealthCheck {
+    pub day: String,
+    pub temperature: f64,
+    pub symptoms: Vec<String>,
+    /// `staff`, `self` or `household`.
+    pub reported_by: String,
+}
+
+/// A control measure assigned to a person, worked out for today.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Measure {
+    pub id: i64,
+    pub person_id: i64,
+    /// Masked.
+    pub person_name: String,
+    pub community_code: String,
+    /// `international`, `domestic`, `cold_chain`, `fever`.
+    pub pocket: String,
+    #[serde(default)]
+    pub origin: Option<String>,
+    #[serde(default)]
+    pub origin_risk: Option<String>,
+    #[serde(default)]
+    pub contact: Option<String>,
+    #[serde(default)]
+    pub source_ref: Option<String>,
+    pub policy_version: String,
+    pub rule_id: String,
+    pub plan: ControlMeasure,
+    pub explanation: String,
+    pub explanation_en: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    /// `assigned`, `active`, `released`, `escalated`.
+    pub status: String,
+    #[serde(default)]
+    pub close_reason: Option<String>,
+    #[serde(default)]
+    pub day_today: Option<u32>,
+    #[serde(default)]
+    pub stage_today: Option<String>,
+    pub tests: Vec<DueTest>,
+    pub health_checks: Vec<HealthCheck>,
+    pub missed_checks: Vec<String>,
+    /// Why it cannot be released now (empty: it can), in Chinese.
+    pub release_blockers: Vec<String>,
+    pub release_blockers_en: Vec<String>,
+}
+
+/// A measure to assign to a registered person for a reason other than an arrival.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MeasureAssign {
+    pub person_id: i64,
+    /// `international`, `domestic`, `cold_chain`, `fever`.
+    pub pocket: String,
+    #[serde(default)]
+    pub contact: Option<String>,
+    #[serde(default)]
+    pub vaccination: Option<String>,
+    #[serde(default)]
+    pub occupation: Option<String>,
+    /// Names the reason, e.g. `coldchain:12`; the same person and reason is assigned once.
+    pub source_ref: String,
+    /// Day 1, `YYYY-MM-DD`; today when absent.
+    #[serde(default)]
+    pub starts_on: Option<String>,
+}
+
+/// A health check to record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct HealthCheckReport {
+    /// `YYYY-MM-DD`; today when absent (always today through a personal link).
+    #[serde(default)]
+    pub day: Option<String>,
+    pub temperature: f64,
+    #[serde(default)]
+    pub symptoms: Vec<String>,
+    /// Through a personal link: the household member's measure (the link's own when absent).
+    #[serde(default)]
+    pub measure_id: Option<i64>,
+}
+
+/// Why a measure is escalated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MeasureEscalate {
+    pub reason: String,
+}
+
+/// A personal link for health checks without an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PersonalLink {
+    /// The path to send (`/h/<token>`), relative to the server's address.
+    pub path: String,
+    pub token: String,
+    /// Milliseconds since the epoch.
+    pub expires_at: i64,
+}
+
+/// A re-evaluation of an open measure after a designation or a policy version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MeasureReview {
+    pub id: i64,
+    pub measure_id: i64,
+    /// Masked.
+    pub person_name: String,
+    pub community_code: String,
+    /// `risk_area` or `policy`.
+    pub trigger_kind: String,
+    /// The designation's id or the policy version.
+    pub trigger_ref: String,
+    pub old_rule_id: String,
+    pub old_measure: String,
+    pub policy_version: String,
+    pub rule_id: String,
+    pub new_measure: String,
+    pub explanation: String,
+    /// `pending`, `applied`, `dismissed`, `superseded`.
+    pub status: String,
+}
+
+/// A decision on a review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReviewDecision {
+    /// `true` applies the new classification; `false` dismisses it.
+    pub apply: bool,
+}
+
+/// One community's line on the pocket board, or the totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BoardLine {
+    pub community_code: String,
+    pub centralised: u64,
+    pub home_quarantine: u64,
+    pub health_monitoring: u64,
+    pub other: u64,
+    pub not_active: u64,
+    pub tests_due_today: u64,
+    pub overdue: u64,
+    pub releases_due: u64,
+}
+
+/// The pocket board for today.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PocketBoard {
+    pub day: String,
+    pub lines: Vec<BoardLine>,
+    pub totals: BoardLine,
+    pub by_pocket: std::collections::BTreeMap<String, u64>,
+    pub pending_reviews: u64,
 }

@@ -102,6 +102,7 @@ impl Role {
                 TestingManage,
                 InboundRead,
                 InboundManage,
+                InboundOperate,
                 UsersAdmin,
                 DataPurge,
             ],
@@ -115,6 +116,7 @@ impl Role {
                 PersonsWrite,
                 PiiReveal,
                 InboundRead,
+                InboundOperate,
             ],
             Role::TracingStaff => &[
                 JurisdictionsRead,
@@ -139,6 +141,7 @@ impl Role {
             Role::CountyOperator => &[
                 TestingRead,
                 InboundRead,
+                InboundOperate,
                 JurisdictionsRead,
                 PersonsRead,
                 PersonsWrite,

@@ -103,6 +103,8 @@ impl App {
                 }),
             )
             .await?;
+            self.reevaluate("policy", policy.version(), Some(policy.version()), None)
+                .await?;
         }
         let stored = self.store().inbound().policy(policy.version()).await?;
         Ok((PolicyVersion { stored, policy }, added))
@@ -169,35 +171,116 @@ impl App {
     ) -> Result<Classified> {
         actor.require(Permission::InboundRead)?;
         let mut facts = facts.clone();
+        let classifier = self.classifier().await?;
         if let (None, Some(origin)) = (facts.origin_risk, origin) {
             let code = JurisdictionCode::parse(origin)
                 .map_err(|e| Error::invalid("origin_code", e.to_string()))?;
             let left = day - chrono::Duration::days(i64::from(facts.days_since_left.unwrap_or(0)));
-            // The last millisecond of the day the person left. Designations come broadest
-            // first, so among equally strict ones the most specific (the last) is named.
-            let at = china_day_start_ms(left + chrono::Duration::days(1)) - 1;
-            facts.origin_risk = self
-                .store()
-                .inbound()
-                .covering(code.as_str(), at)
-                .await?
-                .iter()
-                .filter_map(|a| AreaRisk::parse(&a.level))
-                .max_by_key(|r| r.severity());
+            facts.origin_risk = classifier
+                .origin_area(code.as_str(), None, left)
+                .and_then(|a| AreaRisk::parse(&a.level));
         }
-        let facts = &facts;
-        let versions = self.stored_policies().await?;
-        let policies: Vec<Policy> = versions.into_iter().map(|v| v.policy).collect();
-        let policy = policy::in_force(&policies, day).ok_or_else(|| {
+        classifier.classify(&facts, day)
+    }
+
+    /// A [`Classifier`] over the stored policy versions and every designation, as of now.
+    ///
+    /// # Errors
+    /// `Store` on database failure or a stored policy that no longer parses.
+    pub async fn classifier(&self) -> Result<Classifier> {
+        let policies = self
+            .stored_policies()
+            .await?
+            .into_iter()
+            .map(|v| v.policy)
+            .collect();
+        let areas = self.store().inbound().risk_areas(false, None).await?;
+        Ok(Classifier {
+            policies,
+            areas,
+            now_ms: self.now_ms(),
+        })
+    }
+}
+
+/// Classifies many people with one read of the store: every policy version parsed once and
+/// every designation (in force or lifted) in memory.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    policies: Vec<Policy>,
+    areas: Vec<RiskArea>,
+    now_ms: i64,
+}
+
+/// Whitespace removed, for matching addresses.
+fn squeeze(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+impl Classifier {
+    /// The strictest designation covering `origin` (the code itself or a jurisdiction
+    /// above it; a designated set of addresses when `address` names one of them) that was in
+    /// force at some time from the start of the day the person left until now: a person who
+    /// left an area shortly before it was designated was there while the virus was, and one
+    /// who left while it was designated stays from a risk area after it is lifted. Among
+    /// equally strict ones the most specific is named.
+    pub fn origin_area(
+        &self,
+        origin: &str,
+        address: Option<&str>,
+        left: NaiveDate,
+    ) -> Option<&RiskArea> {
+        let left_ms = china_day_start_ms(left);
+        let address = address.map(squeeze).filter(|a| !a.is_empty());
+        self.areas
+            .iter()
+            .filter(|a| origin.starts_with(a.jurisdiction_code.as_str()))
+            .filter(|a| a.designated_at <= self.now_ms && a.lifted_at.is_none_or(|l| l > left_ms))
+            .filter(|a| match (&a.addresses, &address) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(_), Some(address)) => a
+                    .address_list()
+                    .iter()
+                    .map(|s| squeeze(s))
+                    .any(|s| !s.is_empty() && address.contains(&s)),
+            })
+            .max_by_key(|a| {
+                (
+                    AreaRisk::parse(&a.level).map_or(0, AreaRisk::severity),
+                    a.jurisdiction_code.len(),
+                    a.addresses.is_some(),
+                )
+            })
+    }
+
+    /// The measure for `facts` under the version in force on `day`, and why.
+    ///
+    /// # Errors
+    /// `Invalid` when no version is in force on `day`.
+    pub fn classify(&self, facts: &Facts, day: NaiveDate) -> Result<Classified> {
+        let policy = policy::in_force(&self.policies, day).ok_or_else(|| {
             Error::invalid(
                 "day",
                 format!("no policy version is in force on {day}; load one effective by then"),
             )
         })?;
-        Ok(Classified {
+        Ok(Self::classify_under(policy, facts))
+    }
+
+    /// The measure for `facts` under the version `version`, if it is known.
+    pub fn classify_with(&self, version: &str, facts: &Facts) -> Option<Classified> {
+        self.policies
+            .iter()
+            .find(|p| p.version() == version)
+            .map(|p| Self::classify_under(p, facts))
+    }
+
+    fn classify_under(policy: &Policy, facts: &Facts) -> Classified {
+        Classified {
             version: policy.version().to_string(),
             classification: policy.classify(facts),
-        })
+        }
     }
 }
 
@@ -210,6 +293,17 @@ pub struct Designation<'a> {
     pub level: AreaRisk,
     /// The lifting rule: lifted after this many consecutive days without a new case.
     pub lift_after_days: Option<u32>,
+    /// A set of addresses or buildings inside the jurisdiction; empty for all of it.
+    pub addresses: Vec<String>,
+}
+
+fn addresses_json(addresses: &[String]) -> Option<String> {
+    let list: Vec<&str> = addresses
+        .iter()
+        .map(|a| a.trim())
+        .filter(|a| !a.is_empty())
+        .collect();
+    (!list.is_empty()).then(|| serde_json::json!(list).to_string())
 }
 
 impl App {
@@ -247,10 +341,13 @@ impl App {
                 designated_at: self.now_ms(),
                 designated_by: &actor.username,
                 lift_after_days: d.lift_after_days.map(i64::from),
+                addresses: addresses_json(&d.addresses),
             })
             .await?;
         let id = done.id();
         if !matches!(done, Designated::Unchanged(_)) {
+            self.reevaluate("risk_area", &id.to_string(), None, Some(code.as_str()))
+                .await?;
             self.audit(
                 actor,
                 "inbound.area_designate",
@@ -259,7 +356,7 @@ impl App {
                 None,
                 serde_json::json!({
                     "code": code.as_str(), "level": d.level.as_str(),
-                    "lift_after_days": d.lift_after_days,
+                    "lift_after_days": d.lift_after_days, "addresses": d.addresses.len(),
                 }),
             )
             .await?;
@@ -318,9 +415,21 @@ impl App {
                 designated_at: now,
                 designated_by: &actor.username,
                 lift_after_days: r.lift_after_days.map(i64::from),
+                addresses: None,
             })
             .collect();
         let done = self.store().inbound().designate_all(&rows).await?;
+        for (r, d) in records.iter().zip(&done) {
+            if !matches!(d, Designated::Unchanged(_)) {
+                self.reevaluate(
+                    "risk_area",
+                    &d.id().to_string(),
+                    None,
+                    Some(r.code.as_str()),
+                )
+                .await?;
+            }
+        }
         let count = |f: fn(&Designated) -> bool| done.iter().filter(|d| f(d)).count() as u64;
         let outcome = ImportOutcome {
             rows: records.len() as u64,
@@ -356,6 +465,66 @@ impl App {
     ) -> Result<Vec<RiskArea>> {
         actor.require(Permission::InboundRead)?;
         Ok(self.store().inbound().risk_areas(in_force, code).await?)
+    }
+}
+
+impl App {
+    /// Lifts every designation in force whose lifting rule holds: its jurisdiction lies in
+    /// this city and no new case has been registered in it for `lift_after_days` whole days
+    /// (counted from the latest case, or from the designation when there was none since).
+    /// Each lifting records why and is audited. Run hourly by `serve` and on demand.
+    ///
+    /// # Errors
+    /// `Forbidden` without `inbound.manage`.
+    pub async fn lift_due_areas(&self, actor: &Actor) -> Result<Vec<RiskArea>> {
+        actor.require(Permission::InboundManage)?;
+        let now = self.now_ms();
+        let areas = self.store().inbound().risk_areas(true, None).await?;
+        let ruled: Vec<&RiskArea> = areas
+            .iter()
+            .filter(|a| a.lift_after_days.is_some())
+            .collect();
+        let codes: Vec<&str> = ruled.iter().map(|a| a.jurisdiction_code.as_str()).collect();
+        let ours = self.store().jurisdictions().existing(&codes).await?;
+        let mut lifted = Vec::new();
+        for a in ruled {
+            let (Some(days), Ok(code)) = (
+                a.lift_after_days,
+                JurisdictionCode::parse(&a.jurisdiction_code),
+            ) else {
+                continue;
+            };
+            if !ours.contains(a.jurisdiction_code.as_str()) {
+                continue;
+            }
+            let last_case = self.store().inbound().last_case_at(&code).await?;
+            let since = last_case.map_or(a.designated_at, |c| c.max(a.designated_at));
+            if now - since < days * 86_400_000 {
+                continue;
+            }
+            let reason = match last_case {
+                Some(c) if c >= a.designated_at => format!(
+                    "lifting rule met: {days} consecutive days without a new case (last case {})",
+                    crate::clock::china_date(chrono::DateTime::from_timestamp_millis(c).unwrap_or_default())
+                ),
+                _ => format!(
+                    "lifting rule met: {days} consecutive days without a new case since designation on {}",
+                    crate::clock::china_date(chrono::DateTime::from_timestamp_millis(a.designated_at).unwrap_or_default())
+                ),
+            };
+            let area = self.store().inbound().lift(a.id, now, &reason).await?;
+            self.audit(
+                actor,
+                "inbound.area_lift",
+                "risk_area",
+                Some(a.id.to_string()),
+                None,
+                serde_json::json!({ "code": a.jurisdiction_code, "reason": reason, "automatic": true }),
+            )
+            .await?;
+            lifted.push(area);
+        }
+        Ok(lifted)
     }
 }
 

@@ -14,6 +14,7 @@ mod error;
 pub mod facilities;
 pub mod inbound;
 pub mod jurisdictions;
+pub mod measures;
 pub mod persons;
 pub mod testing;
 

@@ -321,7 +321,52 @@ impl Client {
             .await
     }
 
-    async fn import(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> Result<ImportSummary> {
+    /// `POST /api/v1/inbound/travel:import`: a traveller list, all rows or none, each
+    /// arrival classified and assigned its measure.
+    ///
+    /// # Errors
+    /// `Api`, 422 naming every bad value.
+    pub async fn import_travel(
+        &self,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<fangkong_api_types::TravelImport> {
+        self.import("/api/v1/inbound/travel:import", file_name, bytes)
+            .await
+    }
+
+    /// `GET /api/v1/inbound/measures/{id}`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn measure(&self, id: i64) -> Result<fangkong_api_types::Measure> {
+        let r = self
+            .request(Method::GET, &format!("/api/v1/inbound/measures/{id}"))
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
+    /// `GET /api/v1/inbound/measures?open=`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn measures(&self, open: bool) -> Result<Vec<fangkong_api_types::Measure>> {
+        let r = self
+            .request(Method::GET, "/api/v1/inbound/measures")
+            .query(&[("open", open)])
+            .send()
+            .await?;
+        let page: fangkong_api_types::Page<fangkong_api_types::Measure> = Self::answer(r).await?.1;
+        Ok(page.items)
+    }
+
+    async fn import<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<T> {
         let r = self
             .request(Method::POST, path)
             .query(&[("file_name", file_name)])

@@ -5,6 +5,7 @@
 //! the environment or a file, so every type is cheap to test exhaustively.
 
 pub mod age_band;
+pub mod country;
 pub mod document;
 pub mod jurisdiction;
 pub mod mask;
@@ -15,6 +16,7 @@ pub mod policy;
 pub mod scope;
 
 pub use age_band::AgeBand;
+pub use country::{Country, Origin};
 pub use document::{Document, DocumentError, DocumentKind};
 pub use jurisdiction::{JurisdictionCode, JurisdictionCodeError, Level};
 pub use mask::Masked;

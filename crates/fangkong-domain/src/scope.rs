@@ -34,8 +34,11 @@ pub enum Permission {
     TestingManage,
     /// Read inbound control: policy versions, classifications, measures.
     InboundRead,
-    /// Load control-measure policy versions.
+    /// Load control-measure policy versions, designate and lift risk areas.
     InboundManage,
+    /// Record arrivals and run control measures: assign, activate, release, escalate,
+    /// health checks, personal links, notices, decide re-evaluation reviews.
+    InboundOperate,
     /// Manage users and tokens.
     UsersAdmin,
     /// Purge personal data of closed records past retention.
@@ -44,7 +47,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::JurisdictionsRead,
         Permission::JurisdictionsWrite,
         Permission::PersonsRead,
@@ -58,6 +61,7 @@ impl Permission {
         Permission::TestingManage,
         Permission::InboundRead,
         Permission::InboundManage,
+        Permission::InboundOperate,
         Permission::UsersAdmin,
         Permission::DataPurge,
     ];
@@ -78,6 +82,7 @@ impl Permission {
             Permission::TestingManage => "testing.manage",
             Permission::InboundRead => "inbound.read",
             Permission::InboundManage => "inbound.manage",
+            Permission::InboundOperate => "inbound.operate",
             Permission::UsersAdmin => "users.admin",
             Permission::DataPurge => "data.purge",
         }

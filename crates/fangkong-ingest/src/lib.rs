@@ -30,6 +30,7 @@ pub mod risk_areas;
 pub mod schedules;
 pub mod table;
 pub mod testing;
+pub mod travel;
 mod xlsx;
 
 pub use boundaries::{parse_boundaries_geojson, BoundaryRecord};
@@ -45,3 +46,4 @@ pub use testing::{
     parse_results, parse_results_lenient, parse_samples, parse_samples_lenient, Outcome,
     ResultRecord, SampleRecord,
 };
+pub use travel::{parse_travel, parse_travel_fields, TravelRecord, TravelSource};

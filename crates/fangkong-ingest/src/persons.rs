@@ -149,7 +149,7 @@ pub fn parse_person_fields(
 }
 
 /// Checks the required columns and finds the identity columns.
-fn check_header(table: &Table) -> Result<IdentityColumns, FileErrors> {
+pub(crate) fn check_header(table: &Table) -> Result<IdentityColumns, FileErrors> {
     let mut errors = Collector::new(table.file_name());
     if let Err(e) = table.require(&["name", "community_code"]) {
         errors.extend(e.errors);
@@ -159,7 +159,7 @@ fn check_header(table: &Table) -> Result<IdentityColumns, FileErrors> {
 }
 
 /// Validates one row, recording every bad value; `None` if any was bad.
-fn read_person(
+pub(crate) fn read_person(
     errors: &mut Collector,
     row: &RowRef<'_>,
     identity: &IdentityColumns,
@@ -322,7 +322,7 @@ fn read_sex_and_birth(
 
 /// A calendar date as `YYYY-MM-DD`; `/` and `.` are accepted as separators and month and
 /// day may have one digit, as Excel writes them in Chinese locales (`1990/3/7`).
-fn parse_date(text: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
     let mut parts = text.split(['-', '/', '.']);
     let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some()

@@ -112,6 +112,8 @@ pub struct Crypto {
     /// HMAC keyed with the index key, cloned for each index: keying hashes the key's two
     /// padded blocks, as much work again as indexing a short value.
     index_mac: HmacSha256,
+    /// HMAC keyed for signing links handed out to people (personal health-check links).
+    link_mac: HmacSha256,
 }
 
 fn derive(master: &MasterKey, label: &str) -> [u8; 32] {
@@ -135,7 +137,23 @@ impl Crypto {
                 "fangkong/blind-index/v1",
             ))
             .expect("HMAC accepts any key length"),
+            link_mac: <HmacSha256 as Mac>::new_from_slice(&derive(master, "fangkong/links/v1"))
+                .expect("HMAC accepts any key length"),
         }
+    }
+
+    /// The signature of `message` under the link key (32 bytes).
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        let mut mac = self.link_mac.clone();
+        mac.update(message);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// Whether `signature` is the signature of `message`, compared in constant time.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        let mut mac = self.link_mac.clone();
+        mac.update(message);
+        mac.verify_slice(signature).is_ok()
     }
 
     /// Encrypts `plaintext` for the column `label` (e.g. `persons.document`).

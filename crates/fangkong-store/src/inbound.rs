@@ -139,6 +139,19 @@ pub struct RiskArea {
     pub lift_after_days: Option<i64>,
     pub lifted_at: Option<i64>,
     pub lift_reason: Option<String>,
+    /// For a set of addresses or buildings inside the jurisdiction: a JSON array of them;
+    /// `None` for the whole jurisdiction.
+    pub addresses: Option<String>,
+}
+
+impl RiskArea {
+    /// The addresses of a set designation (empty for a whole jurisdiction).
+    pub fn address_list(&self) -> Vec<String> {
+        self.addresses
+            .as_deref()
+            .and_then(|a| serde_json::from_str(a).ok())
+            .unwrap_or_default()
+    }
 }
 
 /// A designation to store.
@@ -150,6 +163,9 @@ pub struct NewRiskArea<'a> {
     pub designated_at: i64,
     pub designated_by: &'a str,
     pub lift_after_days: Option<i64>,
+    /// A set of addresses or buildings inside the jurisdiction, as a JSON array; `None`
+    /// designates the whole jurisdiction. A set is known by its code and name.
+    pub addresses: Option<String>,
 }
 
 /// What designating a code did.
@@ -175,7 +191,7 @@ impl Designated {
 }
 
 const AREA_COLUMNS: &str = "id, jurisdiction_code, name, level, designated_at, designated_by, \
-    lift_after_days, lifted_at, lift_reason";
+    lift_after_days, lifted_at, lift_reason, addresses";
 
 impl Inbound<'_> {
     /// Designates an area; see [`Inbound::designate_all`].
@@ -197,24 +213,26 @@ impl Inbound<'_> {
         let mut out = Vec::with_capacity(areas.len());
         with_db!(
             self.db,
-            write
-                | pool
-                | {
-                    let mut tx = pool.begin().await?;
-                    for a in areas {
-                        let current: Option<(i64, String)> = sqlx::query_as(
-                            "SELECT id, level FROM risk_areas \
-                         WHERE jurisdiction_code = $1 AND lifted_at IS NULL",
-                        )
-                        .bind(a.jurisdiction_code)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        if let Some((id, level)) = &current {
-                            if level == a.level {
-                                out.push(Designated::Unchanged(*id));
-                                continue;
-                            }
-                            sqlx::query(
+            write | pool | {
+                let mut tx = pool.begin().await?;
+                for a in areas {
+                    let current: Option<(i64, String, Option<String>)> = sqlx::query_as(
+                        "SELECT id, level, addresses FROM risk_areas \
+                             WHERE jurisdiction_code = $1 AND lifted_at IS NULL \
+                             AND ((addresses IS NULL AND $2) OR (addresses IS NOT NULL \
+                             AND NOT $2 AND name = $3))",
+                    )
+                    .bind(a.jurisdiction_code)
+                    .bind(a.addresses.is_none())
+                    .bind(a.name)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some((id, level, addresses)) = &current {
+                        if level == a.level && *addresses == a.addresses {
+                            out.push(Designated::Unchanged(*id));
+                            continue;
+                        }
+                        sqlx::query(
                             "UPDATE risk_areas SET lifted_at = $1, lift_reason = $2 WHERE id = $3",
                         )
                         .bind(a.designated_at)
@@ -222,10 +240,11 @@ impl Inbound<'_> {
                         .bind(*id)
                         .execute(&mut *tx)
                         .await?;
-                        }
-                        let id: i64 = sqlx::query_scalar(
+                    }
+                    let id: i64 = sqlx::query_scalar(
                         "INSERT INTO risk_areas (jurisdiction_code, name, level, designated_at, \
-                         designated_by, lift_after_days) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                         designated_by, lift_after_days, addresses) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                     )
                     .bind(a.jurisdiction_code)
                     .bind(a.name)
@@ -233,16 +252,17 @@ impl Inbound<'_> {
                     .bind(a.designated_at)
                     .bind(a.designated_by)
                     .bind(a.lift_after_days)
+                    .bind(&a.addresses)
                     .fetch_one(&mut *tx)
                     .await?;
-                        out.push(if current.is_some() {
-                            Designated::Redesignated(id)
-                        } else {
-                            Designated::Created(id)
-                        });
-                    }
-                    tx.commit().await?;
+                    out.push(if current.is_some() {
+                        Designated::Redesignated(id)
+                    } else {
+                        Designated::Created(id)
+                    });
                 }
+                tx.commit().await?;
+            }
         );
         Ok(out)
     }
@@ -336,6 +356,32 @@ impl Inbound<'_> {
                     q = q.bind(*p);
                 }
                 q.bind(at).fetch_all(pool).await?
+            }
+        ))
+    }
+
+    /// When the latest new case in the subtree of `code` was registered, if any. Until
+    /// tracing registers cases, a new case is a suspected case from testing (a positive
+    /// single tube, routed to the person's community).
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn last_case_at(
+        &self,
+        code: &fangkong_domain::JurisdictionCode,
+    ) -> Result<Option<i64>> {
+        let (lo, hi) = code.subtree_bounds();
+        Ok(with_db!(
+            self.db,
+            read | pool | {
+                sqlx::query_scalar(
+                    "SELECT MAX(created_at) FROM suspected_cases \
+                     WHERE community_code >= $1 AND community_code < $2",
+                )
+                .bind(&lo)
+                .bind(&hi)
+                .fetch_one(pool)
+                .await?
             }
         ))
     }

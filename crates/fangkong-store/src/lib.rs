@@ -18,6 +18,7 @@ pub mod facilities;
 pub mod idempotency;
 pub mod inbound;
 pub mod jurisdictions;
+pub mod measures;
 pub mod meta;
 pub mod persons;
 pub mod testing;
@@ -126,6 +127,22 @@ impl Store {
     /// The hash-chained audit log.
     pub fn audit(&self) -> audit::Audit<'_> {
         audit::Audit { db: &self.inner.db }
+    }
+
+    /// Signs a message handed out in a link (a personal health-check link); see
+    /// [`Crypto::sign`].
+    pub fn sign_link(&self, message: &[u8]) -> Vec<u8> {
+        self.inner.crypto.sign(message)
+    }
+
+    /// Whether a link's signature is valid; see [`Crypto::verify`].
+    pub fn verify_link(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.inner.crypto.verify(message, signature)
+    }
+
+    /// Travel entries, control measures, health checks and their reviews.
+    pub fn measures(&self) -> measures::Measures<'_> {
+        measures::Measures { db: &self.inner.db }
     }
 
     /// Bulk loading of generated data.

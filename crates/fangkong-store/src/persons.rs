@@ -232,17 +232,20 @@ pub(crate) use bind_person;
 /// rather than a function so that one body serves both backends' transaction types.
 macro_rules! insert_one {
     ($tx:expr, $p:expr, $now:expr) => {{
-        let p: &PreparedPerson = $p;
+        let p: &$crate::persons::PreparedPerson = $p;
         let sql = format!(
-            "INSERT INTO persons ({INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id"
+            "INSERT INTO persons ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
+            $crate::persons::INSERT_COLUMNS
         );
-        let (id,): (i64,) = bind_person!(sqlx::query_as(&sql), p, $now)
+        let (id,): (i64,) = $crate::persons::bind_person!(sqlx::query_as(&sql), p, $now)
             .fetch_one(&mut *$tx)
             .await?;
         id
     }};
 }
+
+pub(crate) use insert_one;
 
 /// Appends an entry to a person's history inside the transaction `$tx`.
 macro_rules! insert_event {
@@ -260,6 +263,91 @@ macro_rules! insert_event {
         .await?
     };
 }
+pub(crate) use insert_event;
+
+/// What [`upsert_one!`] did to a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Upserted {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Registers or updates one prepared person inside the transaction `$tx`, matching by
+/// document (a match on a merged record updates the survivor; equal fields are left alone),
+/// and yields `(id, Upserted)`.
+macro_rules! upsert_one {
+    ($tx:expr, $p:expr, $now_ms:expr, $actor:expr) => {{
+        let p: &$crate::persons::PreparedPerson = $p;
+        let now_ms: i64 = $now_ms;
+        let actor: &str = $actor;
+        let existing: Option<(i64, Option<i64>)> =
+            sqlx::query_as("SELECT id, merged_into FROM persons WHERE doc_blind = $1")
+                .bind(&p.doc_blind)
+                .fetch_optional(&mut *$tx)
+                .await?;
+        match existing {
+            None => {
+                let id = $crate::persons::insert_one!($tx, p, now_ms);
+                $crate::persons::insert_event!($tx, id, now_ms, "imported", actor, "{}");
+                (id, $crate::persons::Upserted::Created)
+            }
+            Some((found, merged_into)) => {
+                let id = merged_into.unwrap_or(found);
+                let current: (String, Option<Vec<u8>>, Option<String>, String, String) =
+                    sqlx::query_as(
+                        "SELECT name, phone_blind, address, community_code, tags FROM persons \
+                         WHERE id = $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                let mut changed = Vec::new();
+                if current.0 != p.name {
+                    changed.push("name");
+                }
+                if p.phone_blind.is_some() && current.1 != p.phone_blind {
+                    changed.push("phone");
+                }
+                if p.address.is_some() && current.2 != p.address {
+                    changed.push("address");
+                }
+                if current.3 != p.community_code {
+                    changed.push("community_code");
+                }
+                if current.4 != p.tags_json {
+                    changed.push("tags");
+                }
+                if changed.is_empty() {
+                    (id, $crate::persons::Upserted::Unchanged)
+                } else {
+                    sqlx::query(
+                        "UPDATE persons SET name = $2, address = COALESCE($3, address), \
+                         community_code = $4, tags = $5, \
+                         phone_blind = COALESCE($6, phone_blind), \
+                         phone_cipher = COALESCE($7, phone_cipher), \
+                         phone_masked = COALESCE($8, phone_masked), updated_at = $9 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(&p.name)
+                    .bind(&p.address)
+                    .bind(&p.community_code)
+                    .bind(&p.tags_json)
+                    .bind(&p.phone_blind)
+                    .bind(&p.phone_cipher)
+                    .bind(&p.phone_masked)
+                    .bind(now_ms)
+                    .execute(&mut *$tx)
+                    .await?;
+                    let detail = serde_json::json!({ "fields": changed }).to_string();
+                    $crate::persons::insert_event!($tx, id, now_ms, "imported", actor, &detail);
+                    (id, $crate::persons::Upserted::Updated)
+                }
+            }
+        }
+    }};
+}
+pub(crate) use upsert_one;
 
 impl Persons<'_> {
     /// Encrypts and indexes a new person's identifiers (pure CPU work, no IO).
@@ -743,67 +831,11 @@ impl Persons<'_> {
             write | pool | {
                 let mut tx = pool.begin().await?;
                 for p in &prepared {
-                    let existing: Option<(i64, Option<i64>)> =
-                        sqlx::query_as("SELECT id, merged_into FROM persons WHERE doc_blind = $1")
-                            .bind(&p.doc_blind)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    let Some((found, merged_into)) = existing else {
-                        let id = insert_one!(tx, p, now_ms);
-                        insert_event!(tx, id, now_ms, "imported", actor, "{}");
-                        summary.created += 1;
-                        continue;
-                    };
-                    let id = merged_into.unwrap_or(found);
-                    let current: (String, Option<Vec<u8>>, Option<String>, String, String) =
-                        sqlx::query_as(
-                            "SELECT name, phone_blind, address, community_code, tags FROM persons \
-                         WHERE id = $1",
-                        )
-                        .bind(id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    let mut changed = Vec::new();
-                    if current.0 != p.name {
-                        changed.push("name");
+                    match upsert_one!(tx, p, now_ms, actor).1 {
+                        Upserted::Created => summary.created += 1,
+                        Upserted::Updated => summary.updated += 1,
+                        Upserted::Unchanged => summary.unchanged += 1,
                     }
-                    if p.phone_blind.is_some() && current.1 != p.phone_blind {
-                        changed.push("phone");
-                    }
-                    if p.address.is_some() && current.2 != p.address {
-                        changed.push("address");
-                    }
-                    if current.3 != p.community_code {
-                        changed.push("community_code");
-                    }
-                    if current.4 != p.tags_json {
-                        changed.push("tags");
-                    }
-                    if changed.is_empty() {
-                        summary.unchanged += 1;
-                        continue;
-                    }
-                    sqlx::query(
-                        "UPDATE persons SET name = $2, address = COALESCE($3, address), \
-                     community_code = $4, tags = $5, \
-                     phone_blind = COALESCE($6, phone_blind), \
-                     phone_cipher = COALESCE($7, phone_cipher), \
-                     phone_masked = COALESCE($8, phone_masked), updated_at = $9 WHERE id = $1",
-                    )
-                    .bind(id)
-                    .bind(&p.name)
-                    .bind(&p.address)
-                    .bind(&p.community_code)
-                    .bind(&p.tags_json)
-                    .bind(&p.phone_blind)
-                    .bind(&p.phone_cipher)
-                    .bind(&p.phone_masked)
-                    .bind(now_ms)
-                    .execute(&mut *tx)
-                    .await?;
-                    let detail = serde_json::json!({ "fields": changed }).to_string();
-                    insert_event!(tx, id, now_ms, "imported", actor, &detail);
-                    summary.updated += 1;
                 }
                 tx.commit().await?;
             }

@@ -153,6 +153,10 @@ pub enum ImportKind {
     Policy,
     /// A risk-area list (code, name, level, optional lift_after_days), all rows or none.
     RiskAreas,
+    /// A traveller list (来驻返驻: the person's columns, community_code, origin, arrived_at,
+    /// departed_on, route, vaccination, ...), all rows or none: each arrival classified and
+    /// assigned its control measure. Needs a policy version in force.
+    Travel,
 }
 
 #[derive(Debug, Args)]

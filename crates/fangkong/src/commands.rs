@@ -137,6 +137,39 @@ pub async fn run(cli: Cli) -> Result<()> {
                     app.store().close().await;
                     return testing_report(report);
                 }
+                ImportKind::Travel => {
+                    app.ensure_default_policy().await?;
+                    let started = std::time::Instant::now();
+                    let done = app.import_travel(&actor, &name, &bytes).await;
+                    app.store().close().await;
+                    return match done {
+                        Ok(o) => {
+                            println!(
+                                "{name}: {} rows in {:.2} s (classifying {} ms): {} arrivals new, \
+                                 {} merged, {} unchanged; {} travellers registered, {} updated; \
+                                 {} measures assigned",
+                                o.rows,
+                                started.elapsed().as_secs_f64(),
+                                o.classify_ms,
+                                o.entries_created,
+                                o.entries_merged,
+                                o.entries_unchanged,
+                                o.persons_created,
+                                o.persons_updated,
+                                o.measures_created
+                            );
+                            for (rule, n) in &o.by_rule {
+                                println!("  {rule}: {n}");
+                            }
+                            Ok(())
+                        }
+                        Err(fangkong_app::Error::Import(errors)) => bail!(
+                            "{errors}\nnothing was imported ({} bad value(s))",
+                            errors.errors.len()
+                        ),
+                        Err(e) => Err(e).context(format!("importing {name}")),
+                    };
+                }
                 ImportKind::Policy => {
                     let text = String::from_utf8(bytes)
                         .with_context(|| format!("{name} is not UTF-8 text"))?;
@@ -292,6 +325,21 @@ async fn serve(app: App, addr: std::net::SocketAddr, secure_cookies: bool) -> Re
         .await
         .context("loading the default control-measure policy")?;
     tracing::info!(%addr, backend = app.store().backend().as_str(), "serving");
+    // Risk areas whose lifting rule holds are lifted within the hour.
+    let sweeper = app.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match sweeper.lift_due_areas(&Actor::system("lifting-rule")).await {
+                Ok(lifted) if !lifted.is_empty() => {
+                    tracing::info!(count = lifted.len(), "risk areas lifted by their rule");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "lifting risk areas failed"),
+            }
+        }
+    });
     let store = app.store().clone();
     let router = fangkong_server::router(app, &config);
     fangkong_server::serve(listener, router, fangkong_server::shutdown_signal()).await?;

@@ -18,7 +18,7 @@ use crate::auth::ApiActor;
 use crate::error::ApiResult;
 use crate::AppState;
 
-fn measure_to_wire(m: &Measure) -> ControlMeasure {
+pub(crate) fn measure_to_wire(m: &Measure) -> ControlMeasure {
     ControlMeasure {
         stages: m
             .stages
@@ -96,7 +96,7 @@ pub async fn load_policy(
 }
 
 /// Parses an optional key of a policy vocabulary.
-fn key<T>(
+pub(crate) fn key<T>(
     field: &str,
     value: Option<&str>,
     parse: fn(&str) -> Option<T>,
@@ -163,7 +163,7 @@ pub async fn classify(
     }))
 }
 
-fn area_to_wire(a: &fangkong_store::inbound::RiskArea) -> RiskArea {
+pub(crate) fn area_to_wire(a: &fangkong_store::inbound::RiskArea) -> RiskArea {
     RiskArea {
         id: a.id,
         code: a.jurisdiction_code.clone(),
@@ -174,6 +174,7 @@ fn area_to_wire(a: &fangkong_store::inbound::RiskArea) -> RiskArea {
         lift_after_days: a.lift_after_days,
         lifted_at: a.lifted_at,
         lift_reason: a.lift_reason.clone(),
+        addresses: a.address_list(),
     }
 }
 
@@ -228,6 +229,7 @@ pub async fn designate(
                 name: &body.name,
                 level,
                 lift_after_days: body.lift_after_days,
+                addresses: body.addresses.clone(),
             },
         )
         .await?;

@@ -9,6 +9,7 @@ pub mod health;
 pub mod idempotency;
 pub mod inbound;
 pub mod jurisdictions;
+pub mod measures;
 pub mod persons;
 pub mod testing;
 
@@ -72,6 +73,7 @@ pub fn routes(
         .routes(routes!(testing::results_batch))
         .routes(routes!(testing::members_batch))
         .routes(routes!(inbound::import_areas))
+        .routes(routes!(measures::import_travel))
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -104,6 +106,22 @@ pub fn routes(
         .routes(routes!(inbound::classify))
         .routes(routes!(inbound::risk_areas, inbound::designate))
         .routes(routes!(inbound::lift))
+        .routes(routes!(measures::sweep_areas))
+        .routes(routes!(measures::travel_entries, measures::report_arrival))
+        .routes(routes!(measures::measures, measures::assign))
+        .routes(routes!(measures::measure))
+        .routes(routes!(measures::activate))
+        .routes(routes!(measures::release))
+        .routes(routes!(measures::escalate))
+        .routes(routes!(measures::health_check))
+        .routes(routes!(measures::link))
+        .routes(routes!(
+            measures::link_measures,
+            measures::link_health_check
+        ))
+        .routes(routes!(measures::reviews))
+        .routes(routes!(measures::decide_review))
+        .routes(routes!(measures::board))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(imports)
         .merge(extra.unwrap_or_default())

@@ -58,15 +58,39 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
         ("POST", "/api/v1/testing/samples:batch" | "/api/v1/testing/results:batch") => {
             Some("testing.submit")
         }
-        ("GET", "/api/v1/inbound/policies" | "/api/v1/inbound/risk-areas")
+        (
+            "GET",
+            "/api/v1/inbound/policies"
+            | "/api/v1/inbound/risk-areas"
+            | "/api/v1/inbound/travel"
+            | "/api/v1/inbound/measures"
+            | "/api/v1/inbound/measures/{id}"
+            | "/api/v1/inbound/reviews"
+            | "/api/v1/inbound/board",
+        )
         | ("POST", "/api/v1/inbound/classify") => Some("inbound.read"),
+        // A personal link is its own credential (tested in `measures`).
+        ("GET" | "POST", "/api/v1/h/{token}") => None,
         (
             "POST",
             "/api/v1/inbound/policies"
             | "/api/v1/inbound/risk-areas"
             | "/api/v1/inbound/risk-areas:import"
-            | "/api/v1/inbound/risk-areas/{id}/lift",
+            | "/api/v1/inbound/risk-areas/{id}/lift"
+            | "/api/v1/inbound/risk-areas:sweep",
         ) => Some("inbound.manage"),
+        (
+            "POST",
+            "/api/v1/inbound/travel"
+            | "/api/v1/inbound/travel:import"
+            | "/api/v1/inbound/measures"
+            | "/api/v1/inbound/measures/{id}/activate"
+            | "/api/v1/inbound/measures/{id}/release"
+            | "/api/v1/inbound/measures/{id}/escalate"
+            | "/api/v1/inbound/measures/{id}/health-checks"
+            | "/api/v1/inbound/measures/{id}/link"
+            | "/api/v1/inbound/reviews/{id}",
+        ) => Some("inbound.operate"),
         _ => return None,
     };
     Some(rule)
@@ -250,6 +274,23 @@ fn request_for(
         ("POST", "/api/v1/inbound/risk-areas/{id}/lift") => {
             json(serde_json::json!({"reason": "authorization test"}))
         }
+        ("POST", "/api/v1/inbound/measures") => json(serde_json::json!({
+            "person_id": s.person_id, "pocket": "fever", "source_ref": "authz"})),
+        ("POST", "/api/v1/inbound/measures/{id}/escalate") => {
+            json(serde_json::json!({"reason": "authorization test"}))
+        }
+        ("POST", "/api/v1/inbound/measures/{id}/health-checks") => {
+            json(serde_json::json!({"temperature": 36.5}))
+        }
+        ("POST", "/api/v1/inbound/reviews/{id}") => json(serde_json::json!({"apply": false})),
+        ("POST", "/api/v1/inbound/travel") => json(serde_json::json!({
+            "name": "旅客", "id_number": id("411702", "1988-01-01", 9),
+            "community_code": "411702001001", "origin": "JP", "arrived_at": "2026-11-30 08:00"})),
+        ("POST", "/api/v1/inbound/travel:import") => (
+            Some(format!("name,id_number,community_code,origin,arrived_at\n旅客,{},411702001001,JP,2026-11-30 08:00\n",
+                id("411702", "1988-01-01", 9)).into_bytes()),
+            "text/csv",
+        ),
         ("POST", "/api/v1/inbound/classify") => json(serde_json::json!({
             "pocket": "domestic", "origin_risk": "high", "days_since_left": 2, "day": "2026-11-30"})),
         _ => (None, ""),
@@ -346,7 +387,11 @@ async fn violations(app: &TestApp) -> (Vec<String>, Secrets) {
                     "{method} {template} as {role}: {status}, expected 403"
                 ));
             }
-            if allowed && (status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED) {
+            let link = template.starts_with("/api/v1/h/");
+            if allowed
+                && !link
+                && (status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED)
+            {
                 found.push(format!(
                     "{method} {template} as {role}: {status}, expected access"
                 ));

@@ -244,9 +244,12 @@ async fn risk_areas_keep_their_history_and_decide_the_origin_risk() {
         assert_eq!(got.rule_id, "medium-risk-area");
         let got = app.client.classify(&from("411721001001", 0, "2026-11-30")).await.unwrap();
         assert_eq!(got.rule_id, "other");
-        // Someone who left the community the day before it was designated: not from a risk
-        // area then.
+        // Someone who left the community the day before it was designated was there while
+        // the virus was: from a high-risk area all the same. Someone who left 9 days before
+        // is past the rule's 7 days.
         let got = app.client.classify(&from("411702001001", 1, "2026-11-30")).await.unwrap();
+        assert_eq!(got.rule_id, "high-risk-area");
+        let got = app.client.classify(&from("411702001001", 9, "2026-11-30")).await.unwrap();
         assert_eq!(got.rule_id, "other");
 
         // Redesignating the county lifts the old designation; lifting the community keeps
@@ -303,8 +306,12 @@ async fn risk_areas_keep_their_history_and_decide_the_origin_risk() {
             history,
             vec![("low", None), ("medium", Some("redesignated as low"))]
         );
-        // Now the community counts as low risk, through its county.
+        // Someone who left today was there while the community was high risk; someone who
+        // leaves tomorrow finds it low risk, through its county.
         let got = app.client.classify(&from("411702001001", 0, "2026-11-30")).await.unwrap();
+        assert_eq!(got.rule_id, "high-risk-area");
+        app.clock.advance(chrono::Duration::days(1));
+        let got = app.client.classify(&from("411702001001", 0, "2026-12-01")).await.unwrap();
         assert_eq!(got.rule_id, "low-risk-area");
         assert!(got.explanation.contains("来自低风险区"), "{}", got.explanation);
         // Equally strict designations of the county and the community: the community's (the
@@ -319,7 +326,7 @@ async fn risk_areas_keep_their_history_and_decide_the_origin_risk() {
             .unwrap();
         let got = app
             .client
-            .classify(&from("411702001001", 0, "2026-11-30"))
+            .classify(&from("411702001001", 0, "2026-12-01"))
             .await
             .unwrap();
         assert_eq!(got.rule_id, "low-risk-area");
@@ -365,7 +372,8 @@ async fn a_risk_area_list_imports_whole_or_not_at_all_and_again_as_a_no_op() {
             .await
             .unwrap();
         assert_eq!((s.created, s.updated, s.unchanged), (0, 1, 1));
-        // A traveller from a community of Chaoyang district: low risk now.
+        // A traveller from a community of Chaoyang district leaving tomorrow: low risk then
+        // (today it was medium until the new list came).
         let got = app
             .client
             .classify(&ClassifyRequest {
@@ -379,11 +387,12 @@ async fn a_risk_area_list_imports_whole_or_not_at_all_and_again_as_a_no_op() {
             .load_policy("inbound-default.toml", DEFAULT_POLICY)
             .await
             .unwrap();
+        app.clock.advance(chrono::Duration::days(1));
         let got = app
             .client
             .classify(&ClassifyRequest {
                 origin_code: Some("110105001001".into()),
-                ..request("domestic", None, Some(0), "2026-11-30")
+                ..request("domestic", None, Some(0), "2026-12-01")
             })
             .await
             .unwrap();

@@ -9,6 +9,7 @@ mod cli;
 mod imports;
 mod inbound;
 mod jurisdictions;
+mod measures;
 mod ops;
 mod persons;
 mod testing;
