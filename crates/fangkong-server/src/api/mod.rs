@@ -4,6 +4,7 @@
 //! `/api/openapi.json` lists exactly the routes that exist.
 
 pub mod audit;
+pub mod coldchain;
 pub mod facilities;
 pub mod health;
 pub mod idempotency;
@@ -45,6 +46,7 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "audit", description = "The hash-chained audit log"),
         (name = "testing", description = "Nucleic-acid testing: rounds, samples, results, retests"),
         (name = "inbound", description = "Inbound control (the four pockets): policy versions, risk areas, classification"),
+        (name = "coldchain", description = "Imported cold-chain goods: batches, results, distribution, exposed workers, trace, control tasks"),
     )
 )]
 struct ApiDoc;
@@ -72,6 +74,7 @@ pub fn routes(
         .routes(routes!(testing::results_batch))
         .routes(routes!(testing::members_batch))
         .routes(routes!(inbound::import_areas))
+        .routes(routes!(coldchain::import_batches))
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -104,6 +107,14 @@ pub fn routes(
         .routes(routes!(inbound::classify))
         .routes(routes!(inbound::risk_areas, inbound::designate))
         .routes(routes!(inbound::lift))
+        .routes(routes!(coldchain::batches, coldchain::create_batch))
+        .routes(routes!(coldchain::batch))
+        .routes(routes!(coldchain::record_result))
+        .routes(routes!(coldchain::record_distribution))
+        .routes(routes!(coldchain::record_worker))
+        .routes(routes!(coldchain::trace))
+        .routes(routes!(coldchain::tasks))
+        .routes(routes!(coldchain::close_task))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(imports)
         .merge(extra.unwrap_or_default())
