@@ -1039,3 +1039,114 @@ async fn a_batch_list_imports_all_rows_or_none_and_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_pages_show_batches_the_trace_masked_and_close_tasks() {
+    use crate::web::{csrf_of, Browser};
+    each_backend(|app| async move {
+        setup(&app).await;
+        let (a_id, a_masked) = person(&app, "欧阳明", "411702001001", 11).await;
+        app.client
+            .create_coldchain_batch(&batch("B-WEB-1", "1"))
+            .await
+            .unwrap();
+        app.client
+            .create_coldchain_batch(&ColdchainBatchCreate {
+                product: "冷冻带鱼".into(),
+                ..batch("B-WEB-2", "1")
+            })
+            .await
+            .unwrap();
+        app.client
+            .record_coldchain_distribution("B-WEB-1", &to_facility("3", 200.0, "2026-11-27 10:00"))
+            .await
+            .unwrap();
+        app.client
+            .record_coldchain_worker("B-WEB-1", &worker(&a_id, None, "2026-11-25 09:00"))
+            .await
+            .unwrap();
+        app.client
+            .record_coldchain_result("B-WEB-1", &result("goods", "positive", "2026-11-29 08:00"))
+            .await
+            .unwrap();
+
+        let mut b = Browser::new(&app);
+        b.login("admin", "admin-password", "/coldchain").await;
+        let (status, html, _) = b.get("/coldchain").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("<h1>进口冷链食品</h1>"));
+        // The positive batch is highlighted, the other is not.
+        assert!(html.contains(r#"<tr class="positive" data-batch="B-WEB-1">"#));
+        assert!(html.contains(r#"<tr class="" data-batch="B-WEB-2">"#));
+        assert!(html.contains("已封存") && html.contains("在库"));
+        assert!(html.contains("待办管控任务 (3)"));
+
+        let (status, html, _) = b.get("/coldchain/batches/B-WEB-1").await;
+        assert_eq!(status, StatusCode::OK);
+        for text in [
+            COLD_STORE,
+            RESTAURANT,
+            "封存消杀",
+            "人员隔离管控",
+            "欧**",
+            a_masked.as_str(),
+            "200 kg",
+        ] {
+            assert!(html.contains(text), "{text}");
+        }
+        assert!(!html.contains(a_id.as_str()));
+        assert!(!html.contains("欧阳明"));
+
+        // Closing a task from the page.
+        let task = app
+            .client
+            .coldchain_tasks(Some("open"), None)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.label == RESTAURANT)
+            .unwrap();
+        let csrf = csrf_of(&html);
+        let r = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(format!(
+                "{}/coldchain/tasks/{}/close",
+                app.base_url, task.id
+            ))
+            .header("cookie", b.cookies.join("; "))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("note", "已封存消杀"),
+                ("batch", "B-WEB-1"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, html, _) = b.get("/coldchain/batches/B-WEB-1").await;
+        assert!(html.contains("已封存消杀"));
+        assert!(html.contains("已完成"));
+
+        // English on request.
+        b.get("/lang/en?next=/coldchain").await;
+        let (_, html, _) = b.get("/coldchain").await;
+        assert!(html.contains("<h1>Imported cold-chain goods</h1>"));
+
+        // No page without inbound.read.
+        app.app
+            .create_user("tester", "password", "testing-staff", None)
+            .await
+            .unwrap();
+        let mut other = Browser::new(&app);
+        other.login("tester", "password", "/").await;
+        for path in ["/coldchain", "/coldchain/batches/B-WEB-1"] {
+            let (status, html, _) = other.get(path).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+            assert!(!html.contains(COLD_STORE));
+        }
+        app
+    })
+    .await;
+}
