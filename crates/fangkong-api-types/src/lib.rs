@@ -957,3 +957,200 @@ pub struct PocketBoard {
     pub by_pocket: std::collections::BTreeMap<String, u64>,
     pub pending_reviews: u64,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Cold chain (imported cold-chain goods, the third of the four pockets): `/api/v1/coldchain`.
+// ---------------------------------------------------------------------------------------------
+
+/// A batch of imported cold-chain goods to register.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ColdchainBatchCreate {
+    /// Unique: up to 64 letters, digits, `-` or `_`.
+    pub code: String,
+    pub product: String,
+    /// ISO 3166 alpha-2 or alpha-3 (`BR`, `BRA`).
+    pub origin_country: String,
+    pub port_of_entry: String,
+    /// The facility code (place code, or id) of a cold-chain store in the caller's
+    /// jurisdiction.
+    pub cold_store: String,
+    /// Greater than 0.
+    pub quantity: f64,
+    pub unit: String,
+    /// `YYYY-MM-DD HH:MM[:SS]` China Standard Time, or RFC 3339 with an offset.
+    pub arrived_at: String,
+    /// The traceability code (追溯码).
+    pub trace_code: String,
+    #[serde(default)]
+    pub disinfection_cert: Option<String>,
+}
+
+/// A batch of imported cold-chain goods.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ColdchainBatch {
+    pub code: String,
+    pub product: String,
+    /// ISO 3166-1 alpha-2.
+    pub origin_country: String,
+    pub port_of_entry: String,
+    /// The cold store's facility code.
+    pub cold_store: String,
+    pub cold_store_name: String,
+    /// The cold store's community: the batch's jurisdiction.
+    pub jurisdiction_code: String,
+    pub quantity: f64,
+    pub unit: String,
+    /// Milliseconds since the epoch.
+    pub arrived_at: i64,
+    pub trace_code: String,
+    #[serde(default)]
+    pub disinfection_cert: Option<String>,
+    /// `in_store`, `distributed`, `sealed` or `destroyed`.
+    pub status: String,
+    #[serde(default)]
+    pub sealed_at: Option<i64>,
+    /// Whether any result of the batch is positive.
+    pub positive: bool,
+}
+
+/// A test result of a batch to record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ColdchainResultCreate {
+    /// `goods`, `packaging` or `environment`.
+    pub sample_kind: String,
+    /// `negative` or `positive`.
+    pub result: String,
+    /// When the sample was tested; not before the batch arrived, not in the future.
+    pub tested_at: String,
+    pub lab: String,
+}
+
+/// A test result of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ColdchainResult {
+    pub id: i64,
+    pub sample_kind: String,
+    pub result: String,
+    /// Milliseconds since the epoch.
+    pub tested_at: i64,
+    pub lab: String,
+}
+
+/// A place: a facility by code, or a free address with the code of its jurisdiction.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ColdchainPlace {
+    /// A facility code (place code, or id), anywhere.
+    #[serde(default)]
+    pub facility: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Required with an address.
+    #[serde(default)]
+    pub jurisdiction_code: Option<String>,
+}
+
+/// A movement of a batch from its cold store downstream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ColdchainDistributionCreate {
+    #[serde(flatten)]
+    pub place: ColdchainPlace,
+    /// Greater than 0, at most what is left in store.
+    pub quantity: f64,
+    pub moved_at: String,
+}
+
+/// A worker who handled a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ColdchainWorkerCreate {
+    /// The worker's national ID number; the worker must be in the registry.
+    pub id_number: String,
+    /// Where the worker handled the batch: a location it reached; the cold store when absent.
+    #[serde(flatten)]
+    pub place: ColdchainPlace,
+    pub handled_at: String,
+}
+
+/// What a write to a batch did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ColdchainRecorded {
+    /// `false` when the same record was already stored.
+    pub created: bool,
+    /// Control tasks this write opened.
+    pub tasks_created: u64,
+    pub batch: ColdchainBatch,
+}
+
+/// A place a batch reached: its cold store or one movement downstream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ColdchainLocation {
+    /// `cold_store` or `downstream`.
+    pub kind: String,
+    #[serde(default)]
+    pub facility: Option<String>,
+    /// The facility's name or the address.
+    pub name: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    pub jurisdiction_code: String,
+    pub quantity: f64,
+    /// Arrival at the cold store, or the movement's time (milliseconds since the epoch).
+    pub at: i64,
+}
+
+/// A worker who handled a batch (masked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ColdchainWorker {
+    pub name: String,
+    pub id_number: String,
+    /// The community of residence, where the quarantine task goes.
+    pub community_code: String,
+    /// Where the batch was handled.
+    pub location: String,
+    pub handled_at: i64,
+}
+
+/// A control task opened by a positive batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ColdchainTask {
+    pub id: i64,
+    pub batch: String,
+    /// The positive result that opened it.
+    pub result_id: i64,
+    /// `seal_and_disinfect` or `quarantine_worker`.
+    pub kind: String,
+    /// The location's facility code (seal tasks at a facility).
+    #[serde(default)]
+    pub facility: Option<String>,
+    /// The location (facility name or address), or the worker's masked name.
+    pub label: String,
+    /// The worker's masked ID number (quarantine tasks).
+    #[serde(default)]
+    pub id_number: Option<String>,
+    /// Where the task is routed.
+    pub jurisdiction_code: String,
+    /// `open` or `done`.
+    pub status: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub created_at: i64,
+    #[serde(default)]
+    pub closed_at: Option<i64>,
+    #[serde(default)]
+    pub closed_by: Option<String>,
+}
+
+/// The full downstream trace of a batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ColdchainTrace {
+    pub batch: ColdchainBatch,
+    pub results: Vec<ColdchainResult>,
+    pub locations: Vec<ColdchainLocation>,
+    pub workers: Vec<ColdchainWorker>,
+    pub tasks: Vec<ColdchainTask>,
+}
+
+/// Closing a task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ColdchainTaskClose {
+    pub note: String,
+}

@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod coldchain;
 pub mod demo;
 mod error;
 pub mod facilities;

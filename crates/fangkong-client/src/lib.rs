@@ -436,4 +436,184 @@ impl Client {
             .await?;
         Ok(Self::answer::<Page<Facility>>(r).await?.1.items)
     }
+    // -----------------------------------------------------------------------------------------
+    // Cold chain: `/api/v1/coldchain`.
+    // -----------------------------------------------------------------------------------------
+
+    /// `POST /api/v1/coldchain/batches`: 201 for a new batch, 200 for one already stored
+    /// with the same values.
+    ///
+    /// # Errors
+    /// `Api` (422 naming each bad field, 409 for a code stored with other values).
+    pub async fn create_coldchain_batch(
+        &self,
+        body: &fangkong_api_types::ColdchainBatchCreate,
+    ) -> Result<(StatusCode, fangkong_api_types::ColdchainBatch)> {
+        let r = self
+            .request(Method::POST, "/api/v1/coldchain/batches")
+            .json(body)
+            .send()
+            .await?;
+        Self::answer(r).await
+    }
+
+    /// `GET /api/v1/coldchain/batches?status=`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn coldchain_batches(
+        &self,
+        status: Option<&str>,
+    ) -> Result<Vec<fangkong_api_types::ColdchainBatch>> {
+        let mut r = self.request(Method::GET, "/api/v1/coldchain/batches");
+        if let Some(s) = status {
+            r = r.query(&[("status", s)]);
+        }
+        let page: Page<fangkong_api_types::ColdchainBatch> = Self::answer(r.send().await?).await?.1;
+        Ok(page.items)
+    }
+
+    /// `GET /api/v1/coldchain/batches/{code}`.
+    ///
+    /// # Errors
+    /// `Api` (404 for an unknown batch or one outside the caller's jurisdiction).
+    pub async fn coldchain_batch(&self, code: &str) -> Result<fangkong_api_types::ColdchainBatch> {
+        let r = self
+            .request(Method::GET, &format!("/api/v1/coldchain/batches/{code}"))
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
+    /// `POST /api/v1/coldchain/batches/{code}/results`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn record_coldchain_result(
+        &self,
+        code: &str,
+        body: &fangkong_api_types::ColdchainResultCreate,
+    ) -> Result<(StatusCode, fangkong_api_types::ColdchainRecorded)> {
+        let r = self
+            .request(
+                Method::POST,
+                &format!("/api/v1/coldchain/batches/{code}/results"),
+            )
+            .json(body)
+            .send()
+            .await?;
+        Self::answer(r).await
+    }
+
+    /// `POST /api/v1/coldchain/batches/{code}/distributions`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn record_coldchain_distribution(
+        &self,
+        code: &str,
+        body: &fangkong_api_types::ColdchainDistributionCreate,
+    ) -> Result<(StatusCode, fangkong_api_types::ColdchainRecorded)> {
+        let r = self
+            .request(
+                Method::POST,
+                &format!("/api/v1/coldchain/batches/{code}/distributions"),
+            )
+            .json(body)
+            .send()
+            .await?;
+        Self::answer(r).await
+    }
+
+    /// `POST /api/v1/coldchain/batches/{code}/workers`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn record_coldchain_worker(
+        &self,
+        code: &str,
+        body: &fangkong_api_types::ColdchainWorkerCreate,
+    ) -> Result<(StatusCode, fangkong_api_types::ColdchainRecorded)> {
+        let r = self
+            .request(
+                Method::POST,
+                &format!("/api/v1/coldchain/batches/{code}/workers"),
+            )
+            .json(body)
+            .send()
+            .await?;
+        Self::answer(r).await
+    }
+
+    /// `GET /api/v1/coldchain/batches/{code}/trace`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn coldchain_trace(&self, code: &str) -> Result<fangkong_api_types::ColdchainTrace> {
+        let r = self
+            .request(
+                Method::GET,
+                &format!("/api/v1/coldchain/batches/{code}/trace"),
+            )
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
+    /// `POST /api/v1/coldchain/batches:import`: a batch list, all rows or none.
+    ///
+    /// # Errors
+    /// `Api`, 422 naming every bad value.
+    pub async fn import_coldchain_batches(
+        &self,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<ImportSummary> {
+        self.import("/api/v1/coldchain/batches:import", file_name, bytes)
+            .await
+    }
+
+    /// `GET /api/v1/coldchain/tasks?status=&community=`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn coldchain_tasks(
+        &self,
+        status: Option<&str>,
+        community: Option<&str>,
+    ) -> Result<Vec<fangkong_api_types::ColdchainTask>> {
+        let mut q = Vec::new();
+        if let Some(s) = status {
+            q.push(("status", s));
+        }
+        if let Some(c) = community {
+            q.push(("community", c));
+        }
+        let r = self
+            .request(Method::GET, "/api/v1/coldchain/tasks")
+            .query(&q)
+            .send()
+            .await?;
+        let page: Page<fangkong_api_types::ColdchainTask> = Self::answer(r).await?.1;
+        Ok(page.items)
+    }
+
+    /// `POST /api/v1/coldchain/tasks/{id}/close`.
+    ///
+    /// # Errors
+    /// `Api` (404 outside the caller's jurisdiction, 409 when already done).
+    pub async fn close_coldchain_task(
+        &self,
+        id: i64,
+        note: &str,
+    ) -> Result<fangkong_api_types::ColdchainTask> {
+        let r = self
+            .request(Method::POST, &format!("/api/v1/coldchain/tasks/{id}/close"))
+            .json(&fangkong_api_types::ColdchainTaskClose {
+                note: note.to_string(),
+            })
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
 }

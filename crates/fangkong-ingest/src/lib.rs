@@ -19,6 +19,7 @@
 //! - [`write_csv`] writes an export that Excel opens with Chinese text intact.
 
 pub mod boundaries;
+pub mod coldchain;
 pub mod error;
 pub mod export;
 mod identity;
@@ -34,6 +35,7 @@ pub mod travel;
 mod xlsx;
 
 pub use boundaries::{parse_boundaries_geojson, BoundaryRecord};
+pub use coldchain::{parse_batch_fields, parse_batches, BatchRecord};
 pub use error::{FileErrors, RowError};
 pub use export::write_csv;
 pub use jurisdictions::{parse_jurisdictions, JurisdictionRecord};

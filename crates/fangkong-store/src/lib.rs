@@ -12,6 +12,7 @@
 pub mod audit;
 mod backend;
 pub mod bulk;
+pub mod coldchain;
 pub mod crypto;
 mod error;
 pub mod facilities;
@@ -158,6 +159,11 @@ impl Store {
     /// Inbound control (the four pockets): control-measure policy versions.
     pub fn inbound(&self) -> inbound::Inbound<'_> {
         inbound::Inbound { db: &self.inner.db }
+    }
+
+    /// Imported cold-chain goods: batches, results, movements, exposures, tasks.
+    pub fn coldchain(&self) -> coldchain::Coldchain<'_> {
+        coldchain::Coldchain { db: &self.inner.db }
     }
 
     /// Nucleic-acid testing: rounds, tubes, samples, results, fan-out.

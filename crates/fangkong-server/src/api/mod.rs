@@ -4,6 +4,7 @@
 //! `/api/openapi.json` lists exactly the routes that exist.
 
 pub mod audit;
+pub mod coldchain;
 pub mod facilities;
 pub mod health;
 pub mod idempotency;
@@ -46,6 +47,7 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "audit", description = "The hash-chained audit log"),
         (name = "testing", description = "Nucleic-acid testing: rounds, samples, results, retests"),
         (name = "inbound", description = "Inbound control (the four pockets): policy versions, risk areas, classification"),
+        (name = "coldchain", description = "Imported cold-chain goods: batches, results, distribution, exposed workers, trace, control tasks"),
     )
 )]
 struct ApiDoc;
@@ -74,6 +76,7 @@ pub fn routes(
         .routes(routes!(testing::members_batch))
         .routes(routes!(inbound::import_areas))
         .routes(routes!(measures::import_travel))
+        .routes(routes!(coldchain::import_batches))
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -122,6 +125,14 @@ pub fn routes(
         .routes(routes!(measures::reviews))
         .routes(routes!(measures::decide_review))
         .routes(routes!(measures::board))
+        .routes(routes!(coldchain::batches, coldchain::create_batch))
+        .routes(routes!(coldchain::batch))
+        .routes(routes!(coldchain::record_result))
+        .routes(routes!(coldchain::record_distribution))
+        .routes(routes!(coldchain::record_worker))
+        .routes(routes!(coldchain::trace))
+        .routes(routes!(coldchain::tasks))
+        .routes(routes!(coldchain::close_task))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(imports)
         .merge(extra.unwrap_or_default())

@@ -3,6 +3,7 @@
 //! login page.
 
 pub mod audit;
+pub mod coldchain;
 pub mod docs;
 pub mod facilities;
 pub mod home;
@@ -75,6 +76,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/testing/labs", get(testing::labs))
         .route("/testing/labs.xlsx", get(testing::labs_xlsx))
+        .route("/coldchain", get(coldchain::list))
+        .route("/coldchain/batches/{code}", get(coldchain::batch))
+        .route("/coldchain/tasks/{id}/close", post(coldchain::close_task))
         .route("/api/docs", get(docs::show))
 }
 
@@ -117,6 +121,7 @@ impl IntoResponse for WebError {
             can_merge => false,
             can_audit => false,
             can_testing => false,
+            can_coldchain => false,
             status => self.status.as_u16(),
             detail => self.detail,
             operation_id => crate::middleware::current_operation_id(),
@@ -156,6 +161,7 @@ pub fn page_context(
         can_merge => can(Permission::PersonsMerge),
         can_audit => can(Permission::AuditRead),
         can_testing => can(Permission::TestingRead),
+        can_coldchain => can(Permission::InboundRead),
         ..page
     }
 }

@@ -91,6 +91,22 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
             | "/api/v1/inbound/measures/{id}/link"
             | "/api/v1/inbound/reviews/{id}",
         ) => Some("inbound.operate"),
+        (
+            "GET",
+            "/api/v1/coldchain/batches"
+            | "/api/v1/coldchain/batches/{code}"
+            | "/api/v1/coldchain/batches/{code}/trace"
+            | "/api/v1/coldchain/tasks",
+        ) => Some("inbound.read"),
+        (
+            "POST",
+            "/api/v1/coldchain/batches"
+            | "/api/v1/coldchain/batches:import"
+            | "/api/v1/coldchain/batches/{code}/results"
+            | "/api/v1/coldchain/batches/{code}/distributions"
+            | "/api/v1/coldchain/batches/{code}/workers"
+            | "/api/v1/coldchain/tasks/{id}/close",
+        ) => Some("inbound.manage"),
         _ => return None,
     };
     Some(rule)
@@ -291,6 +307,22 @@ fn request_for(
                 id("411702", "1988-01-01", 9)).into_bytes()),
             "text/csv",
         ),
+        ("POST", "/api/v1/coldchain/batches") => json(serde_json::json!({
+            "code": "B-authz", "product": "冷冻虾", "origin_country": "EC", "port_of_entry": "上海港",
+            "cold_store": "1", "quantity": 10, "unit": "kg", "arrived_at": "2026-11-29 08:00",
+            "trace_code": "T-authz"})),
+        ("POST", "/api/v1/coldchain/batches:import") => (
+            Some("code,product,origin_country,port_of_entry,cold_store,quantity,unit,arrived_at,trace_code\n\
+                  B-authz2,冷冻虾,EC,上海港,1,10,kg,2026-11-29 08:00,T-2\n".as_bytes().to_vec()),
+            "text/csv",
+        ),
+        ("POST", "/api/v1/coldchain/batches/{code}/results") => json(serde_json::json!({
+            "sample_kind": "goods", "result": "positive", "tested_at": "2026-11-29 09:00", "lab": "L1"})),
+        ("POST", "/api/v1/coldchain/batches/{code}/distributions") => json(serde_json::json!({
+            "facility": "1", "quantity": 1, "moved_at": "2026-11-29 09:00"})),
+        ("POST", "/api/v1/coldchain/batches/{code}/workers") => json(serde_json::json!({
+            "id_number": id("411702", "1990-03-07", 123), "handled_at": "2026-11-29 09:00"})),
+        ("POST", "/api/v1/coldchain/tasks/{id}/close") => json(serde_json::json!({"note": "authorization test"})),
         ("POST", "/api/v1/inbound/classify") => json(serde_json::json!({
             "pocket": "domestic", "origin_risk": "high", "days_since_left": 2, "day": "2026-11-30"})),
         _ => (None, ""),

@@ -6,6 +6,7 @@
 mod access;
 mod authz;
 mod cli;
+mod coldchain;
 mod imports;
 mod inbound;
 mod jurisdictions;
