@@ -36,6 +36,8 @@ pub enum Permission {
     InboundRead,
     /// Load control-measure policy versions.
     InboundManage,
+    /// Record fever-clinic visits, their results and dispositions.
+    FeverReport,
     /// Manage users and tokens.
     UsersAdmin,
     /// Purge personal data of closed records past retention.
@@ -44,7 +46,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::JurisdictionsRead,
         Permission::JurisdictionsWrite,
         Permission::PersonsRead,
@@ -58,6 +60,7 @@ impl Permission {
         Permission::TestingManage,
         Permission::InboundRead,
         Permission::InboundManage,
+        Permission::FeverReport,
         Permission::UsersAdmin,
         Permission::DataPurge,
     ];
@@ -78,6 +81,7 @@ impl Permission {
             Permission::TestingManage => "testing.manage",
             Permission::InboundRead => "inbound.read",
             Permission::InboundManage => "inbound.manage",
+            Permission::FeverReport => "fever.report",
             Permission::UsersAdmin => "users.admin",
             Permission::DataPurge => "data.purge",
         }
