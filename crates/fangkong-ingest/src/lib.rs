@@ -21,6 +21,7 @@
 pub mod boundaries;
 pub mod error;
 pub mod export;
+pub mod fever;
 mod identity;
 pub mod jurisdictions;
 mod ndjson;
