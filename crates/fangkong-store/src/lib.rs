@@ -15,6 +15,7 @@ pub mod bulk;
 pub mod crypto;
 mod error;
 pub mod facilities;
+pub mod fever;
 pub mod idempotency;
 pub mod inbound;
 pub mod jurisdictions;
@@ -141,6 +142,11 @@ impl Store {
     /// Inbound control (the four pockets): control-measure policy versions.
     pub fn inbound(&self) -> inbound::Inbound<'_> {
         inbound::Inbound { db: &self.inner.db }
+    }
+
+    /// Fever-clinic visits (the fourth pocket): results, dispositions, open loops.
+    pub fn fever(&self) -> fever::Fever<'_> {
+        fever::Fever { db: &self.inner.db }
     }
 
     /// Nucleic-acid testing: rounds, tubes, samples, results, fan-out.
