@@ -12,6 +12,7 @@ pub mod clock;
 pub mod demo;
 mod error;
 pub mod facilities;
+pub mod fever;
 pub mod inbound;
 pub mod jurisdictions;
 pub mod persons;
