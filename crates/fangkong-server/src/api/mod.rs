@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod facilities;
+pub mod fever;
 pub mod health;
 pub mod idempotency;
 pub mod inbound;
@@ -45,6 +46,7 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "audit", description = "The hash-chained audit log"),
         (name = "testing", description = "Nucleic-acid testing: rounds, samples, results, retests"),
         (name = "inbound", description = "Inbound control (the four pockets): policy versions, risk areas, classification"),
+        (name = "fever", description = "Fever-clinic visits (the fourth pocket): results, dispositions, open loops"),
     )
 )]
 struct ApiDoc;
@@ -72,6 +74,7 @@ pub fn routes(
         .routes(routes!(testing::results_batch))
         .routes(routes!(testing::members_batch))
         .routes(routes!(inbound::import_areas))
+        .routes(routes!(fever::import_visits))
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -104,6 +107,11 @@ pub fn routes(
         .routes(routes!(inbound::classify))
         .routes(routes!(inbound::risk_areas, inbound::designate))
         .routes(routes!(inbound::lift))
+        .routes(routes!(fever::visits, fever::record_visit))
+        .routes(routes!(fever::visit))
+        .routes(routes!(fever::record_result))
+        .routes(routes!(fever::record_disposition))
+        .routes(routes!(fever::open_loops))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(imports)
         .merge(extra.unwrap_or_default())

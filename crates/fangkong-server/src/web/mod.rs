@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod docs;
 pub mod facilities;
+pub mod fever;
 pub mod home;
 pub mod jurisdictions;
 pub mod persons;
@@ -75,6 +76,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/testing/labs", get(testing::labs))
         .route("/testing/labs.xlsx", get(testing::labs_xlsx))
+        .route("/fever", get(fever::overview))
         .route("/api/docs", get(docs::show))
 }
 
@@ -117,6 +119,7 @@ impl IntoResponse for WebError {
             can_merge => false,
             can_audit => false,
             can_testing => false,
+            can_fever => false,
             status => self.status.as_u16(),
             detail => self.detail,
             operation_id => crate::middleware::current_operation_id(),
@@ -156,6 +159,7 @@ pub fn page_context(
         can_merge => can(Permission::PersonsMerge),
         can_audit => can(Permission::AuditRead),
         can_testing => can(Permission::TestingRead),
+        can_fever => can(Permission::InboundRead),
         ..page
     }
 }

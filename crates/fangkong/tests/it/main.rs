@@ -6,6 +6,7 @@
 mod access;
 mod authz;
 mod cli;
+mod fever;
 mod imports;
 mod inbound;
 mod jurisdictions;
