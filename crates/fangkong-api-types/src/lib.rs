@@ -1154,3 +1154,126 @@ pub struct ColdchainTrace {
 pub struct ColdchainTaskClose {
     pub note: String,
 }
+// ---------------------------------------------------------------------------------------
+// Fever-clinic visits (the fourth pocket of inbound control): `/api/v1/fever/...`.
+// ---------------------------------------------------------------------------------------
+
+/// A result recorded directly on a fever-clinic visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FeverResultCreate {
+    /// `negative`, `positive` or `inconclusive` (or 阴性, 阳性, 可疑).
+    pub outcome: String,
+    /// When the result was reported: `YYYY-MM-DD HH:MM` (China Standard Time) or RFC 3339;
+    /// now when absent.
+    #[serde(default)]
+    pub at: Option<String>,
+    /// The lab's code.
+    pub lab: String,
+}
+
+/// A fever-clinic visit to record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FeverVisitCreate {
+    /// The facility id of the fever clinic.
+    pub clinic_id: i64,
+    /// The patient's mainland ID number; the patient must be in the registry.
+    pub id_number: String,
+    /// `YYYY-MM-DD HH:MM` (China Standard Time) or RFC 3339; now when absent.
+    #[serde(default)]
+    pub visit_at: Option<String>,
+    /// Body temperature in °C, 34 to 43.
+    pub temperature: f64,
+    /// Symptom keys: `cough`, `sore_throat`, `fatigue`, `loss_of_taste_smell`, `diarrhoea`,
+    /// `runny_nose`, `muscle_ache`, `shortness_of_breath`.
+    #[serde(default)]
+    pub symptoms: Vec<String>,
+    /// Epidemiological history (流行病学史).
+    #[serde(default)]
+    pub epi_history: bool,
+    /// The code of the sample's tube as the testing module knows it: its latest result
+    /// becomes the visit's result.
+    #[serde(default)]
+    pub tube_code: Option<String>,
+    /// A result recorded directly (counts only while the tube has none).
+    #[serde(default)]
+    pub result: Option<FeverResultCreate>,
+}
+
+/// The disposition of a visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FeverDispositionCreate {
+    /// `discharged_home`, `home_monitoring`, `home_quarantine`, `admitted` or
+    /// `transferred_designated_hospital`.
+    pub disposition: String,
+    /// `YYYY-MM-DD HH:MM` (China Standard Time) or RFC 3339; now when absent. Not before
+    /// the visit.
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// The result of a visit that counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FeverResult {
+    /// `negative`, `positive` or `inconclusive`.
+    pub outcome: String,
+    /// When it was reported (milliseconds since the epoch).
+    pub at: i64,
+    #[serde(default)]
+    pub lab: Option<String>,
+    /// `tube` (the linked tube's latest result in testing) or `direct`.
+    pub source: String,
+}
+
+/// A fever-clinic visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FeverVisit {
+    pub id: i64,
+    pub clinic_id: i64,
+    pub clinic_name: String,
+    /// The clinic's community.
+    pub community_code: String,
+    pub person_id: i64,
+    pub person_name: String,
+    /// Masked.
+    pub id_number: String,
+    /// Milliseconds since the epoch.
+    pub visit_at: i64,
+    pub temperature: f64,
+    pub symptoms: Vec<String>,
+    pub epi_history: bool,
+    #[serde(default)]
+    pub tube_code: Option<String>,
+    #[serde(default)]
+    pub result: Option<FeverResult>,
+    #[serde(default)]
+    pub disposition: Option<String>,
+    #[serde(default)]
+    pub disposition_at: Option<i64>,
+    #[serde(default)]
+    pub disposition_by: Option<String>,
+    /// The visit time plus 12 hours.
+    pub result_due_at: i64,
+    /// The visit time plus 24 hours.
+    pub disposition_due_at: i64,
+    pub recorded_at: i64,
+    pub recorded_by: String,
+}
+
+/// A visit that missed a deadline, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FeverOpenLoop {
+    /// `result_overdue`, `disposition_overdue` or `positive_not_transferred`.
+    pub reason: String,
+    /// When the loop should have been closed (milliseconds since the epoch).
+    pub due_at: i64,
+    /// Whole hours since `due_at`.
+    pub overdue_hours: i64,
+    pub visit: FeverVisit,
+}
+
+/// The open-loop list: most overdue first, and the visits due within the next 2 hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FeverOpenLoops {
+    pub items: Vec<FeverOpenLoop>,
+    pub due_soon: u64,
+}

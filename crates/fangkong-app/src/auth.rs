@@ -37,11 +37,12 @@ pub enum Role {
     SentinelReporter,
     LabSubmitter,
     Auditor,
+    FeverClinicStaff,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 14] = [
+    pub const ALL: [Role; 15] = [
         Role::Admin,
         Role::Commander,
         Role::InboundStaff,
@@ -56,6 +57,7 @@ impl Role {
         Role::SentinelReporter,
         Role::LabSubmitter,
         Role::Auditor,
+        Role::FeverClinicStaff,
     ];
 
     /// The role name used in the CLI and storage, e.g. `testing-staff`.
@@ -75,6 +77,7 @@ impl Role {
             Role::SentinelReporter => "sentinel-reporter",
             Role::LabSubmitter => "lab-submitter",
             Role::Auditor => "auditor",
+            Role::FeverClinicStaff => "fever-clinic-staff",
         }
     }
 
@@ -103,6 +106,7 @@ impl Role {
                 InboundRead,
                 InboundManage,
                 InboundOperate,
+                FeverReport,
                 UsersAdmin,
                 DataPurge,
             ],
@@ -117,6 +121,7 @@ impl Role {
                 PiiReveal,
                 InboundRead,
                 InboundOperate,
+                FeverReport,
             ],
             Role::TracingStaff => &[
                 JurisdictionsRead,
@@ -151,6 +156,9 @@ impl Role {
             ],
             Role::SentinelStaff | Role::SuppliesStaff => &[JurisdictionsRead],
             Role::Auditor => &[JurisdictionsRead, AuditRead],
+            // Fever clinics record their visits, results and dispositions and read their own
+            // open loops (the fourth pocket of inbound control).
+            Role::FeverClinicStaff => &[JurisdictionsRead, InboundRead, FeverReport],
             // Machine roles: a lab or sampling site submits collections and results and reads
             // nothing; sentinel reporting arrives with the sentinel capability.
             Role::LabSubmitter => &[TestingSubmit],

@@ -13,6 +13,7 @@ pub mod coldchain;
 pub mod demo;
 mod error;
 pub mod facilities;
+pub mod fever;
 pub mod inbound;
 pub mod jurisdictions;
 pub mod measures;

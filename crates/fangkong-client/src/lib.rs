@@ -616,4 +616,136 @@ impl Client {
             .await?;
         Ok(Self::answer(r).await?.1)
     }
+
+    // -----------------------------------------------------------------------------------
+    // Fever-clinic visits (the fourth pocket): `/api/v1/fever/...`.
+    // -----------------------------------------------------------------------------------
+
+    /// `POST /api/v1/fever/visits`: 201 for a new visit, 200 for one already recorded (same
+    /// clinic, person and time).
+    ///
+    /// # Errors
+    /// `Api` (422 naming every bad field).
+    pub async fn record_fever_visit(
+        &self,
+        body: &fangkong_api_types::FeverVisitCreate,
+    ) -> Result<(StatusCode, fangkong_api_types::FeverVisit)> {
+        let r = self
+            .request(Method::POST, "/api/v1/fever/visits")
+            .json(body)
+            .send()
+            .await?;
+        Self::answer(r).await
+    }
+
+    /// `GET /api/v1/fever/visits?clinic_id=&county=`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn fever_visits(
+        &self,
+        clinic_id: Option<i64>,
+        county: Option<&str>,
+    ) -> Result<Vec<fangkong_api_types::FeverVisit>> {
+        let r = self
+            .request(Method::GET, "/api/v1/fever/visits")
+            .query(&fever_filter(clinic_id, county))
+            .send()
+            .await?;
+        Ok(Self::answer::<Page<fangkong_api_types::FeverVisit>>(r)
+            .await?
+            .1
+            .items)
+    }
+
+    /// `GET /api/v1/fever/visits/{id}`.
+    ///
+    /// # Errors
+    /// `Api` (404 outside the jurisdiction).
+    pub async fn fever_visit(&self, id: i64) -> Result<fangkong_api_types::FeverVisit> {
+        let r = self
+            .request(Method::GET, &format!("/api/v1/fever/visits/{id}"))
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
+    /// `POST /api/v1/fever/visits/{id}/result`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn record_fever_result(
+        &self,
+        id: i64,
+        body: &fangkong_api_types::FeverResultCreate,
+    ) -> Result<fangkong_api_types::FeverVisit> {
+        let r = self
+            .request(Method::POST, &format!("/api/v1/fever/visits/{id}/result"))
+            .json(body)
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
+    /// `POST /api/v1/fever/visits/{id}/disposition`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn record_fever_disposition(
+        &self,
+        id: i64,
+        body: &fangkong_api_types::FeverDispositionCreate,
+    ) -> Result<fangkong_api_types::FeverVisit> {
+        let r = self
+            .request(
+                Method::POST,
+                &format!("/api/v1/fever/visits/{id}/disposition"),
+            )
+            .json(body)
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
+    /// `GET /api/v1/fever/open-loops?clinic_id=&county=`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn fever_open_loops(
+        &self,
+        clinic_id: Option<i64>,
+        county: Option<&str>,
+    ) -> Result<fangkong_api_types::FeverOpenLoops> {
+        let r = self
+            .request(Method::GET, "/api/v1/fever/open-loops")
+            .query(&fever_filter(clinic_id, county))
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
+    /// `POST /api/v1/fever/visits:import`: a visit list, all rows or none.
+    ///
+    /// # Errors
+    /// `Api`, 422 naming every bad value.
+    pub async fn import_fever_visits(
+        &self,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<ImportSummary> {
+        self.import("/api/v1/fever/visits:import", file_name, bytes)
+            .await
+    }
+}
+
+/// The query of fever-clinic lists.
+fn fever_filter(clinic_id: Option<i64>, county: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut q = Vec::new();
+    if let Some(c) = clinic_id {
+        q.push(("clinic_id", c.to_string()));
+    }
+    if let Some(c) = county {
+        q.push(("county", c.to_string()));
+    }
+    q
 }

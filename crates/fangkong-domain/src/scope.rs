@@ -39,6 +39,8 @@ pub enum Permission {
     /// Record arrivals and run control measures: assign, activate, release, escalate,
     /// health checks, personal links, notices, decide re-evaluation reviews.
     InboundOperate,
+    /// Record fever-clinic visits, their results and dispositions.
+    FeverReport,
     /// Manage users and tokens.
     UsersAdmin,
     /// Purge personal data of closed records past retention.
@@ -47,7 +49,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::JurisdictionsRead,
         Permission::JurisdictionsWrite,
         Permission::PersonsRead,
@@ -62,6 +64,7 @@ impl Permission {
         Permission::InboundRead,
         Permission::InboundManage,
         Permission::InboundOperate,
+        Permission::FeverReport,
         Permission::UsersAdmin,
         Permission::DataPurge,
     ];
@@ -83,6 +86,7 @@ impl Permission {
             Permission::InboundRead => "inbound.read",
             Permission::InboundManage => "inbound.manage",
             Permission::InboundOperate => "inbound.operate",
+            Permission::FeverReport => "fever.report",
             Permission::UsersAdmin => "users.admin",
             Permission::DataPurge => "data.purge",
         }

@@ -22,6 +22,7 @@ pub mod boundaries;
 pub mod coldchain;
 pub mod error;
 pub mod export;
+pub mod fever;
 mod identity;
 pub mod jurisdictions;
 mod ndjson;

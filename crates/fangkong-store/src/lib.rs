@@ -16,6 +16,7 @@ pub mod coldchain;
 pub mod crypto;
 mod error;
 pub mod facilities;
+pub mod fever;
 pub mod idempotency;
 pub mod inbound;
 pub mod jurisdictions;
@@ -164,6 +165,11 @@ impl Store {
     /// Imported cold-chain goods: batches, results, movements, exposures, tasks.
     pub fn coldchain(&self) -> coldchain::Coldchain<'_> {
         coldchain::Coldchain { db: &self.inner.db }
+    }
+
+    /// Fever-clinic visits (the fourth pocket): results, dispositions, open loops.
+    pub fn fever(&self) -> fever::Fever<'_> {
+        fever::Fever { db: &self.inner.db }
     }
 
     /// Nucleic-acid testing: rounds, tubes, samples, results, fan-out.

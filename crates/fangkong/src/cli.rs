@@ -200,7 +200,8 @@ pub enum UserCommand {
         username: String,
         /// Role: admin, commander, inbound-staff, sentinel-staff, testing-staff,
         /// tracing-staff, isolation-staff, treatment-staff, immunization-staff,
-        /// supplies-staff, county-operator, sentinel-reporter, lab-submitter, auditor.
+        /// supplies-staff, county-operator, sentinel-reporter, lab-submitter, auditor,
+        /// fever-clinic-staff.
         #[arg(long)]
         role: String,
         /// Jurisdiction code the user is limited to (default: the whole instance).

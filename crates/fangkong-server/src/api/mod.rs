@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod coldchain;
 pub mod facilities;
+pub mod fever;
 pub mod health;
 pub mod idempotency;
 pub mod inbound;
@@ -48,6 +49,7 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "testing", description = "Nucleic-acid testing: rounds, samples, results, retests"),
         (name = "inbound", description = "Inbound control (the four pockets): policy versions, risk areas, classification"),
         (name = "coldchain", description = "Imported cold-chain goods: batches, results, distribution, exposed workers, trace, control tasks"),
+        (name = "fever", description = "Fever-clinic visits (the fourth pocket): results, dispositions, open loops"),
     )
 )]
 struct ApiDoc;
@@ -77,6 +79,7 @@ pub fn routes(
         .routes(routes!(inbound::import_areas))
         .routes(routes!(measures::import_travel))
         .routes(routes!(coldchain::import_batches))
+        .routes(routes!(fever::import_visits))
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -133,6 +136,11 @@ pub fn routes(
         .routes(routes!(coldchain::trace))
         .routes(routes!(coldchain::tasks))
         .routes(routes!(coldchain::close_task))
+        .routes(routes!(fever::visits, fever::record_visit))
+        .routes(routes!(fever::visit))
+        .routes(routes!(fever::record_result))
+        .routes(routes!(fever::record_disposition))
+        .routes(routes!(fever::open_loops))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(imports)
         .merge(extra.unwrap_or_default())

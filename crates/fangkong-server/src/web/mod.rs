@@ -6,6 +6,7 @@ pub mod audit;
 pub mod coldchain;
 pub mod docs;
 pub mod facilities;
+pub mod fever;
 pub mod home;
 pub mod jurisdictions;
 pub mod persons;
@@ -79,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .route("/coldchain", get(coldchain::list))
         .route("/coldchain/batches/{code}", get(coldchain::batch))
         .route("/coldchain/tasks/{id}/close", post(coldchain::close_task))
+        .route("/fever", get(fever::overview))
         .route("/api/docs", get(docs::show))
 }
 
@@ -122,6 +124,7 @@ impl IntoResponse for WebError {
             can_audit => false,
             can_testing => false,
             can_coldchain => false,
+            can_fever => false,
             status => self.status.as_u16(),
             detail => self.detail,
             operation_id => crate::middleware::current_operation_id(),
@@ -162,6 +165,7 @@ pub fn page_context(
         can_audit => can(Permission::AuditRead),
         can_testing => can(Permission::TestingRead),
         can_coldchain => can(Permission::InboundRead),
+        can_fever => can(Permission::InboundRead),
         ..page
     }
 }

@@ -107,12 +107,23 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
             | "/api/v1/coldchain/batches/{code}/workers"
             | "/api/v1/coldchain/tasks/{id}/close",
         ) => Some("inbound.manage"),
+        (
+            "GET",
+            "/api/v1/fever/visits" | "/api/v1/fever/visits/{id}" | "/api/v1/fever/open-loops",
+        ) => Some("inbound.read"),
+        (
+            "POST",
+            "/api/v1/fever/visits"
+            | "/api/v1/fever/visits:import"
+            | "/api/v1/fever/visits/{id}/result"
+            | "/api/v1/fever/visits/{id}/disposition",
+        ) => Some("fever.report"),
         _ => return None,
     };
     Some(rule)
 }
 
-const ROLES: [&str; 14] = [
+const ROLES: [&str; 15] = [
     "admin",
     "commander",
     "inbound-staff",
@@ -127,12 +138,15 @@ const ROLES: [&str; 14] = [
     "sentinel-reporter",
     "lab-submitter",
     "auditor",
+    "fever-clinic-staff",
 ];
 
 /// The personal data of the record under test, none of which may appear in a refusal.
 struct Secrets {
     person_id: i64,
     facility_id: i64,
+    /// A fever-clinic visit of the person, at a fever clinic of the first county.
+    fever_visit_id: i64,
     strings: Vec<String>,
 }
 
@@ -200,9 +214,47 @@ async fn setup(app: &TestApp) -> Secrets {
         )
         .await
         .unwrap();
+    // A fever clinic of the first county and a visit of the person there.
+    app.store
+        .bulk()
+        .insert(&fangkong_store::bulk::BulkRows {
+            facilities: &[fangkong_store::facilities::Facility {
+                id: 2,
+                kind: "sentinel".into(),
+                subtype: "fever_clinic".into(),
+                name: "顺河发热门诊".into(),
+                community_code: "411702001001".into(),
+                place_code: None,
+                capacity: 80,
+                beds_general: 0,
+                beds_icu: 0,
+                beds_isolation: 0,
+                lon: None,
+                lat: None,
+                synthetic: false,
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let (visit, _) = app
+        .app
+        .record_fever_visit(
+            &system,
+            &fangkong_app::fever::VisitInput {
+                clinic_id: 2,
+                id_number: full.clone(),
+                visit_at: Some("2026-11-30 09:00".into()),
+                temperature: 38.5,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     Secrets {
         person_id: p.id,
         facility_id: 1,
+        fever_visit_id: visit.id,
         strings: vec![
             full.clone(),
             full[..14].to_string(),
@@ -232,6 +284,8 @@ fn request_for(
         .replace("{code}", code);
     let path = if template.starts_with("/api/v1/facilities/") {
         template.replace("{id}", &s.facility_id.to_string())
+    } else if template.starts_with("/api/v1/fever/visits/") {
+        template.replace("{id}", &s.fever_visit_id.to_string())
     } else {
         path
     };
@@ -325,6 +379,25 @@ fn request_for(
         ("POST", "/api/v1/coldchain/tasks/{id}/close") => json(serde_json::json!({"note": "authorization test"})),
         ("POST", "/api/v1/inbound/classify") => json(serde_json::json!({
             "pocket": "domestic", "origin_risk": "high", "days_since_left": 2, "day": "2026-11-30"})),
+        ("POST", "/api/v1/fever/visits") => json(serde_json::json!({
+            "clinic_id": 2, "id_number": id("411702", "1990-03-07", 123),
+            "visit_at": "2026-11-30 09:30", "temperature": 38.0})),
+        ("POST", "/api/v1/fever/visits:import") => (
+            Some(
+                format!(
+                    "clinic_id,id_number,visit_at,temperature\n2,{},2026-11-30 09:40,38.1\n",
+                    id("411702", "1990-03-07", 123)
+                )
+                .into_bytes(),
+            ),
+            "text/csv",
+        ),
+        ("POST", "/api/v1/fever/visits/{id}/result") => {
+            json(serde_json::json!({"outcome": "negative", "lab": "L1"}))
+        }
+        ("POST", "/api/v1/fever/visits/{id}/disposition") => {
+            json(serde_json::json!({"disposition": "admitted"}))
+        }
         _ => (None, ""),
     };
     let path = match template {

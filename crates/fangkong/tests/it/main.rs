@@ -7,6 +7,7 @@ mod access;
 mod authz;
 mod cli;
 mod coldchain;
+mod fever;
 mod imports;
 mod inbound;
 mod jurisdictions;
