@@ -346,8 +346,13 @@ impl App {
             .await?;
         let id = done.id();
         if !matches!(done, Designated::Unchanged(_)) {
-            self.reevaluate("risk_area", &id.to_string(), None, Some(code.as_str()))
-                .await?;
+            self.reevaluate(
+                "risk_area",
+                &id.to_string(),
+                None,
+                Some(&[code.as_str().to_string()]),
+            )
+            .await?;
             self.audit(
                 actor,
                 "inbound.area_designate",
@@ -419,16 +424,22 @@ impl App {
             })
             .collect();
         let done = self.store().inbound().designate_all(&rows).await?;
-        for (r, d) in records.iter().zip(&done) {
-            if !matches!(d, Designated::Unchanged(_)) {
-                self.reevaluate(
-                    "risk_area",
-                    &d.id().to_string(),
-                    None,
-                    Some(r.code.as_str()),
-                )
-                .await?;
-            }
+        // One pass over the open measures for the whole list, not one per designation.
+        let changed: Vec<(i64, String)> = records
+            .iter()
+            .zip(&done)
+            .filter(|(_, d)| !matches!(d, Designated::Unchanged(_)))
+            .map(|(r, d)| (d.id(), r.code.as_str().to_string()))
+            .collect();
+        if let Some(first) = changed.iter().map(|(id, _)| *id).min() {
+            let codes: Vec<String> = changed.into_iter().map(|(_, code)| code).collect();
+            self.reevaluate(
+                "risk_area",
+                &format!("{file_name}#{first}"),
+                None,
+                Some(&codes),
+            )
+            .await?;
         }
         let count = |f: fn(&Designated) -> bool| done.iter().filter(|d| f(d)).count() as u64;
         let outcome = ImportOutcome {

@@ -1094,8 +1094,8 @@ impl App {
     /// or plan would change gets a pending review. Nothing is applied. Returns the number of
     /// reviews raised.
     ///
-    /// `origin_within`: only measures whose origin lies in this code's subtree (a
-    /// designation).
+    /// `origins_within`: only measures whose origin lies in one of these codes' subtrees
+    /// (designations).
     ///
     /// # Errors
     /// `Store` on database failure.
@@ -1104,7 +1104,7 @@ impl App {
         trigger_kind: &'static str,
         trigger_ref: &str,
         version: Option<&str>,
-        origin_within: Option<&str>,
+        origins_within: Option<&[String]>,
     ) -> Result<u64> {
         let everyone = fangkong_domain::Scope::system();
         let open = self
@@ -1122,9 +1122,10 @@ impl App {
         let mut reviews = Vec::new();
         for m in open {
             let origin = m.origin.as_deref().and_then(|o| Origin::parse(o).ok());
-            if let Some(within) = origin_within {
+            if let Some(within) = origins_within {
                 match &origin {
-                    Some(Origin::Domestic(c)) if c.as_str().starts_with(within) => {}
+                    Some(Origin::Domestic(c))
+                        if within.iter().any(|w| c.as_str().starts_with(w.as_str())) => {}
                     _ => continue,
                 }
             }
