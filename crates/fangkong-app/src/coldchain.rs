@@ -487,6 +487,10 @@ impl App {
             )
             .await?;
         }
+        if recorded.tasks_created > 0 {
+            // Exposed workers of a positive batch come under control measures.
+            self.assign_coldchain_quarantines(batch.id).await?;
+        }
         let (lo, hi) = bounds(actor);
         let batch = self.store().coldchain().batch((&lo, &hi), code).await?;
         Ok((recorded, batch))
@@ -657,6 +661,10 @@ impl App {
             )
             .await?;
         }
+        if recorded.tasks_created > 0 {
+            // Exposed workers of a positive batch come under control measures.
+            self.assign_coldchain_quarantines(batch.id).await?;
+        }
         let (lo, hi) = bounds(actor);
         let batch = self.store().coldchain().batch((&lo, &hi), code).await?;
         Ok((recorded, batch))
@@ -770,6 +778,10 @@ impl App {
                 }),
             )
             .await?;
+        }
+        if recorded.tasks_created > 0 {
+            // Exposed workers of a positive batch come under control measures.
+            self.assign_coldchain_quarantines(batch.id).await?;
         }
         let (lo, hi) = bounds(actor);
         let batch = self.store().coldchain().batch((&lo, &hi), code).await?;

@@ -432,6 +432,16 @@ impl App {
             serde_json::json!({ "disposition": d.as_str(), "at": at }),
         )
         .await?;
+        // A patient sent home under monitoring or quarantine comes under a control measure
+        // of the fever pocket.
+        if matches!(d.as_str(), "home_monitoring" | "home_quarantine") {
+            self.assign_for(
+                visit.person_id,
+                fangkong_domain::policy::Pocket::Fever,
+                &format!("fever:{id}"),
+            )
+            .await?;
+        }
         Ok(self.store().fever().visit(&actor.scope, id).await?)
     }
 

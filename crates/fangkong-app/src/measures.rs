@@ -1471,3 +1471,65 @@ impl App {
         self.views(rows).await
     }
 }
+
+impl App {
+    /// Assigns the measure the policy prescribes for a pocket to a person, on behalf of
+    /// another capability (a cold-chain quarantine task, a fever-clinic disposition), as the
+    /// system: the person may live outside the jurisdiction of whoever triggered it. The same
+    /// `source_ref` is assigned once. Returns the measure's id, if the policy prescribes one.
+    ///
+    /// # Errors
+    /// `Invalid` when no policy is in force; `Store` on database failure.
+    pub(crate) async fn assign_for(
+        &self,
+        person_id: i64,
+        pocket: Pocket,
+        source_ref: &str,
+    ) -> Result<Option<i64>> {
+        let system = Actor::system("inbound");
+        let facts = Facts::pocket(pocket);
+        match self
+            .assign_measure(&system, person_id, &facts, source_ref, self.today())
+            .await
+        {
+            Ok(done) => Ok(done.map(|(v, _)| v.measure.id)),
+            // No policy in force: nothing to assign; the task or visit stands on its own.
+            Err(Error::Invalid(reasons)) => {
+                tracing::warn!(?reasons, source_ref, "no control measure assigned");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Assigns a measure to every exposed worker of a batch's open quarantine tasks (the
+    /// cold-chain pocket), once per task.
+    pub(crate) async fn assign_coldchain_quarantines(&self, batch_id: i64) -> Result<u64> {
+        let tasks = self
+            .store()
+            .coldchain()
+            .tasks(&fangkong_store::coldchain::TaskFilter {
+                bounds: None,
+                within: None,
+                batch_id: Some(batch_id),
+                task_id: None,
+                status: Some("open".to_string()),
+                limit: i64::MAX,
+            })
+            .await?;
+        let mut assigned = 0;
+        for t in tasks.iter().filter(|t| t.kind == "quarantine_worker") {
+            if let Some(person) = t.person_id {
+                let source = format!("coldchain-task:{}", t.id);
+                if self
+                    .assign_for(person, Pocket::ColdChain, &source)
+                    .await?
+                    .is_some()
+                {
+                    assigned += 1;
+                }
+            }
+        }
+        Ok(assigned)
+    }
+}

@@ -287,7 +287,15 @@ async fn a_positive_batch_traces_every_location_and_worker_and_opens_each_task_o
 
         // A positive packaging sample seals the batch and opens a task per location (the
         // cold store, the supermarket, the restaurant reached twice, the stall) and per
-        // worker (two, one of them exposed twice).
+        // worker (two, one of them exposed twice); the workers come under the control
+        // measure the policy prescribes for the cold-chain pocket.
+        app.client
+            .load_policy(
+                "inbound-default.toml",
+                fangkong_app::inbound::DEFAULT_POLICY,
+            )
+            .await
+            .unwrap();
         let (status, done) = app
             .client
             .record_coldchain_result(code, &result("packaging", "positive", "2026-11-29 14:00"))
@@ -309,6 +317,23 @@ async fn a_positive_batch_traces_every_location_and_worker_and_opens_each_task_o
                 Some(fangkong_test_support::test_start().timestamp_millis())
             )
         );
+        let mut measured: Vec<(String, String, String)> = app
+            .client
+            .measures(true)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.person_name, m.pocket, m.rule_id))
+            .collect();
+        measured.sort();
+        let exposure = |name: &str| {
+            (
+                name.to_string(),
+                "cold_chain".to_string(),
+                "cold-chain-exposure".to_string(),
+            )
+        };
+        assert_eq!(measured, vec![exposure("李*"), exposure("欧**")]);
         let s = |v: &str| v.to_string();
         let expected_tasks = |extra: Vec<TaskRow>| {
             let mut rows: Vec<TaskRow> = vec![

@@ -355,3 +355,91 @@ async fn an_area_is_lifted_automatically_after_its_days_without_a_case() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_fever_patient_sent_home_comes_under_a_measure_once() {
+    each_backend(|app| async move {
+        setup(&app).await;
+        let number = crate::id("411702", "1966-06-06", 501);
+        let (_, person) = app
+            .client
+            .create_person(&fangkong_api_types::PersonCreate {
+                id_number: Some(number.clone()),
+                name: "郑九".into(),
+                community_code: A.into(),
+                ..fangkong_api_types::PersonCreate::default()
+            })
+            .await
+            .unwrap();
+        app.store
+            .bulk()
+            .insert(&fangkong_store::bulk::BulkRows {
+                facilities: &[fangkong_store::facilities::Facility {
+                    id: 7,
+                    kind: "fever_clinic".into(),
+                    subtype: "fever_clinic".into(),
+                    name: "发热门诊".into(),
+                    community_code: A.into(),
+                    place_code: None,
+                    capacity: 50,
+                    beds_general: 0,
+                    beds_icu: 0,
+                    beds_isolation: 0,
+                    lon: None,
+                    lat: None,
+                    synthetic: false,
+                }],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let (status, visit) = app
+            .client
+            .send_json(
+                Method::POST,
+                "/api/v1/fever/visits",
+                &serde_json::json!({"clinic_id": 7, "id_number": number, "temperature": 38.1,
+                                    "visit_at": "2026-11-30 08:00"}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{visit}");
+        let id = visit["id"].as_i64().unwrap();
+        for _ in 0..2 {
+            let (status, body) = app
+                .client
+                .send_json(
+                    Method::POST,
+                    &format!("/api/v1/fever/visits/{id}/disposition"),
+                    &serde_json::json!({"disposition": "home_monitoring"}),
+                )
+                .await
+                .unwrap();
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let measures = app.client.measures(true).await.unwrap();
+        assert_eq!(
+            measures.len(),
+            1,
+            "one measure however often the disposition is sent"
+        );
+        let m = &measures[0];
+        assert_eq!(
+            (
+                m.person_id,
+                m.pocket.as_str(),
+                m.rule_id.as_str(),
+                m.source_ref.as_deref()
+            ),
+            (
+                person.id,
+                "fever",
+                "fever-patient",
+                Some(format!("fever:{id}").as_str())
+            )
+        );
+        assert_eq!(m.plan.text, "居家健康监测1天，第1天核酸检测");
+        app
+    })
+    .await;
+}
