@@ -76,6 +76,21 @@
 //! cargo run --release -p fangkong-bench -- testing-round --population 7000000 --data /tmp/tr --json
 //! ```
 //!
+//! # `travel-import`
+//!
+//! Issue #5: a traveller list of `--rows N` (default 100 000) arrivals as an XLSX, generated
+//! in memory (a fifth from abroad, the rest from places in China, some of them designated
+//! before the import, one row in twenty a repeated report of an earlier trip), imported into
+//! a store holding the synthetic Zhumadian's jurisdictions and the default policy by
+//! `App::import_travel`, timed whole (`import_seconds`, of which `classify_seconds`), then
+//! again (a no-op). The baseline inserts the same persons (bare identifiers), arrivals and
+//! measures with one prepared rusqlite statement per table in one transaction, into a copy
+//! of the store taken before the import; `ratio_to_baseline` is its time over the import's.
+//!
+//! ```text
+//! cargo run --release -p fangkong-bench -- travel-import --rows 100000 --json
+//! ```
+//!
 //! What it must not do: talk to the network, or write outside its data directory (a
 //! temporary one without `--data`). Timings are printed, never asserted (tests check the
 //! shape of the output only).
@@ -84,6 +99,7 @@ mod aberration;
 mod generate;
 mod reference;
 mod testing_round;
+mod travel_import;
 
 use clap::{Parser, Subcommand};
 
@@ -142,6 +158,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A traveller list (XLSX) through the real import path (parse, classify, register,
+    /// store, assign measures) against raw SQLite inserts of the same rows.
+    TravelImport {
+        /// Rows of the list (about one in twenty repeats an earlier arrival).
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        /// Seed of the city and the list.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -193,6 +222,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
                 print!("{}", testing_round::render(&report));
+            }
+        }
+        Command::TravelImport { rows, seed, json } => {
+            let report = travel_import::run(&travel_import::Options { rows, seed })?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{}", travel_import::render(&report));
             }
         }
     }
