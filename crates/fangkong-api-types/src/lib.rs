@@ -909,7 +909,12 @@ pub struct PersonalLink {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct MeasureReview {
     pub id: i64,
-    pub measure_id: i64,
+    /// The open measure reviewed, or absent for an arrival without a measure (applying the
+    /// review assigns one).
+    #[serde(default)]
+    pub measure_id: Option<i64>,
+    #[serde(default)]
+    pub travel_entry_id: Option<i64>,
     /// Masked.
     pub person_name: String,
     pub community_code: String,

@@ -19,7 +19,7 @@ use fangkong_domain::{Origin, Permission};
 use fangkong_ingest::{RowError, TravelRecord, TravelSource};
 use fangkong_store::measures::{
     Arrival, HealthCheck, Measure, MeasureFields, MeasureFilter, NewHealthCheck, NewReview,
-    PersonSample, Review, TravelEntry, TravelFields,
+    PersonSample, Review, ReviewSubject, TravelEntry, TravelFields,
 };
 use fangkong_store::persons::NewPerson;
 use rayon::prelude::*;
@@ -42,6 +42,8 @@ pub const SYMPTOMS: [&str; 6] = [
 ];
 /// How long a personal health-check link stays valid.
 pub const LINK_DAYS: i64 = 14;
+/// Arrivals without a measure from this many days back are re-evaluated on a change.
+pub const ARRIVAL_REVIEW_DAYS: i64 = 14;
 /// Measures listed on a page or returned by the API at most.
 pub const LIST_LIMIT: i64 = 1000;
 
@@ -1154,11 +1156,66 @@ impl App {
             }
             let old_text_zh = decode_plan(&m.stages, &m.test_days)?.text_zh();
             reviews.push(NewReview {
-                measure_id: m.id,
+                subject: ReviewSubject::Measure(m.id),
                 trigger_kind,
                 trigger_ref: trigger_ref.to_string(),
                 old_rule_id: m.rule_id.clone(),
                 old_text_zh,
+                fields,
+            });
+        }
+        // Arrivals of the last days that got no measure: a designation made after they came
+        // (or a stricter version) may call for one.
+        let since = self.today() - Duration::days(ARRIVAL_REVIEW_DAYS);
+        for t in self
+            .store()
+            .measures()
+            .unmeasured_entries(&since.to_string())
+            .await?
+        {
+            let Ok(origin) = Origin::parse(&t.origin) else {
+                continue;
+            };
+            if let Some(within) = origins_within {
+                match &origin {
+                    Origin::Domestic(c)
+                        if within.iter().any(|w| c.as_str().starts_with(w.as_str())) => {}
+                    _ => continue,
+                }
+            }
+            let pocket = if origin.is_abroad() {
+                Pocket::International
+            } else {
+                Pocket::Domestic
+            };
+            let facts = Facts {
+                vaccination: t.vaccination.as_deref().and_then(Vaccination::parse),
+                occupation: t.occupation.clone(),
+                ..Facts::pocket(pocket)
+            };
+            let arrived = day(&t.arrival_day)?;
+            let departed = t.departed_on.as_deref().map(day).transpose()?;
+            let Ok((classified, fields)) = assess(
+                &classifier,
+                facts,
+                Some(&origin),
+                t.origin_address.as_deref(),
+                departed,
+                arrived,
+                version,
+            ) else {
+                continue;
+            };
+            let plan = &classified.classification.measure;
+            if plan.stages.is_empty() && plan.test_days.is_empty() {
+                continue;
+            }
+            reviews.push(NewReview {
+                subject: ReviewSubject::Arrival(t.id),
+                trigger_kind,
+                trigger_ref: trigger_ref.to_string(),
+                old_rule_id: "-".to_string(),
+                old_text_zh: policy::Measure::default().text_zh(),
                 fields,
             });
         }
@@ -1199,13 +1256,19 @@ impl App {
             .find(|r| r.id == id)
             .ok_or(Error::NotFound)?;
         let ends_on = if apply {
-            let m = self
-                .store()
-                .measures()
-                .measure(&actor.scope, review.measure_id)
-                .await?;
+            let starts_on = match (review.measure_id, review.travel_entry_id) {
+                (Some(measure), _) => {
+                    self.store()
+                        .measures()
+                        .measure(&actor.scope, measure)
+                        .await?
+                        .starts_on
+                }
+                (None, Some(entry)) => self.store().measures().arrival_day(entry).await?,
+                (None, None) => return Err(Error::NotFound),
+            };
             let plan = decode_plan(&review.stages, &review.test_days)?;
-            Some(last_day(&plan, day(&m.starts_on)?).to_string())
+            Some(last_day(&plan, day(&starts_on)?).to_string())
         } else {
             None
         };
@@ -1227,10 +1290,13 @@ impl App {
             } else {
                 "inbound.review_dismiss"
             },
-            "measure",
-            Some(review.measure_id.to_string()),
+            "measure_review",
+            Some(id.to_string()),
             None,
-            serde_json::json!({ "review": id, "rule": review.rule_id }),
+            serde_json::json!({
+                "measure": review.measure_id, "travel_entry": review.travel_entry_id,
+                "rule": review.rule_id,
+            }),
         )
         .await?;
         Ok(decided)

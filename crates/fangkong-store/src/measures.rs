@@ -182,11 +182,13 @@ pub struct PersonSample {
     pub status: String,
 }
 
-/// A re-evaluation for staff to apply or dismiss.
+/// A re-evaluation for staff to apply or dismiss: of an open measure, or of an arrival that
+/// has none (applying it assigns one).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Review {
     pub id: i64,
-    pub measure_id: i64,
+    pub measure_id: Option<i64>,
+    pub travel_entry_id: Option<i64>,
     pub person_name: String,
     pub community_code: String,
     pub trigger_kind: String,
@@ -206,10 +208,19 @@ pub struct Review {
     pub decided_by: Option<String>,
 }
 
+/// What a review is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewSubject {
+    /// An open measure.
+    Measure(i64),
+    /// An arrival without a measure.
+    Arrival(i64),
+}
+
 /// A review to raise.
 #[derive(Debug, Clone)]
 pub struct NewReview {
-    pub measure_id: i64,
+    pub subject: ReviewSubject,
     /// `risk_area` or `policy`.
     pub trigger_kind: &'static str,
     pub trigger_ref: String,
@@ -497,6 +508,49 @@ impl Measures<'_> {
         ))
     }
 
+    /// Arrivals on or after `since_day` that have no measure (classified "no control"),
+    /// everywhere: the arrivals a new designation or policy version may concern.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn unmeasured_entries(&self, since_day: &str) -> Result<Vec<TravelEntry>> {
+        Ok(with_db!(
+            self.db,
+            read | pool | {
+                sqlx::query_as(
+                    "SELECT t.id, t.person_id, p.name AS person_name, t.pocket, t.origin, \
+                     t.origin_address, t.route, t.departed_on, t.arrived_at, t.arrival_day, \
+                     t.community_code, t.source, t.vaccination, t.occupation, t.created_at, \
+                     NULL AS measure_id FROM travel_entries t \
+                     JOIN persons p ON p.id = t.person_id \
+                     WHERE t.arrival_day >= $1 AND NOT EXISTS \
+                     (SELECT 1 FROM control_measures m WHERE m.travel_entry_id = t.id) \
+                     ORDER BY t.id",
+                )
+                .bind(since_day)
+                .fetch_all(pool)
+                .await?
+            }
+        ))
+    }
+
+    /// The arrival day (`YYYY-MM-DD`) of a travel entry.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown entry; `Unavailable` on database failure.
+    pub async fn arrival_day(&self, entry_id: i64) -> Result<String> {
+        let found: Option<String> = with_db!(
+            self.db,
+            read | pool | {
+                sqlx::query_scalar("SELECT arrival_day FROM travel_entries WHERE id = $1")
+                    .bind(entry_id)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        );
+        found.ok_or(StoreError::NotFound)
+    }
+
     /// Number of travel entries in the scope.
     ///
     /// # Errors
@@ -766,14 +820,18 @@ impl Measures<'_> {
             write | pool | {
                 let mut tx = pool.begin().await?;
                 for r in reviews {
+                    let (measure, entry) = match r.subject {
+                        ReviewSubject::Measure(id) => (Some(id), None),
+                        ReviewSubject::Arrival(id) => (None, Some(id)),
+                    };
                     let id: Option<i64> = sqlx::query_scalar(
                         "INSERT INTO measure_reviews (measure_id, trigger_kind, trigger_ref, \
                          old_rule_id, old_text_zh, policy_version, rule_id, origin_risk, stages, \
-                         test_days, explanation_zh, explanation_en, created_at) VALUES ($1, $2, \
-                         $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                         test_days, explanation_zh, explanation_en, created_at, travel_entry_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                          ON CONFLICT DO NOTHING RETURNING id",
                     )
-                    .bind(r.measure_id)
+                    .bind(measure)
                     .bind(r.trigger_kind)
                     .bind(&r.trigger_ref)
                     .bind(&r.old_rule_id)
@@ -786,15 +844,18 @@ impl Measures<'_> {
                     .bind(&r.fields.explanation_zh)
                     .bind(&r.fields.explanation_en)
                     .bind(now_ms)
+                    .bind(entry)
                     .fetch_optional(&mut *tx)
                     .await?;
                     if let Some(id) = id {
                         raised += 1;
                         sqlx::query(
-                            "UPDATE measure_reviews SET status = 'superseded', decided_at = $3 \
-                             WHERE measure_id = $1 AND id <> $2 AND status = 'pending'",
+                            "UPDATE measure_reviews SET status = 'superseded', decided_at = $4 \
+                             WHERE (measure_id = $1 OR travel_entry_id = $2) AND id <> $3 \
+                             AND status = 'pending'",
                         )
-                        .bind(r.measure_id)
+                        .bind(measure)
+                        .bind(entry)
                         .bind(id)
                         .bind(now_ms)
                         .execute(&mut *tx)
@@ -819,12 +880,16 @@ impl Measures<'_> {
             "TRUE"
         };
         let sql = format!(
-            "SELECT r.id, r.measure_id, p.name AS person_name, m.community_code, r.trigger_kind, \
+            "SELECT r.id, r.measure_id, r.travel_entry_id, p.name AS person_name, \
+             COALESCE(m.community_code, t.community_code) AS community_code, r.trigger_kind, \
              r.trigger_ref, r.old_rule_id, r.old_text_zh, r.policy_version, r.rule_id, \
              r.origin_risk, r.stages, r.test_days, r.explanation_zh, r.explanation_en, r.status, \
              r.created_at, r.decided_at, r.decided_by FROM measure_reviews r \
-             JOIN control_measures m ON m.id = r.measure_id JOIN persons p ON p.id = m.person_id \
-             WHERE m.community_code >= $1 AND m.community_code < $2 AND {pending} \
+             LEFT JOIN control_measures m ON m.id = r.measure_id \
+             LEFT JOIN travel_entries t ON t.id = r.travel_entry_id \
+             JOIN persons p ON p.id = COALESCE(m.person_id, t.person_id) \
+             WHERE COALESCE(m.community_code, t.community_code) >= $1 \
+             AND COALESCE(m.community_code, t.community_code) < $2 AND {pending} \
              ORDER BY r.id DESC"
         );
         Ok(with_db!(
@@ -869,7 +934,40 @@ impl Measures<'_> {
             self.db,
             write | pool | {
                 let mut tx = pool.begin().await?;
-                let status = if let Some(ends_on) = apply {
+                let status = if let (Some(ends_on), Some(entry)) = (apply, review.travel_entry_id) {
+                    // An arrival without a measure: the measure is assigned now, from the
+                    // arrival's facts and the review's classification; day 1 is the arrival.
+                    let n = sqlx::query(
+                        "INSERT INTO control_measures (person_id, community_code, \
+                         travel_entry_id, source_ref, pocket, origin, origin_address, departed_on, \
+                         origin_risk, vaccination, occupation, policy_version, rule_id, stages, \
+                         test_days, explanation_zh, explanation_en, starts_on, ends_on, status, \
+                         assigned_at) SELECT t.person_id, t.community_code, t.id, \
+                         'travel:' || t.id, t.pocket, t.origin, t.origin_address, t.departed_on, \
+                         $2, t.vaccination, t.occupation, $3, $4, $5, $6, $7, $8, t.arrival_day, \
+                         $9, 'assigned', $10 FROM travel_entries t WHERE t.id = $1 \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(entry)
+                    .bind(&review.origin_risk)
+                    .bind(&review.policy_version)
+                    .bind(&review.rule_id)
+                    .bind(&review.stages)
+                    .bind(&review.test_days)
+                    .bind(&review.explanation_zh)
+                    .bind(&review.explanation_en)
+                    .bind(ends_on)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if n == 0 {
+                        return Err(StoreError::Conflict {
+                            constraint: format!("arrival {entry} has a measure already"),
+                        });
+                    }
+                    "applied"
+                } else if let Some(ends_on) = apply {
                     let n = sqlx::query(
                         "UPDATE control_measures SET policy_version = $2, rule_id = $3, \
                          origin_risk = $4, stages = $5, test_days = $6, explanation_zh = $7, \
@@ -890,7 +988,10 @@ impl Measures<'_> {
                     .rows_affected();
                     if n == 0 {
                         return Err(StoreError::Conflict {
-                            constraint: format!("measure {} is closed", review.measure_id),
+                            constraint: format!(
+                                "measure {} is closed",
+                                review.measure_id.unwrap_or_default()
+                            ),
                         });
                     }
                     "applied"

@@ -105,6 +105,7 @@ pub(crate) fn review_to_wire(r: &fangkong_store::measures::Review) -> MeasureRev
     MeasureReview {
         id: r.id,
         measure_id: r.measure_id,
+        travel_entry_id: r.travel_entry_id,
         person_name: mask_name(&r.person_name),
         community_code: r.community_code.clone(),
         trigger_kind: r.trigger_kind.clone(),

@@ -212,6 +212,38 @@ async fn traveller_lists_are_classified_per_pocket_merged_and_reviewed_on_change
         assert_eq!(board["totals"]["tests_due_today"], 2);
         assert_eq!(board["by_pocket"]["international"], 1);
         assert_eq!(board["pending_reviews"], 1);
+
+        // The community 王三 came from (classified "no control", no measure) is designated:
+        // his arrival is reviewed too, and applying the review assigns the measure.
+        designate(&app, "411702001002", "high", None).await;
+        let (_, reviews) = app.client.get_json("/api/v1/inbound/reviews").await.unwrap();
+        let arrival = reviews["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["measure_id"].is_null())
+            .cloned()
+            .unwrap();
+        let (_, travel) = app.client.get_json("/api/v1/inbound/travel").await.unwrap();
+        let wang = travel["items"].as_array().unwrap().iter()
+            .find(|e| e["origin"] == "411702001002").unwrap().clone();
+        assert_eq!(
+            (arrival["travel_entry_id"].as_i64(), arrival["old_measure"].as_str(),
+             arrival["rule_id"].as_str(), arrival["person_name"].as_str()),
+            (wang["id"].as_i64(), Some("无需管控"), Some("high-risk-area"), Some("王*"))
+        );
+        let (status, decided) = app.client.send_json(Method::POST,
+            &format!("/api/v1/inbound/reviews/{}", arrival["id"]), &serde_json::json!({"apply": true}))
+            .await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{decided}");
+        let (_, travel) = app.client.get_json("/api/v1/inbound/travel").await.unwrap();
+        let measure_id = travel["items"].as_array().unwrap().iter()
+            .find(|e| e["origin"] == "411702001002").unwrap()["measure_id"].as_i64().unwrap();
+        let m = app.client.measure(measure_id).await.unwrap();
+        assert_eq!(
+            (m.rule_id.as_str(), m.starts_on.as_str(), m.ends_on.as_str(), m.community_code.as_str()),
+            ("high-risk-area", "2026-11-30", "2026-12-06", C)
+        );
         app
     })
     .await;
