@@ -1,6 +1,7 @@
 //! The server-rendered web UI, one module per capability. Pages work without JavaScript;
 //! htmx and ECharts (vendored, embedded) enhance them. Every page needs a session except the
-//! login page.
+//! login page and the personal health-check page `/h/{token}` (the signed token is the
+//! credential).
 
 pub mod audit;
 pub mod coldchain;
@@ -8,6 +9,7 @@ pub mod docs;
 pub mod facilities;
 pub mod fever;
 pub mod home;
+pub mod inbound;
 pub mod jurisdictions;
 pub mod persons;
 pub mod session;
@@ -81,6 +83,39 @@ pub fn routes() -> Router<AppState> {
         .route("/coldchain/batches/{code}", get(coldchain::batch))
         .route("/coldchain/tasks/{id}/close", post(coldchain::close_task))
         .route("/fever", get(fever::overview))
+        .route("/inbound", get(inbound::board))
+        .route(
+            "/inbound/risk-areas",
+            get(inbound::risk_areas).post(inbound::designate),
+        )
+        .route("/inbound/risk-areas/{id}/lift", post(inbound::lift))
+        .route("/inbound/risk-areas/sweep", post(inbound::sweep))
+        .route(
+            "/inbound/risk-areas/import",
+            post(inbound::import_areas).layer(DefaultBodyLimit::max(crate::api::IMPORT_BODY_LIMIT)),
+        )
+        .route(
+            "/inbound/travel",
+            get(inbound::travel).post(inbound::report_arrival),
+        )
+        .route(
+            "/inbound/travel/import",
+            post(inbound::import_travel)
+                .layer(DefaultBodyLimit::max(crate::api::IMPORT_BODY_LIMIT)),
+        )
+        .route("/inbound/measures", get(inbound::measures))
+        .route("/inbound/measures/{id}", get(inbound::measure))
+        .route("/inbound/measures/{id}/activate", post(inbound::activate))
+        .route("/inbound/measures/{id}/release", post(inbound::release))
+        .route("/inbound/measures/{id}/escalate", post(inbound::escalate))
+        .route("/inbound/measures/{id}/checks", post(inbound::record_check))
+        .route("/inbound/measures/{id}/link", post(inbound::issue_link))
+        .route("/inbound/reviews", get(inbound::reviews))
+        .route("/inbound/reviews/{id}", post(inbound::decide))
+        .route("/inbound/notices", post(inbound::notices))
+        // The personal health-check page: no session and no CSRF token, the signed token in
+        // the address is the credential (`App::link_measures` verifies it).
+        .route("/h/{token}", get(inbound::link).post(inbound::link_check))
         .route("/api/docs", get(docs::show))
 }
 
@@ -125,6 +160,7 @@ impl IntoResponse for WebError {
             can_testing => false,
             can_coldchain => false,
             can_fever => false,
+            can_inbound => false,
             status => self.status.as_u16(),
             detail => self.detail,
             operation_id => crate::middleware::current_operation_id(),
@@ -166,6 +202,7 @@ pub fn page_context(
         can_testing => can(Permission::TestingRead),
         can_coldchain => can(Permission::InboundRead),
         can_fever => can(Permission::InboundRead),
+        can_inbound => can(Permission::InboundRead),
         ..page
     }
 }

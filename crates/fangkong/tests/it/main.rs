@@ -10,6 +10,7 @@ mod coldchain;
 mod fever;
 mod imports;
 mod inbound;
+mod inbound_web;
 mod jurisdictions;
 mod measures;
 mod ops;
