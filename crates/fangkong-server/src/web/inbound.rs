@@ -1028,7 +1028,8 @@ pub async fn reviews(
     for r in &reviews {
         let plan = decode_plan(&r.stages, &r.test_days).map_err(&e)?;
         items.push(context! {
-            id => r.id, measure_id => r.measure_id, name => mask_name(&r.person_name),
+            id => r.id, measure_id => r.measure_id, travel_entry_id => r.travel_entry_id,
+            name => mask_name(&r.person_name),
             community_code => r.community_code.clone(), trigger_kind => r.trigger_kind.clone(),
             trigger_ref => r.trigger_ref.clone(), old_rule_id => r.old_rule_id.clone(),
             old_text => r.old_text_zh.clone(), rule_id => r.rule_id.clone(),
