@@ -7,8 +7,8 @@
 
 use fangkong_domain::Scope;
 
-use crate::backend::with_db;
-use crate::persons::{upsert_one, PreparedPerson, Upserted};
+use crate::backend::{with_db, with_raw_sqlite, Db};
+use crate::persons::{changed_fields, upsert_one, CurrentFields, PreparedPerson, Upserted};
 use crate::{Result, StoreError};
 
 /// What is stored of one arrival.
@@ -308,107 +308,117 @@ impl Measures<'_> {
                 return Err(StoreError::Forbidden);
             }
         }
+        let pool = match self.db {
+            Db::Sqlite { write, .. } => {
+                // Through the driver each statement is a round trip to its worker thread;
+                // for a list of 100 000 arrivals (six statements each) that cost more than
+                // the B-tree work. The same transaction, on the raw connection.
+                let mut tx = write.begin().await?;
+                let out = with_raw_sqlite(&mut tx, |db| {
+                    record_arrivals_raw(db, arrivals, actor, now_ms)
+                })
+                .await?;
+                tx.commit().await?;
+                return Ok(out);
+            }
+            Db::Postgres(pool) => pool,
+        };
         let mut out = ArrivalsRecorded::default();
-        with_db!(
-            self.db,
-            write | pool | {
-                let mut tx = pool.begin().await?;
-                for a in arrivals {
-                    let (person_id, upserted) = upsert_one!(tx, &a.person, now_ms, actor);
-                    match upserted {
-                        Upserted::Created => out.persons_created += 1,
-                        Upserted::Updated => out.persons_updated += 1,
-                        Upserted::Unchanged => {}
+        let mut tx = pool.begin().await?;
+        for a in arrivals {
+            let (person_id, upserted) = upsert_one!(tx, &a.person, now_ms, actor);
+            match upserted {
+                Upserted::Created => out.persons_created += 1,
+                Upserted::Updated => out.persons_updated += 1,
+                Upserted::Unchanged => {}
+            }
+            let t = &a.travel;
+            let found: Option<(i64,)> = sqlx::query_as(
+                "SELECT id FROM travel_entries \
+                 WHERE person_id = $1 AND origin = $2 AND arrival_day = $3",
+            )
+            .bind(person_id)
+            .bind(&t.origin)
+            .bind(&t.arrival_day)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let entry_id = match found {
+                Some((id,)) => {
+                    let changed = sqlx::query(
+                        "UPDATE travel_entries SET \
+                         origin_address = COALESCE(origin_address, $2), \
+                         route = COALESCE(route, $3), \
+                         departed_on = COALESCE(departed_on, $4), \
+                         vaccination = COALESCE(vaccination, $5), \
+                         occupation = COALESCE(occupation, $6), updated_at = $7 \
+                         WHERE id = $1 AND ( \
+                         (origin_address IS NULL AND $2 IS NOT NULL) OR \
+                         (route IS NULL AND $3 IS NOT NULL) OR \
+                         (departed_on IS NULL AND $4 IS NOT NULL) OR \
+                         (vaccination IS NULL AND $5 IS NOT NULL) OR \
+                         (occupation IS NULL AND $6 IS NOT NULL))",
+                    )
+                    .bind(id)
+                    .bind(&t.origin_address)
+                    .bind(&t.route)
+                    .bind(&t.departed_on)
+                    .bind(&t.vaccination)
+                    .bind(&t.occupation)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if changed > 0 {
+                        out.entries_merged += 1;
+                    } else {
+                        out.entries_unchanged += 1;
                     }
-                    let t = &a.travel;
-                    let found: Option<(i64,)> = sqlx::query_as(
-                        "SELECT id FROM travel_entries \
-                         WHERE person_id = $1 AND origin = $2 AND arrival_day = $3",
+                    id
+                }
+                None => {
+                    out.entries_created += 1;
+                    sqlx::query_scalar(
+                        "INSERT INTO travel_entries (person_id, pocket, origin, \
+                         origin_address, route, departed_on, arrived_at, arrival_day, \
+                         community_code, source, vaccination, occupation, created_at, \
+                         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+                         $11, $12, $13, $13) RETURNING id",
                     )
                     .bind(person_id)
+                    .bind(&t.pocket)
                     .bind(&t.origin)
+                    .bind(&t.origin_address)
+                    .bind(&t.route)
+                    .bind(&t.departed_on)
+                    .bind(t.arrived_at)
                     .bind(&t.arrival_day)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let entry_id = match found {
-                        Some((id,)) => {
-                            let changed = sqlx::query(
-                                "UPDATE travel_entries SET \
-                                 origin_address = COALESCE(origin_address, $2), \
-                                 route = COALESCE(route, $3), \
-                                 departed_on = COALESCE(departed_on, $4), \
-                                 vaccination = COALESCE(vaccination, $5), \
-                                 occupation = COALESCE(occupation, $6), updated_at = $7 \
-                                 WHERE id = $1 AND ( \
-                                 (origin_address IS NULL AND $2 IS NOT NULL) OR \
-                                 (route IS NULL AND $3 IS NOT NULL) OR \
-                                 (departed_on IS NULL AND $4 IS NOT NULL) OR \
-                                 (vaccination IS NULL AND $5 IS NOT NULL) OR \
-                                 (occupation IS NULL AND $6 IS NOT NULL))",
-                            )
-                            .bind(id)
-                            .bind(&t.origin_address)
-                            .bind(&t.route)
-                            .bind(&t.departed_on)
-                            .bind(&t.vaccination)
-                            .bind(&t.occupation)
-                            .bind(now_ms)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                            if changed > 0 {
-                                out.entries_merged += 1;
-                            } else {
-                                out.entries_unchanged += 1;
-                            }
-                            id
-                        }
-                        None => {
-                            out.entries_created += 1;
-                            sqlx::query_scalar(
-                                "INSERT INTO travel_entries (person_id, pocket, origin, \
-                                 origin_address, route, departed_on, arrived_at, arrival_day, \
-                                 community_code, source, vaccination, occupation, created_at, \
-                                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-                                 $11, $12, $13, $13) RETURNING id",
-                            )
-                            .bind(person_id)
-                            .bind(&t.pocket)
-                            .bind(&t.origin)
-                            .bind(&t.origin_address)
-                            .bind(&t.route)
-                            .bind(&t.departed_on)
-                            .bind(t.arrived_at)
-                            .bind(&t.arrival_day)
-                            .bind(&t.community_code)
-                            .bind(&t.source)
-                            .bind(&t.vaccination)
-                            .bind(&t.occupation)
-                            .bind(now_ms)
-                            .fetch_one(&mut *tx)
-                            .await?
-                        }
-                    };
-                    out.entry_ids.push(entry_id);
-                    if let Some(m) = &a.measure {
-                        let source_ref = format!("travel:{entry_id}");
-                        let id: Option<i64> = bind_measure!(
-                            sqlx::query_scalar(MEASURE_INSERT),
-                            person_id,
-                            &t.community_code,
-                            Some(entry_id),
-                            &source_ref,
-                            m,
-                            now_ms
-                        )
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        out.measures_created += u64::from(id.is_some());
-                    }
+                    .bind(&t.community_code)
+                    .bind(&t.source)
+                    .bind(&t.vaccination)
+                    .bind(&t.occupation)
+                    .bind(now_ms)
+                    .fetch_one(&mut *tx)
+                    .await?
                 }
-                tx.commit().await?;
+            };
+            out.entry_ids.push(entry_id);
+            if let Some(m) = &a.measure {
+                let source_ref = format!("travel:{entry_id}");
+                let id: Option<i64> = bind_measure!(
+                    sqlx::query_scalar(MEASURE_INSERT),
+                    person_id,
+                    &t.community_code,
+                    Some(entry_id),
+                    &source_ref,
+                    m,
+                    now_ms
+                )
+                .fetch_optional(&mut *tx)
+                .await?;
+                out.measures_created += u64::from(id.is_some());
             }
-        );
+        }
+        tx.commit().await?;
         Ok(out)
     }
 
@@ -1027,4 +1037,186 @@ fn bounds(scope: &Scope, within: Option<&str>) -> (String, String) {
         Some(_) => (String::new(), String::new()),
         None => scope.code_bounds(),
     }
+}
+
+/// [`Measures::record_arrivals`] on SQLite's raw connection, inside the caller's
+/// transaction: the same statements as the driver path, each prepared once.
+fn record_arrivals_raw(
+    db: &rusqlite::Connection,
+    arrivals: &[Arrival],
+    actor: &str,
+    now_ms: i64,
+) -> rusqlite::Result<ArrivalsRecorded> {
+    use rusqlite::{named_params, params, OptionalExtension as _};
+    let mut out = ArrivalsRecorded::default();
+    let mut find_person =
+        db.prepare_cached("SELECT id, merged_into FROM persons WHERE doc_blind = ?1")?;
+    let mut insert_person = db.prepare_cached(&format!(
+        "INSERT INTO persons ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+         ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) RETURNING id",
+        crate::persons::INSERT_COLUMNS
+    ))?;
+    let mut current = db.prepare_cached(
+        "SELECT name, phone_blind, address, community_code, tags FROM persons WHERE id = ?1",
+    )?;
+    let mut update_person = db.prepare_cached(crate::persons::UPSERT_UPDATE)?;
+    let mut event = db.prepare_cached(
+        "INSERT INTO person_events (person_id, at, kind, actor, detail) \
+         VALUES (?1, ?2, 'imported', ?3, ?4)",
+    )?;
+    let mut find_entry = db.prepare_cached(
+        "SELECT id FROM travel_entries WHERE person_id = ?1 AND origin = ?2 AND arrival_day = ?3",
+    )?;
+    let mut merge_entry = db.prepare_cached(
+        "UPDATE travel_entries SET origin_address = COALESCE(origin_address, ?2), \
+         route = COALESCE(route, ?3), departed_on = COALESCE(departed_on, ?4), \
+         vaccination = COALESCE(vaccination, ?5), occupation = COALESCE(occupation, ?6), \
+         updated_at = ?7 WHERE id = ?1 AND ( \
+         (origin_address IS NULL AND ?2 IS NOT NULL) OR (route IS NULL AND ?3 IS NOT NULL) OR \
+         (departed_on IS NULL AND ?4 IS NOT NULL) OR (vaccination IS NULL AND ?5 IS NOT NULL) OR \
+         (occupation IS NULL AND ?6 IS NOT NULL))",
+    )?;
+    let mut insert_entry = db.prepare_cached(
+        "INSERT INTO travel_entries (person_id, pocket, origin, origin_address, route, \
+         departed_on, arrived_at, arrival_day, community_code, source, vaccination, occupation, \
+         created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+         ?13, ?13) RETURNING id",
+    )?;
+    let mut insert_measure = db.prepare_cached(
+        "INSERT INTO control_measures (person_id, community_code, travel_entry_id, source_ref, \
+         pocket, origin, origin_address, departed_on, origin_risk, contact, vaccination, \
+         occupation, policy_version, rule_id, stages, test_days, explanation_zh, explanation_en, \
+         starts_on, ends_on, status, assigned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
+         ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, 'assigned', ?21) \
+         ON CONFLICT DO NOTHING",
+    )?;
+    for a in arrivals {
+        let p = &a.person;
+        let found: Option<(i64, Option<i64>)> = find_person
+            .query_row([&p.doc_blind], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let person_id = match found {
+            None => {
+                let id: i64 = insert_person.query_row(
+                    params![
+                        p.doc_kind,
+                        p.doc_blind,
+                        p.doc_cipher,
+                        p.doc_masked,
+                        p.nationality,
+                        p.name,
+                        p.sex,
+                        p.birth_date,
+                        p.phone_blind,
+                        p.phone_cipher,
+                        p.phone_masked,
+                        p.address,
+                        p.community_code,
+                        p.household_id,
+                        p.workplace_id,
+                        p.school_id,
+                        p.occupation,
+                        p.tags_json,
+                        p.synthetic,
+                        now_ms,
+                        now_ms
+                    ],
+                    |r| r.get(0),
+                )?;
+                event.execute(params![id, now_ms, actor, "{}"])?;
+                out.persons_created += 1;
+                id
+            }
+            Some((found, merged_into)) => {
+                let id = merged_into.unwrap_or(found);
+                let fields: CurrentFields = current.query_row([id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?;
+                let changed = changed_fields(p, &fields);
+                if !changed.is_empty() {
+                    update_person.execute(named_params! {
+                        "$1": id, "$2": p.name, "$3": p.address, "$4": p.community_code,
+                        "$5": p.tags_json, "$6": p.phone_blind, "$7": p.phone_cipher,
+                        "$8": p.phone_masked, "$9": now_ms,
+                    })?;
+                    let detail = serde_json::json!({ "fields": changed }).to_string();
+                    event.execute(params![id, now_ms, actor, detail])?;
+                    out.persons_updated += 1;
+                }
+                id
+            }
+        };
+        let t = &a.travel;
+        let found: Option<i64> = find_entry
+            .query_row(params![person_id, t.origin, t.arrival_day], |r| r.get(0))
+            .optional()?;
+        let entry_id = match found {
+            Some(id) => {
+                let changed = merge_entry.execute(params![
+                    id,
+                    t.origin_address,
+                    t.route,
+                    t.departed_on,
+                    t.vaccination,
+                    t.occupation,
+                    now_ms
+                ])?;
+                if changed > 0 {
+                    out.entries_merged += 1;
+                } else {
+                    out.entries_unchanged += 1;
+                }
+                id
+            }
+            None => {
+                out.entries_created += 1;
+                insert_entry.query_row(
+                    params![
+                        person_id,
+                        t.pocket,
+                        t.origin,
+                        t.origin_address,
+                        t.route,
+                        t.departed_on,
+                        t.arrived_at,
+                        t.arrival_day,
+                        t.community_code,
+                        t.source,
+                        t.vaccination,
+                        t.occupation,
+                        now_ms
+                    ],
+                    |r| r.get(0),
+                )?
+            }
+        };
+        out.entry_ids.push(entry_id);
+        if let Some(m) = &a.measure {
+            let created = insert_measure.execute(params![
+                person_id,
+                t.community_code,
+                entry_id,
+                format!("travel:{entry_id}"),
+                m.pocket,
+                m.origin,
+                m.origin_address,
+                m.departed_on,
+                m.origin_risk,
+                m.contact,
+                m.vaccination,
+                m.occupation,
+                m.policy_version,
+                m.rule_id,
+                m.stages,
+                m.test_days,
+                m.explanation_zh,
+                m.explanation_en,
+                m.starts_on,
+                m.ends_on,
+                now_ms
+            ])?;
+            out.measures_created += created as u64;
+        }
+    }
+    Ok(out)
 }

@@ -265,6 +265,38 @@ macro_rules! insert_event {
 }
 pub(crate) use insert_event;
 
+/// A stored person's updatable fields: name, phone blind index, address, community, tags.
+pub(crate) type CurrentFields = (String, Option<Vec<u8>>, Option<String>, String, String);
+
+/// The fields of a stored person (`current`) that an upsert of `p` changes; a phone or
+/// address not given leaves the stored one.
+pub(crate) fn changed_fields(p: &PreparedPerson, current: &CurrentFields) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    if current.0 != p.name {
+        changed.push("name");
+    }
+    if p.phone_blind.is_some() && current.1 != p.phone_blind {
+        changed.push("phone");
+    }
+    if p.address.is_some() && current.2 != p.address {
+        changed.push("address");
+    }
+    if current.3 != p.community_code {
+        changed.push("community_code");
+    }
+    if current.4 != p.tags_json {
+        changed.push("tags");
+    }
+    changed
+}
+
+/// The update [`upsert_one!`] makes of a changed person (`$1` id, then name, address,
+/// community, tags, phone blind index, cipher and mask, updated at).
+pub(crate) const UPSERT_UPDATE: &str = "UPDATE persons SET name = $2, \
+    address = COALESCE($3, address), community_code = $4, tags = $5, \
+    phone_blind = COALESCE($6, phone_blind), phone_cipher = COALESCE($7, phone_cipher), \
+    phone_masked = COALESCE($8, phone_masked), updated_at = $9 WHERE id = $1";
+
 /// What [`upsert_one!`] did to a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Upserted {
@@ -294,7 +326,7 @@ macro_rules! upsert_one {
             }
             Some((found, merged_into)) => {
                 let id = merged_into.unwrap_or(found);
-                let current: (String, Option<Vec<u8>>, Option<String>, String, String) =
+                let current: $crate::persons::CurrentFields =
                     sqlx::query_as(
                         "SELECT name, phone_blind, address, community_code, tags FROM persons \
                          WHERE id = $1",
@@ -302,32 +334,11 @@ macro_rules! upsert_one {
                     .bind(id)
                     .fetch_one(&mut *$tx)
                     .await?;
-                let mut changed = Vec::new();
-                if current.0 != p.name {
-                    changed.push("name");
-                }
-                if p.phone_blind.is_some() && current.1 != p.phone_blind {
-                    changed.push("phone");
-                }
-                if p.address.is_some() && current.2 != p.address {
-                    changed.push("address");
-                }
-                if current.3 != p.community_code {
-                    changed.push("community_code");
-                }
-                if current.4 != p.tags_json {
-                    changed.push("tags");
-                }
+                let changed = $crate::persons::changed_fields(p, &current);
                 if changed.is_empty() {
                     (id, $crate::persons::Upserted::Unchanged)
                 } else {
-                    sqlx::query(
-                        "UPDATE persons SET name = $2, address = COALESCE($3, address), \
-                         community_code = $4, tags = $5, \
-                         phone_blind = COALESCE($6, phone_blind), \
-                         phone_cipher = COALESCE($7, phone_cipher), \
-                         phone_masked = COALESCE($8, phone_masked), updated_at = $9 WHERE id = $1",
-                    )
+                    sqlx::query($crate::persons::UPSERT_UPDATE)
                     .bind(id)
                     .bind(&p.name)
                     .bind(&p.address)
