@@ -20,7 +20,25 @@ pub struct RiskAreaRecord {
     pub lift_after_days: Option<u32>,
 }
 
-/// Parses a risk-area list; all or nothing.
+/// A list published as one JSON array of objects, as NDJSON text: element `n` (from 1) on
+/// line `n`, so errors name the element. `None` when the file is not a JSON array.
+fn json_array_as_lines(file_name: &str, bytes: &[u8]) -> Result<Option<String>, FileErrors> {
+    let text = bytes.strip_prefix(crate::table::UTF8_BOM).unwrap_or(bytes);
+    if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'[') {
+        return Ok(None);
+    }
+    let items: Vec<serde_json::Value> = serde_json::from_slice(text)
+        .map_err(|e| FileErrors::whole_file(file_name, format!("not a JSON array: {e}")))?;
+    let mut out = String::new();
+    for item in items {
+        out.push_str(&item.to_string());
+        out.push('\n');
+    }
+    Ok(Some(out))
+}
+
+/// Parses a risk-area list (CSV, XLSX, NDJSON, or a JSON array of objects whose element
+/// `n` is reported as line `n`); all or nothing.
 ///
 /// Columns: `code` (a jurisdiction code of any level), `name`, `level` (`high`, `medium`,
 /// `low`, `sealed`, `controlled`, `precaution`, or the Chinese names 高风险区, 中风险区,
@@ -37,6 +55,14 @@ pub struct RiskAreaRecord {
 /// assert_eq!(areas[0].level, fangkong_domain::policy::AreaRisk::Medium);
 /// ```
 pub fn parse_risk_areas(file_name: &str, bytes: &[u8]) -> Result<Vec<RiskAreaRecord>, FileErrors> {
+    let lines;
+    let bytes = match json_array_as_lines(file_name, bytes)? {
+        Some(converted) => {
+            lines = converted;
+            lines.as_bytes()
+        }
+        None => bytes,
+    };
     let (table, structural) = read_table_lenient(file_name, bytes)?;
     table.require(&["code", "name", "level"])?;
     let mut errors = Collector::new(file_name);
@@ -102,6 +128,22 @@ pub fn parse_risk_areas(file_name: &str, bytes: &[u8]) -> Result<Vec<RiskAreaRec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_json_array_reads_like_ndjson_with_elements_as_lines() {
+        let json = r#"[{"code": "110105", "name": "朝阳区", "level": "中风险区"},
+                      {"code": "310115001", "name": "花木街道", "level": "purple"}]"#;
+        let err = parse_risk_areas("list.json", json.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "list.json:2: level: unknown level; expected one of high, medium, low, sealed, controlled, precaution"
+        );
+        let ok =
+            parse_risk_areas("list.json", json.replace("purple", "sealed").as_bytes()).unwrap();
+        assert_eq!(ok.len(), 2);
+        assert_eq!(ok[1].level, AreaRisk::Sealed);
+        assert!(parse_risk_areas("list.json", b"[1, ").is_err());
+    }
 
     #[test]
     fn every_bad_value_is_named_and_nothing_is_returned() {
