@@ -961,6 +961,12 @@ pub struct PocketBoard {
     pub totals: BoardLine,
     pub by_pocket: std::collections::BTreeMap<String, u64>,
     pub pending_reviews: u64,
+    /// Fever-clinic visits past a deadline without a result or disposition.
+    pub fever_open_loops: u64,
+    /// Fever-clinic visits with a deadline in the next hours.
+    pub fever_due_soon: u64,
+    /// Cold-chain control tasks not yet done.
+    pub coldchain_open_tasks: u64,
 }
 
 // ---------------------------------------------------------------------------------------------

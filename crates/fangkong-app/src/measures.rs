@@ -1465,6 +1465,12 @@ pub struct Board {
     /// Open measures by pocket key.
     pub by_pocket: BTreeMap<String, u64>,
     pub pending_reviews: u64,
+    /// Fever-clinic visits past a deadline without a result or disposition.
+    pub fever_open_loops: u64,
+    /// Fever-clinic visits with a deadline in the next hours.
+    pub fever_due_soon: u64,
+    /// Cold-chain control tasks (disinfection, worker quarantine) not yet done.
+    pub coldchain_open_tasks: u64,
 }
 
 impl App {
@@ -1490,12 +1496,20 @@ impl App {
             *by_pocket.entry(v.measure.pocket.clone()).or_insert(0) += 1;
         }
         let pending_reviews = self.measure_reviews(actor, true).await?.len() as u64;
+        let fever = self.fever_open_loops(actor, None, within).await?;
+        let coldchain_open_tasks = self
+            .coldchain_tasks(actor, Some("open"), within, i64::MAX)
+            .await?
+            .len() as u64;
         Ok(Board {
             day: today,
             lines: lines.into_values().collect(),
             totals,
             by_pocket,
             pending_reviews,
+            fever_open_loops: fever.loops.len() as u64,
+            fever_due_soon: fever.due_soon,
+            coldchain_open_tasks,
         })
     }
 

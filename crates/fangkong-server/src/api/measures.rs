@@ -499,5 +499,8 @@ pub async fn board(
         totals: line_to_wire(&b.totals),
         by_pocket: b.by_pocket.clone(),
         pending_reviews: b.pending_reviews,
+        fever_open_loops: b.fever_open_loops,
+        fever_due_soon: b.fever_due_soon,
+        coldchain_open_tasks: b.coldchain_open_tasks,
     }))
 }

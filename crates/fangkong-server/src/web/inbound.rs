@@ -307,6 +307,9 @@ pub async fn board(State(state): State<AppState>, user: WebUser) -> PageResult {
             key => p.as_str(), count => board.by_pocket.get(p.as_str()).copied().unwrap_or(0),
         }).collect::<Vec<_>>(),
         pending_reviews => board.pending_reviews,
+        fever_open_loops => board.fever_open_loops,
+        fever_due_soon => board.fever_due_soon,
+        coldchain_open_tasks => board.coldchain_open_tasks,
     };
     render_page(
         &state,

@@ -471,6 +471,18 @@ async fn a_fever_patient_sent_home_comes_under_a_measure_once() {
             )
         );
         assert_eq!(m.plan.text, "居家健康监测1天，第1天核酸检测");
+        // Still without a result 13 hours later: an open loop on the pocket board.
+        let (_, board) = app.client.get_json("/api/v1/inbound/board").await.unwrap();
+        assert_eq!(
+            (
+                board["fever_open_loops"].as_u64(),
+                board["coldchain_open_tasks"].as_u64()
+            ),
+            (Some(0), Some(0))
+        );
+        app.clock.advance(chrono::Duration::hours(13));
+        let (_, board) = app.client.get_json("/api/v1/inbound/board").await.unwrap();
+        assert_eq!(board["fever_open_loops"], 1, "{board}");
         app
     })
     .await;
