@@ -1286,3 +1286,106 @@ pub async fn link_check(
         },
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Policy versions.
+
+async fn policies_page(state: &AppState, user: &WebUser, notice: Notice) -> PageResult {
+    let versions = state
+        .app
+        .policies(&user.actor)
+        .await
+        .map_err(err(user.lang))?;
+    let today = state.app.today();
+    let parsed: Vec<fangkong_domain::policy::Policy> =
+        versions.iter().map(|v| v.policy.clone()).collect();
+    let in_force =
+        fangkong_domain::policy::in_force(&parsed, today).map(|p| p.version().to_string());
+    let page = context! {
+        today => today.to_string(),
+        in_force => in_force.clone(),
+        versions => versions.iter().rev().map(|v| context! {
+            version => v.stored.version.clone(),
+            effective_from => v.stored.effective_from.clone(),
+            loaded_at => china_time(v.stored.loaded_at),
+            loaded_by => v.stored.loaded_by.clone(),
+            sha256 => v.stored.source_sha256[..12].to_string(),
+            in_force => in_force.as_deref() == Some(v.stored.version.as_str()),
+            rules => v.policy.rules().iter().map(|r| context! {
+                id => r.id.clone(),
+                title => by_lang(user.lang, &r.title_zh, &r.title_en),
+                measure => by_lang(user.lang, &r.measure.text_zh(), &r.measure.text_en()),
+            }).collect::<Vec<_>>(),
+        }).collect::<Vec<_>>(),
+        can_manage => user.actor.scope.can(Permission::InboundManage),
+        notice => notice.value(),
+    };
+    with_status(
+        render_page(
+            state,
+            user,
+            "inbound/policies.html",
+            "inbound",
+            "/inbound/policies",
+            page,
+        ),
+        notice.failed(),
+    )
+}
+
+/// `GET /inbound/policies`: every control-measure policy version with its rules, the one in
+/// force today marked.
+pub async fn policies(State(state): State<AppState>, user: WebUser) -> PageResult {
+    policies_page(&state, &user, Notice::default()).await
+}
+
+/// `POST /inbound/policies`: loads a policy file (TOML) as a new version; a bad file is
+/// refused with every problem named, and the running versions stay.
+pub async fn load_policy(
+    State(state): State<AppState>,
+    user: WebUser,
+    form: Multipart,
+) -> PageResult {
+    let (csrf, file) = upload(form).await;
+    check_csrf(&user, &csrf)?;
+    let Some((file_name, data)) = file else {
+        let notice = Notice {
+            error: Some(text(user.lang, "inbound.no_file")),
+            ..Notice::default()
+        };
+        return policies_page(&state, &user, notice).await;
+    };
+    let notice = match String::from_utf8(data) {
+        Err(_) => Notice {
+            error: Some(format!(
+                "{file_name}: {}",
+                text(user.lang, "inbound.not_utf8")
+            )),
+            ..Notice::default()
+        },
+        Ok(source) => match state
+            .app
+            .load_policy(&user.actor, &file_name, &source)
+            .await
+        {
+            Ok((v, added)) => Notice {
+                done: Some(format!(
+                    "{file_name}: {} {} ({})",
+                    v.stored.version,
+                    text(
+                        user.lang,
+                        if added {
+                            "inbound.policy_loaded"
+                        } else {
+                            "inbound.policy_unchanged"
+                        }
+                    ),
+                    v.stored.effective_from
+                )),
+                ..Notice::default()
+            },
+            Err(e) => form_error(e, user.lang)?,
+        },
+    };
+    policies_page(&state, &user, notice).await
+}

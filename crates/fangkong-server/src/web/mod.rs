@@ -113,6 +113,10 @@ pub fn routes() -> Router<AppState> {
         .route("/inbound/reviews", get(inbound::reviews))
         .route("/inbound/reviews/{id}", post(inbound::decide))
         .route("/inbound/notices", post(inbound::notices))
+        .route(
+            "/inbound/policies",
+            get(inbound::policies).post(inbound::load_policy),
+        )
         // The personal health-check page: no session and no CSRF token, the signed token in
         // the address is the credential (`App::link_measures` verifies it).
         .route("/h/{token}", get(inbound::link).post(inbound::link_check))

@@ -683,6 +683,41 @@ async fn notices_reveal_the_name_and_are_audited_and_reviews_are_decided() {
 }
 
 #[tokio::test]
+async fn policy_versions_are_listed_and_a_bad_file_is_refused_with_its_rule_and_field() {
+    each_backend(|app| async move {
+        setup(&app).await;
+        let mut b = admin(&app).await;
+        let (status, html, _) = b.get("/inbound/policies").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("data-version=\"default-2022-06\""), "{html}");
+        assert!(html.contains("今日生效"));
+        assert!(html.contains("集中隔离7天+居家健康监测3天，第1、2、3、5、7、10天核酸检测"));
+        let csrf = csrf_of(&html);
+        // A rule without its measure: refused, the default stays in force.
+        let bad = DEFAULT_POLICY
+            .replace("version = \"default-2022-06\"", "version = \"bad\"")
+            .replacen("measure = {", "measures = {", 1);
+        let (status, html) = upload(&app, &b, "/inbound/policies", &csrf, "bad.toml", &bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+        assert!(
+            html.contains("bad.toml:"),
+            "the file and line are named: {html}"
+        );
+        assert!(!html.contains("data-version=\"bad\""));
+        let good = DEFAULT_POLICY.replace(
+            "version = \"default-2022-06\"",
+            "version = \"city-2026-12\"",
+        );
+        let (status, html) = upload(&app, &b, "/inbound/policies", &csrf, "city.toml", &good).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains("city.toml: city-2026-12 已载入"), "{html}");
+        assert!(html.contains("data-version=\"city-2026-12\""));
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn without_inbound_read_every_inbound_page_is_forbidden() {
     let app = TestApp::spawn().await;
     setup(&app).await;
@@ -699,6 +734,7 @@ async fn without_inbound_read_every_inbound_page_is_forbidden() {
         "/inbound/measures",
         "/inbound/measures/1",
         "/inbound/reviews",
+        "/inbound/policies",
     ] {
         let (status, html, _) = b.get(path).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
