@@ -89,6 +89,12 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .load_demo_city(&config, &BarProgress::default())
                 .await
                 .context("loading the demo city")?;
+            app.seed_demo_testing(&config)
+                .await
+                .context("seeding the demo testing round")?;
+            app.seed_demo_inbound(&config)
+                .await
+                .context("seeding the demo arrivals and control measures")?;
             if outcome.loaded {
                 eprintln!(
                     "demo city {} loaded: {} jurisdictions, {} residents, {} households, {} facilities in {:.1} s",

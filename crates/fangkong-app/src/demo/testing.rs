@@ -49,7 +49,7 @@ const GROUPS: [(&str, &str, Frequency, Occupation); 5] = [
 pub const DEMO_ROUND: &str = "DEMO-1";
 
 /// A deterministic 64-bit mix (splitmix64) of a value and the seed.
-fn mix(seed: u64, x: u64) -> u64 {
+pub(super) fn mix(seed: u64, x: u64) -> u64 {
     let mut z = seed ^ x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

@@ -487,3 +487,69 @@ async fn a_fever_patient_sent_home_comes_under_a_measure_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_demo_seeds_arrivals_measures_and_checks_once() {
+    each_backend(|app| async move {
+        app.load_city(5_000).await;
+        let config = fangkong_app::demo::DemoConfig {
+            city_code: "4117".into(),
+            population: 5_000,
+            seed: 7,
+        };
+        app.app.seed_demo_inbound(&config).await.unwrap();
+        let (_, board) = app.client.get_json("/api/v1/inbound/board").await.unwrap();
+        let totals = &board["totals"];
+        let seen = (
+            board["by_pocket"]["international"].as_u64(),
+            board["by_pocket"]["domestic"].as_u64(),
+            totals["not_active"].as_u64(),
+        );
+        let (_, areas) = app
+            .client
+            .get_json("/api/v1/inbound/risk-areas")
+            .await
+            .unwrap();
+        let levels: Vec<&str> = areas["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["level"].as_str().unwrap())
+            .collect();
+        assert_eq!(levels, vec!["controlled", "low", "medium", "high"]);
+        // A second seed changes nothing.
+        app.app.seed_demo_inbound(&config).await.unwrap();
+        let (_, again) = app.client.get_json("/api/v1/inbound/board").await.unwrap();
+        assert_eq!(again, board);
+        // Exact for the seed: 592 open measures of 1 200 arrivals (the rest no control),
+        // a fifth not yet reached, tests due today, some checks and tests missed.
+        assert_eq!(
+            seen,
+            (Some(201), Some(391), Some(105)),
+            "{}",
+            board["totals"]
+        );
+        assert_eq!(
+            (
+                totals["centralised"].as_u64(),
+                totals["home_quarantine"].as_u64(),
+                totals["health_monitoring"].as_u64(),
+                totals["tests_due_today"].as_u64(),
+                totals["overdue"].as_u64(),
+                totals["releases_due"].as_u64(),
+            ),
+            (
+                Some(324),
+                Some(123),
+                Some(57),
+                Some(307),
+                Some(299),
+                Some(152)
+            ),
+            "{}",
+            board["totals"]
+        );
+        app
+    })
+    .await;
+}
