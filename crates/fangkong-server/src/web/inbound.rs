@@ -52,6 +52,14 @@ struct Notice {
 }
 
 impl Notice {
+    /// A refusal with its reason.
+    fn error(reason: String) -> Notice {
+        Notice {
+            error: Some(reason),
+            ..Notice::default()
+        }
+    }
+
     fn value(&self) -> Value {
         let (file, errors) = match &self.import {
             Some((f, e)) => (Some(f.clone()), e.clone()),
@@ -78,20 +86,14 @@ fn form_error(e: Error, lang: Lang) -> Result<Notice, WebError> {
             import: Some((f.file, f.errors)),
             ..Notice::default()
         }),
-        Error::Invalid(fields) => Ok(Notice {
-            error: Some(
-                fields
-                    .iter()
-                    .map(|(f, r)| format!("{f}: {r}"))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            ..Notice::default()
-        }),
-        e @ Error::Conflict(_) => Ok(Notice {
-            error: Some(crate::error::problem(&e).detail),
-            ..Notice::default()
-        }),
+        Error::Invalid(fields) => Ok(Notice::error(
+            fields
+                .iter()
+                .map(|(f, r)| format!("{f}: {r}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
+        e @ Error::Conflict(_) => Ok(Notice::error(crate::error::problem(&e).detail)),
         e => Err(WebError::new(&e, lang)),
     }
 }
@@ -569,10 +571,7 @@ pub async fn import_areas(
     let (csrf, file) = upload(form).await;
     check_csrf(&user, &csrf)?;
     let Some((file_name, data)) = file else {
-        let notice = Notice {
-            error: Some(text(user.lang, "inbound.no_file")),
-            ..Notice::default()
-        };
+        let notice = Notice::error(text(user.lang, "inbound.no_file"));
         return areas_page(&state, &user, notice, None).await;
     };
     let notice = match state
@@ -758,10 +757,7 @@ pub async fn import_travel(
     let (csrf, file) = upload(form).await;
     check_csrf(&user, &csrf)?;
     let Some((file_name, data)) = file else {
-        let notice = Notice {
-            error: Some(text(user.lang, "inbound.no_file")),
-            ..Notice::default()
-        };
+        let notice = Notice::error(text(user.lang, "inbound.no_file"));
         return travel_page(&state, &user, notice, None).await;
     };
     let notice = match state
@@ -1349,20 +1345,14 @@ pub async fn load_policy(
     let (csrf, file) = upload(form).await;
     check_csrf(&user, &csrf)?;
     let Some((file_name, data)) = file else {
-        let notice = Notice {
-            error: Some(text(user.lang, "inbound.no_file")),
-            ..Notice::default()
-        };
+        let notice = Notice::error(text(user.lang, "inbound.no_file"));
         return policies_page(&state, &user, notice).await;
     };
     let notice = match String::from_utf8(data) {
-        Err(_) => Notice {
-            error: Some(format!(
-                "{file_name}: {}",
-                text(user.lang, "inbound.not_utf8")
-            )),
-            ..Notice::default()
-        },
+        Err(_) => Notice::error(format!(
+            "{file_name}: {}",
+            text(user.lang, "inbound.not_utf8")
+        )),
         Ok(source) => match state
             .app
             .load_policy(&user.actor, &file_name, &source)
