@@ -218,8 +218,8 @@ fn demo_import_user_analyze_export_from_the_command_line() {
         .map(|b| b["registered_male"].as_i64().unwrap() + b["registered_female"].as_i64().unwrap())
         .sum();
     assert_eq!(
-        registered, 2001,
-        "2000 synthetic residents and one imported"
+        registered, 3201,
+        "2000 synthetic residents, the demo's 1 200 arrivals and one imported"
     );
 
     let out = dir.path().join("j.csv");
