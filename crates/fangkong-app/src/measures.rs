@@ -1247,14 +1247,7 @@ impl App {
     /// when it was decided before or its measure is closed.
     pub async fn decide_review(&self, actor: &Actor, id: i64, apply: bool) -> Result<Review> {
         actor.require(Permission::InboundOperate)?;
-        let review = self
-            .store()
-            .measures()
-            .reviews(&actor.scope, false)
-            .await?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or(Error::NotFound)?;
+        let review = self.store().measures().review(&actor.scope, id).await?;
         let ends_on = if apply {
             let starts_on = match (review.measure_id, review.travel_entry_id) {
                 (Some(measure), _) => {

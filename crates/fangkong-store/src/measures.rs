@@ -883,6 +883,27 @@ impl Measures<'_> {
     /// # Errors
     /// `Unavailable` on database failure.
     pub async fn reviews(&self, scope: &Scope, pending_only: bool) -> Result<Vec<Review>> {
+        self.select_reviews(scope, pending_only, None).await
+    }
+
+    /// One review of a measure or arrival in the scope.
+    ///
+    /// # Errors
+    /// `NotFound` when it does not exist or lies outside the scope; `Unavailable` on
+    /// database failure.
+    pub async fn review(&self, scope: &Scope, id: i64) -> Result<Review> {
+        self.select_reviews(scope, false, Some(id))
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn select_reviews(
+        &self,
+        scope: &Scope,
+        pending_only: bool,
+        id: Option<i64>,
+    ) -> Result<Vec<Review>> {
         let (lo, hi) = scope.code_bounds();
         let pending = if pending_only {
             "r.status = 'pending'"
@@ -900,7 +921,7 @@ impl Measures<'_> {
              JOIN persons p ON p.id = COALESCE(m.person_id, t.person_id) \
              WHERE COALESCE(m.community_code, t.community_code) >= $1 \
              AND COALESCE(m.community_code, t.community_code) < $2 AND {pending} \
-             ORDER BY r.id DESC"
+             AND ($3 IS NULL OR r.id = $3) ORDER BY r.id DESC"
         );
         Ok(with_db!(
             self.db,
@@ -908,6 +929,7 @@ impl Measures<'_> {
                 sqlx::query_as(&sql)
                     .bind(&lo)
                     .bind(&hi)
+                    .bind(id)
                     .fetch_all(pool)
                     .await?
             }
@@ -929,12 +951,7 @@ impl Measures<'_> {
         at: i64,
         by: &str,
     ) -> Result<Review> {
-        let review = self
-            .reviews(scope, false)
-            .await?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or(StoreError::NotFound)?;
+        let review = self.review(scope, id).await?;
         if review.status != "pending" {
             return Err(StoreError::Conflict {
                 constraint: format!("review {id} is {}", review.status),
@@ -1021,11 +1038,7 @@ impl Measures<'_> {
                 tx.commit().await?;
             }
         );
-        self.reviews(scope, false)
-            .await?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or(StoreError::NotFound)
+        self.review(scope, id).await
     }
 }
 
