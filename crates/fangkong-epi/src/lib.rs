@@ -11,10 +11,12 @@
 //! - [`rt`]: the instantaneous reproduction number of Cori et al. 2013 (EpiEstim), the
 //!   doubling time and a 14-day renewal-equation forecast.
 //! - [`pooling`]: two-stage Dorfman pooling with imperfect tests.
+//! - [`chains`]: transmission chains: clusters, generations and serial intervals of a
+//!   forest of infector-infectee links.
 //!
 //! What it must not do: read the clock, the environment or a file, touch a database or the
-//! network, or draw random numbers. Everything is a function of its arguments; the one
-//! error type is [`EpiError`].
+//! network, or draw random numbers. Everything is a function of its arguments; the error
+//! type is [`EpiError`], except that chain validation has its own [`chains::ChainError`].
 //!
 //! ```
 //! use chrono::NaiveDate;
@@ -27,6 +29,7 @@
 //! ```
 
 pub mod aberration;
+pub mod chains;
 mod error;
 pub mod pooling;
 pub mod rt;
