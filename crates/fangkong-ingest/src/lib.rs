@@ -16,13 +16,15 @@
 //! - [`parse_jurisdictions`], [`parse_persons`] and [`parse_boundaries_geojson`] make
 //!   records; [`parse_samples`] and [`parse_results`] read nucleic-acid testing files of a
 //!   whole city, with lenient variants that keep the valid rows.
-//! - [`write_csv`] writes an export that Excel opens with Chinese text intact.
+//! - [`write_csv`] writes an export that Excel opens with Chinese text intact;
+//!   [`write_graphml`] and [`write_chain_csv`] export a transmission-chain graph.
 
 pub mod boundaries;
 pub mod coldchain;
 pub mod error;
 pub mod export;
 pub mod fever;
+pub mod graph;
 mod identity;
 pub mod jurisdictions;
 mod ndjson;
@@ -39,6 +41,7 @@ pub use boundaries::{parse_boundaries_geojson, BoundaryRecord};
 pub use coldchain::{parse_batch_fields, parse_batches, BatchRecord};
 pub use error::{FileErrors, RowError};
 pub use export::write_csv;
+pub use graph::{write_chain_csv, write_graphml, GraphEdge, GraphNode};
 pub use jurisdictions::{parse_jurisdictions, JurisdictionRecord};
 pub use persons::{parse_person_fields, parse_persons, PersonRecord};
 pub use policy::parse_policy;

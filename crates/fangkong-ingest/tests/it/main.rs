@@ -4,6 +4,7 @@
 
 mod boundaries;
 mod export;
+mod graph;
 mod jurisdictions;
 mod ndjson;
 mod no_panic;
