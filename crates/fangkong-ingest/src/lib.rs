@@ -15,11 +15,13 @@
 //!   them, so all formats behave identically.
 //! - [`parse_jurisdictions`], [`parse_persons`] and [`parse_boundaries_geojson`] make
 //!   records; [`parse_samples`] and [`parse_results`] read nucleic-acid testing files of a
-//!   whole city, with lenient variants that keep the valid rows.
+//!   whole city, with lenient variants that keep the valid rows; [`parse_venues`] reads
+//!   venue lists and [`parse_checkins`] venue check-in feeds, keeping the valid rows.
 //! - [`write_csv`] writes an export that Excel opens with Chinese text intact;
 //!   [`write_graphml`] and [`write_chain_csv`] export a transmission-chain graph.
 
 pub mod boundaries;
+pub mod checkins;
 pub mod coldchain;
 pub mod error;
 pub mod export;
@@ -38,6 +40,9 @@ pub mod travel;
 mod xlsx;
 
 pub use boundaries::{parse_boundaries_geojson, BoundaryRecord};
+pub use checkins::{
+    parse_checkins, parse_venues, CheckinBatch, CheckinRecord, VenueKind, VenueRecord,
+};
 pub use coldchain::{parse_batch_fields, parse_batches, BatchRecord};
 pub use error::{FileErrors, RowError};
 pub use export::write_csv;

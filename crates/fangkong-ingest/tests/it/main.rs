@@ -3,6 +3,7 @@
 //! against `expect!` snapshots (`UPDATE_EXPECT=1 cargo test` refreshes them).
 
 mod boundaries;
+mod checkins;
 mod export;
 mod graph;
 mod jurisdictions;

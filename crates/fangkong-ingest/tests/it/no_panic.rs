@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 use fangkong_ingest::{
-    parse_boundaries_geojson, parse_jurisdictions, parse_persons, parse_results,
-    parse_results_lenient, parse_samples, parse_samples_lenient, read_table,
+    parse_boundaries_geojson, parse_checkins, parse_jurisdictions, parse_persons, parse_results,
+    parse_results_lenient, parse_samples, parse_samples_lenient, parse_venues, read_table,
 };
 use proptest::prelude::*;
 use rust_xlsxwriter::{Workbook, XlsxError};
@@ -21,6 +21,8 @@ fn all_parsers(name: &str, bytes: &[u8]) {
     let _ = parse_samples_lenient(name, bytes);
     let _ = parse_results(name, bytes);
     let _ = parse_results_lenient(name, bytes);
+    let _ = parse_venues(name, bytes);
+    let _ = parse_checkins(name, bytes);
 }
 
 fn small_workbook() -> Result<Vec<u8>, XlsxError> {

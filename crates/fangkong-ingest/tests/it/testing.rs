@@ -702,7 +702,12 @@ fn thread_cpu_seconds() -> Option<f64> {
 
 /// Runs `parse` three times and prints the best wall and CPU times as rows per second. The
 /// records are dropped after the clock stops.
-fn measure<T>(label: &str, rows: usize, bytes: usize, mut parse: impl FnMut() -> Vec<T>) {
+pub(crate) fn measure<T>(
+    label: &str,
+    rows: usize,
+    bytes: usize,
+    mut parse: impl FnMut() -> Vec<T>,
+) {
     let (mut wall, mut cpu) = (f64::INFINITY, f64::INFINITY);
     for _ in 0..3 {
         let cpu_start = thread_cpu_seconds();
