@@ -107,11 +107,19 @@ impl Role {
                 InboundManage,
                 InboundOperate,
                 FeverReport,
+                TracingRead,
+                TracingOperate,
                 UsersAdmin,
                 DataPurge,
             ],
             // Reads everything in scope; acts through the departments.
-            Role::Commander => &[JurisdictionsRead, PersonsRead, TestingRead, InboundRead],
+            Role::Commander => &[
+                JurisdictionsRead,
+                PersonsRead,
+                TestingRead,
+                InboundRead,
+                TracingRead,
+            ],
             // Investigators and inbound staff call people: they may reveal a phone number.
             // Investigators also read testing: positives and retest tasks are their leads.
             Role::InboundStaff => &[
@@ -129,6 +137,9 @@ impl Role {
                 PersonsWrite,
                 PiiReveal,
                 TestingRead,
+                InboundRead,
+                TracingRead,
+                TracingOperate,
             ],
             Role::TestingStaff => &[
                 JurisdictionsRead,
@@ -147,6 +158,8 @@ impl Role {
                 TestingRead,
                 InboundRead,
                 InboundOperate,
+                TracingRead,
+                TracingOperate,
                 JurisdictionsRead,
                 PersonsRead,
                 PersonsWrite,

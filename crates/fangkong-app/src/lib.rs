@@ -19,6 +19,7 @@ pub mod jurisdictions;
 pub mod measures;
 pub mod persons;
 pub mod testing;
+pub mod tracing;
 
 use std::sync::Arc;
 
@@ -35,12 +36,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct App {
     store: Store,
     clock: Arc<dyn Clock>,
+    /// The in-memory exposure index of check-ins (see `tracing`).
+    exposure: tracing::SharedExposure,
 }
 
 impl App {
     /// An app over `store` reading time from `clock`.
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> App {
-        App { store, clock }
+        App {
+            store,
+            clock,
+            exposure: Arc::default(),
+        }
     }
 
     /// The store, for health checks and for capabilities that read it directly.

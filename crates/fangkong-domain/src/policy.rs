@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 /// Longest stage of a measure, in days.
 pub const MAX_STAGE_DAYS: u32 = 60;
 
-/// The four pockets (四个口袋) of inbound control.
+/// The four pockets (四个口袋) of inbound control, and traced contacts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Pocket {
     /// International arrivals (入境人员).
@@ -32,6 +32,10 @@ pub enum Pocket {
     ColdChain,
     /// Fever-clinic patients (发热病人).
     Fever,
+    /// Contacts found by tracing a case (流调密接人员): close, secondary or space-time
+    /// contacts confirmed by an investigator. Not one of the four pockets, but their measures
+    /// run through the same closed loop.
+    Contact,
 }
 
 /// Risk designation of an area: the three-level scheme (高/中/低风险区) or the zones of the later
@@ -90,45 +94,12 @@ pub enum StageKind {
     HealthMonitoring,
 }
 
-macro_rules! names {
-    ($ty:ty { $($variant:ident => $key:literal, $zh:literal, $en:literal;)+ }) => {
-        impl $ty {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$ty] = &[$(<$ty>::$variant),+];
-
-            /// The key used in policy files and the API.
-            pub fn as_str(self) -> &'static str {
-                match self { $(<$ty>::$variant => $key),+ }
-            }
-
-            /// Parses [`Self::as_str`].
-            pub fn parse(s: &str) -> Option<$ty> {
-                match s { $($key => Some(<$ty>::$variant),)+ _ => None }
-            }
-
-            /// The name in Chinese.
-            pub fn name_zh(self) -> &'static str {
-                match self { $(<$ty>::$variant => $zh),+ }
-            }
-
-            /// The name in English.
-            pub fn name_en(self) -> &'static str {
-                match self { $(<$ty>::$variant => $en),+ }
-            }
-
-            /// The accepted keys, for error messages.
-            pub fn keys() -> String {
-                [$($key),+].join(", ")
-            }
-        }
-    };
-}
-
 names!(Pocket {
     International => "international", "入境人员", "international arrival";
     Domestic => "domestic", "来驻返驻人员", "arrival from a domestic risk area";
     ColdChain => "cold_chain", "进口冷链相关人员", "imported cold-chain exposure";
     Fever => "fever", "发热病人", "fever patient";
+    Contact => "contact", "流调密接人员", "traced contact";
 });
 names!(AreaRisk {
     High => "high", "高风险区", "high-risk area";

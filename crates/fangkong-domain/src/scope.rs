@@ -41,6 +41,12 @@ pub enum Permission {
     InboundOperate,
     /// Record fever-clinic visits, their results and dispositions.
     FeverReport,
+    /// Read cases, itineraries, check-ins, contacts, chains and tracing timeliness.
+    TracingRead,
+    /// Investigate: register and reclassify cases, record itineraries and check-ins, run
+    /// exposure matching, confirm contacts (which assigns their control measures), link
+    /// cases into chains.
+    TracingOperate,
     /// Manage users and tokens.
     UsersAdmin,
     /// Purge personal data of closed records past retention.
@@ -49,7 +55,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 19] = [
         Permission::JurisdictionsRead,
         Permission::JurisdictionsWrite,
         Permission::PersonsRead,
@@ -65,6 +71,8 @@ impl Permission {
         Permission::InboundManage,
         Permission::InboundOperate,
         Permission::FeverReport,
+        Permission::TracingRead,
+        Permission::TracingOperate,
         Permission::UsersAdmin,
         Permission::DataPurge,
     ];
@@ -87,6 +95,8 @@ impl Permission {
             Permission::InboundManage => "inbound.manage",
             Permission::InboundOperate => "inbound.operate",
             Permission::FeverReport => "fever.report",
+            Permission::TracingRead => "tracing.read",
+            Permission::TracingOperate => "tracing.operate",
             Permission::UsersAdmin => "users.admin",
             Permission::DataPurge => "data.purge",
         }

@@ -360,9 +360,9 @@ impl Inbound<'_> {
         ))
     }
 
-    /// When the latest new case in the subtree of `code` was registered, if any. Until
-    /// tracing registers cases, a new case is a suspected case from testing (a positive
-    /// single tube, routed to the person's community).
+    /// When the latest new case in the subtree of `code` was reported, if any: a registered
+    /// case not excluded (by its report time), or a suspected case from testing (a positive
+    /// single tube, routed to the person's community) not registered yet.
     ///
     /// # Errors
     /// `Unavailable` on database failure.
@@ -375,8 +375,13 @@ impl Inbound<'_> {
             self.db,
             read | pool | {
                 sqlx::query_scalar(
-                    "SELECT MAX(created_at) FROM suspected_cases \
-                     WHERE community_code >= $1 AND community_code < $2",
+                    "SELECT MAX(t) FROM ( \
+                     SELECT reported_at AS t FROM cases WHERE community_code >= $1 \
+                     AND community_code < $2 AND classification <> 'excluded' \
+                     UNION ALL SELECT s.created_at AS t FROM suspected_cases s \
+                     WHERE s.community_code >= $1 AND s.community_code < $2 \
+                     AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.person_id = s.person_id) \
+                     ) AS x",
                 )
                 .bind(&lo)
                 .bind(&hi)

@@ -24,6 +24,7 @@ pub mod measures;
 pub mod meta;
 pub mod persons;
 pub mod testing;
+pub mod tracing;
 pub mod users;
 
 pub use backend::{Backend as BackendKind, ConnectOptions};
@@ -175,6 +176,12 @@ impl Store {
     /// Nucleic-acid testing: rounds, tubes, samples, results, fan-out.
     pub fn testing(&self) -> testing::Testing<'_> {
         testing::Testing { db: &self.inner.db }
+    }
+
+    /// Epidemiological investigation: venues, check-ins, cases, itineraries, contacts,
+    /// transmission links.
+    pub fn tracing(&self) -> tracing::Tracing<'_> {
+        tracing::Tracing { db: &self.inner.db }
     }
 
     /// Users, browser sessions and API tokens.
