@@ -1288,3 +1288,388 @@ pub struct FeverOpenLoops {
     pub items: Vec<FeverOpenLoop>,
     pub due_soon: u64,
 }
+
+// ---- Tracing (epidemiological investigation) ----------------------------------------------
+
+/// A case to register (give `person_id` or `id_number`). Times: `YYYY-MM-DD HH:MM` (China
+/// Standard Time) or RFC 3339.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseCreate {
+    #[serde(default)]
+    pub person_id: Option<i64>,
+    #[serde(default)]
+    pub id_number: Option<String>,
+    /// `suspected`, `asymptomatic` or `confirmed`.
+    pub classification: String,
+    /// `testing_round`, `sentinel`, `inbound`, `contact_follow_up`, `fever_clinic` or `other`.
+    pub detection: String,
+    #[serde(default)]
+    pub source_tube: Option<String>,
+    #[serde(default)]
+    pub source_alert: Option<String>,
+    #[serde(default)]
+    pub onset_at: Option<String>,
+    /// Now when absent.
+    #[serde(default)]
+    pub detected_at: Option<String>,
+    /// Now when absent.
+    #[serde(default)]
+    pub reported_at: Option<String>,
+    /// `mild`, `moderate`, `severe` or `critical`.
+    #[serde(default)]
+    pub severity: Option<String>,
+}
+
+/// Changes to a case; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseUpdate {
+    #[serde(default)]
+    pub classification: Option<String>,
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// `open`, `recovered` or `died`.
+    #[serde(default)]
+    pub outcome: Option<String>,
+    #[serde(default)]
+    pub outcome_at: Option<String>,
+    #[serde(default)]
+    pub onset_at: Option<String>,
+    #[serde(default)]
+    pub isolated_at: Option<String>,
+    #[serde(default)]
+    pub admitted_at: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A case (times in milliseconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TraceCase {
+    pub id: i64,
+    pub person_id: i64,
+    /// Masked.
+    pub person_name: String,
+    /// Masked.
+    pub id_number: String,
+    pub community_code: String,
+    pub classification: String,
+    pub detection: String,
+    pub source_tube: Option<String>,
+    pub source_alert: Option<String>,
+    pub onset_at: Option<i64>,
+    pub detected_at: i64,
+    pub reported_at: i64,
+    pub isolated_at: Option<i64>,
+    pub admitted_at: Option<i64>,
+    pub severity: Option<String>,
+    pub outcome: String,
+    pub outcome_at: Option<i64>,
+    pub itinerary_completed_at: Option<i64>,
+    pub contacts_completed_at: Option<i64>,
+    pub contacts_controlled_at: Option<i64>,
+    /// Hours from report to the itinerary complete.
+    pub itinerary_hours: Option<f64>,
+    /// Hours from report to every confirmed contact under control.
+    pub contacts_hours: Option<f64>,
+}
+
+/// An entry of a case's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseEvent {
+    pub at: i64,
+    /// `registered`, `reclassified`, `severity`, `outcome`, `onset`, `isolated`, `admitted`,
+    /// `itinerary_completed`, `contacts_completed`.
+    pub kind: String,
+    pub from_value: Option<String>,
+    pub to_value: Option<String>,
+    pub note: Option<String>,
+    pub actor: String,
+}
+
+/// An itinerary entry to record: a venue (`place_code` or `venue_id`), an address, or
+/// transport (`transport_kind` and `transport_no`, with carriage and seat).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ItineraryEntryCreate {
+    pub start_at: String,
+    pub end_at: String,
+    #[serde(default)]
+    pub place_code: Option<String>,
+    #[serde(default)]
+    pub venue_id: Option<i64>,
+    #[serde(default)]
+    pub address: Option<String>,
+    /// `train`, `flight`, `bus`, `metro`, `taxi` or `ship`.
+    #[serde(default)]
+    pub transport_kind: Option<String>,
+    #[serde(default)]
+    pub transport_no: Option<String>,
+    #[serde(default)]
+    pub carriage: Option<String>,
+    #[serde(default)]
+    pub seat: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Entries to add to an itinerary (all or none).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ItineraryCreate {
+    pub entries: Vec<ItineraryEntryCreate>,
+}
+
+/// An itinerary entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ItineraryEntry {
+    pub id: i64,
+    pub start_at: i64,
+    pub end_at: i64,
+    pub venue_id: Option<i64>,
+    pub venue_name: Option<String>,
+    pub place_code: Option<String>,
+    pub address: Option<String>,
+    pub transport_kind: Option<String>,
+    pub transport_no: Option<String>,
+    pub carriage: Option<String>,
+    pub seat: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A contact of a case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TraceContact {
+    pub id: i64,
+    pub case_id: i64,
+    pub person_id: i64,
+    /// Masked.
+    pub person_name: String,
+    /// Masked.
+    pub id_number: String,
+    pub community_code: String,
+    /// `close`, `secondary` or `space_time`.
+    pub degree: String,
+    pub via_contact_id: Option<i64>,
+    /// `household`, `work`, `venue`, `transport` or `other`.
+    pub setting: String,
+    pub venue_id: Option<i64>,
+    pub venue_name: Option<String>,
+    pub last_exposure_at: i64,
+    pub overlap_minutes: Option<i64>,
+    /// `confirmed` or `dismissed`.
+    pub status: String,
+    pub measure_id: Option<i64>,
+    pub measure_status: Option<String>,
+    pub controlled_at: Option<i64>,
+    pub decided_at: i64,
+    pub decided_by: String,
+    pub note: Option<String>,
+}
+
+/// A decision on a contact.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ContactDecision {
+    pub person_id: i64,
+    /// `close` (default), `secondary` or `space_time`.
+    #[serde(default)]
+    pub degree: Option<String>,
+    /// For a secondary contact: the confirmed close contact's id.
+    #[serde(default)]
+    pub via_contact_id: Option<i64>,
+    pub setting: String,
+    #[serde(default)]
+    pub venue_id: Option<i64>,
+    pub last_exposure_at: String,
+    #[serde(default)]
+    pub overlap_minutes: Option<i64>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A transmission link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TransmissionLink {
+    pub id: i64,
+    pub infector_case_id: i64,
+    pub infectee_case_id: i64,
+    /// `confirmed`, `probable` or `possible`.
+    pub confidence: String,
+    pub setting: String,
+    pub note: Option<String>,
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+/// A link to record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LinkCreate {
+    pub infector_case_id: i64,
+    pub infectee_case_id: i64,
+    pub confidence: String,
+    pub setting: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A case with its history, itinerary, contacts and links.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseDetail {
+    pub case: TraceCase,
+    pub events: Vec<CaseEvent>,
+    pub itinerary: Vec<ItineraryEntry>,
+    pub contacts: Vec<TraceContact>,
+    pub infected_by: Option<TransmissionLink>,
+    pub infected: Vec<TransmissionLink>,
+    /// The itinerary's look-back window.
+    pub lookback_from: i64,
+    pub lookback_to: i64,
+}
+
+/// A venue (a facility with a place code).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Venue {
+    pub id: i64,
+    pub place_code: String,
+    pub name: String,
+    pub kind: String,
+    pub subtype: String,
+    pub community_code: String,
+}
+
+/// A person exposed at a case's places (or living with the case): a candidate contact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ExposureCandidate {
+    pub person_id: i64,
+    /// Masked.
+    pub person_name: String,
+    /// Masked.
+    pub id_number: String,
+    pub community_code: String,
+    /// `venue` or `household`.
+    pub setting: String,
+    pub venue: Option<Venue>,
+    /// Minutes of overlap, margin included.
+    pub overlap_minutes: i64,
+    pub first_at: i64,
+    /// The last exposure.
+    pub last_at: i64,
+    pub pairs: u32,
+    /// Whether the person lives inside the caller's jurisdiction.
+    pub in_scope: bool,
+}
+
+/// A check-in (a scan of a place code).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CheckinCreate {
+    pub person_id: i64,
+    pub venue_id: i64,
+    pub time_in: String,
+    #[serde(default)]
+    pub time_out: Option<String>,
+}
+
+/// What a check-in import did: valid rows stored, rows already stored, refused rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CheckinImportReport {
+    pub file: String,
+    pub rows: u64,
+    pub stored: u64,
+    pub already_stored: u64,
+    pub refused: Vec<FieldError>,
+}
+
+/// A node of the chain graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChainNode {
+    pub case_id: i64,
+    /// The masked name; absent for a case outside the caller's jurisdiction.
+    pub label: Option<String>,
+    pub classification: String,
+    pub community_code: String,
+    pub onset: Option<String>,
+    pub reported: String,
+    pub generation: u32,
+    pub cluster: Option<u32>,
+}
+
+/// An edge of the chain graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChainEdge {
+    pub link_id: i64,
+    pub infector: i64,
+    pub infectee: i64,
+    pub confidence: String,
+    pub setting: String,
+    pub serial_days: Option<i64>,
+}
+
+/// A cluster: cases connected by links.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChainCluster {
+    pub id: u32,
+    pub cases: Vec<i64>,
+    pub root: i64,
+    pub generations: u32,
+    pub first_reported: String,
+    pub last_reported: String,
+}
+
+/// The observed serial intervals (days from infector's to infectee's onset).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SerialIntervalSummary {
+    pub n: u64,
+    pub mean: f64,
+    pub sd: Option<f64>,
+    pub median: f64,
+    pub min: i64,
+    pub max: i64,
+}
+
+/// The transmission chains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Chains {
+    pub nodes: Vec<ChainNode>,
+    pub edges: Vec<ChainEdge>,
+    pub clusters: Vec<ChainCluster>,
+    pub serial_interval: Option<SerialIntervalSummary>,
+}
+
+/// Tracing timeliness of a county (or, with an empty code, the caller's whole jurisdiction).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TracingTimeliness {
+    pub code: String,
+    pub name: String,
+    pub cases: u64,
+    pub itinerary_done: u64,
+    pub itinerary_median_hours: Option<f64>,
+    pub itinerary_within_24h: u64,
+    pub contacts_done: u64,
+    pub contacts_median_hours: Option<f64>,
+    pub contacts_within_24h: u64,
+}
+
+/// A suspected case from testing (a positive single tube) waiting to be registered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PendingCase {
+    pub person_id: i64,
+    /// Masked.
+    pub person_name: String,
+    /// Masked.
+    pub id_number: String,
+    pub community_code: String,
+    pub tube_code: String,
+    pub flagged_at: i64,
+}
+
+/// A household member of a confirmed close contact: a candidate secondary contact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SecondaryCandidate {
+    /// The close contact they would be exposed through.
+    pub via_contact_id: i64,
+    pub person_id: i64,
+    /// Masked.
+    pub person_name: String,
+    /// Masked.
+    pub id_number: String,
+    pub community_code: String,
+    /// The close contact's last exposure to the case.
+    pub last_exposure_at: i64,
+}

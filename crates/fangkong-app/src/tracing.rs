@@ -446,8 +446,8 @@ impl App {
         Ok(self.store().tracing().venue(id).await?)
     }
 
-    /// Imports a venue list (CSV, XLSX or NDJSON): all rows or none. Returns
-    /// `(created, updated)`; the same list again changes nothing.
+    /// Imports a venue list (CSV, XLSX or NDJSON): all rows or none. The same list again
+    /// changes nothing (every row unchanged).
     ///
     /// # Errors
     /// `Forbidden` without `tracing.operate`; `Import` naming every bad row; `Forbidden`
@@ -457,7 +457,7 @@ impl App {
         actor: &Actor,
         name: &str,
         bytes: &[u8],
-    ) -> Result<(u64, u64)> {
+    ) -> Result<crate::jurisdictions::ImportOutcome> {
         actor.require(Permission::TracingOperate)?;
         let records = fangkong_ingest::parse_venues(name, bytes)?;
         for r in &records {
@@ -500,7 +500,13 @@ impl App {
             json!({"file": name, "rows": records.len(), "created": created, "updated": updated}),
         )
         .await?;
-        Ok((created, updated))
+        let rows = records.len() as u64;
+        Ok(crate::jurisdictions::ImportOutcome {
+            rows,
+            created,
+            updated,
+            unchanged: rows - created - updated,
+        })
     }
 
     /// Imports check-ins (CSV, XLSX or NDJSON), the high-volume feed of place-code scans:

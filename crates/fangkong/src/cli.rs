@@ -157,6 +157,12 @@ pub enum ImportKind {
     /// departed_on, route, vaccination, ...), all rows or none: each arrival classified and
     /// assigned its control measure. Needs a policy version in force.
     Travel,
+    /// A venue list (place_code, name, kind, optional address, community_code, lat, lon), all
+    /// rows or none; venues are created or updated by place code.
+    Venues,
+    /// Check-ins (national_id or person_id, place_code, time_in, optional time_out; CSV,
+    /// XLSX or NDJSON): valid rows stored, refused rows listed, rows already stored skipped.
+    Checkins,
 }
 
 #[derive(Debug, Args)]

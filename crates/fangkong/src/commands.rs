@@ -132,6 +132,32 @@ pub async fn run(cli: Cli) -> Result<()> {
                 ImportKind::Jurisdictions => app.import_jurisdictions(&actor, &name, &bytes).await,
                 ImportKind::Persons => app.import_persons(&actor, &name, &bytes).await,
                 ImportKind::RiskAreas => app.import_risk_areas(&actor, &name, &bytes).await,
+                ImportKind::Venues => app.import_venues(&actor, &name, &bytes).await,
+                ImportKind::Checkins => {
+                    let started = std::time::Instant::now();
+                    let done = app.import_checkins(&actor, &name, &bytes).await;
+                    app.store().close().await;
+                    let o = match done {
+                        Ok(o) => o,
+                        Err(fangkong_app::Error::Import(errors)) => bail!(
+                            "{errors}\nnothing was imported ({} bad value(s))",
+                            errors.errors.len()
+                        ),
+                        Err(e) => return Err(e).context(format!("importing {name}")),
+                    };
+                    println!(
+                        "{name}: {} rows in {:.2} s: {} check-ins stored, {} already stored, {} refused",
+                        o.rows,
+                        started.elapsed().as_secs_f64(),
+                        o.stored,
+                        o.duplicates,
+                        o.refused.len()
+                    );
+                    for (line, field, reason) in o.refused.iter().take(20) {
+                        println!("  {name}:{line}: {field}: {reason}");
+                    }
+                    return Ok(());
+                }
                 ImportKind::Samples | ImportKind::Results => {
                     let bar = BarProgress::default();
                     let report = match args.kind {
@@ -344,6 +370,20 @@ async fn serve(app: App, addr: std::net::SocketAddr, secure_cookies: bool) -> Re
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "lifting risk areas failed"),
             }
+        }
+    });
+    // The exposure index is built in the background so that the first investigator does not
+    // wait for it (a query before it is ready waits for the same build).
+    let warm = app.clone();
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        match warm.warm_exposure_index().await {
+            Ok(n) => tracing::info!(
+                checkins = n,
+                seconds = started.elapsed().as_secs_f64(),
+                "exposure index ready"
+            ),
+            Err(e) => tracing::warn!(error = %e, "building the exposure index failed"),
         }
     });
     let store = app.store().clone();

@@ -14,6 +14,7 @@ pub mod jurisdictions;
 pub mod measures;
 pub mod persons;
 pub mod testing;
+pub mod tracing;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -50,6 +51,7 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "inbound", description = "Inbound control (the four pockets): policy versions, risk areas, classification"),
         (name = "coldchain", description = "Imported cold-chain goods: batches, results, distribution, exposed workers, trace, control tasks"),
         (name = "fever", description = "Fever-clinic visits (the fourth pocket): results, dispositions, open loops"),
+        (name = "tracing", description = "Epidemiological investigation: cases, itineraries, check-ins, exposure matching, contacts, chains, timeliness"),
     )
 )]
 struct ApiDoc;
@@ -80,6 +82,8 @@ pub fn routes(
         .routes(routes!(measures::import_travel))
         .routes(routes!(coldchain::import_batches))
         .routes(routes!(fever::import_visits))
+        .routes(routes!(tracing::import_checkins))
+        .routes(routes!(tracing::import_venues))
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -141,6 +145,26 @@ pub fn routes(
         .routes(routes!(fever::record_result))
         .routes(routes!(fever::record_disposition))
         .routes(routes!(fever::open_loops))
+        .routes(routes!(tracing::cases, tracing::register_case))
+        .routes(routes!(tracing::case, tracing::update_case))
+        .routes(routes!(tracing::pending))
+        .routes(routes!(tracing::add_itinerary))
+        .routes(routes!(tracing::itinerary_from_checkins))
+        .routes(routes!(tracing::remove_itinerary_entry))
+        .routes(routes!(tracing::complete_itinerary))
+        .routes(routes!(tracing::exposures))
+        .routes(routes!(tracing::secondary_candidates))
+        .routes(routes!(tracing::confirm_contact))
+        .routes(routes!(tracing::dismiss_contact))
+        .routes(routes!(tracing::complete_contacts))
+        .routes(routes!(tracing::link_cases))
+        .routes(routes!(tracing::unlink_cases))
+        .routes(routes!(tracing::chains))
+        .routes(routes!(tracing::export_chains))
+        .routes(routes!(tracing::timeliness))
+        .routes(routes!(tracing::venues))
+        .routes(routes!(tracing::venue_exposures))
+        .routes(routes!(tracing::record_checkin))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(imports)
         .merge(extra.unwrap_or_default())
