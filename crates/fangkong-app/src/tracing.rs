@@ -1136,7 +1136,11 @@ impl App {
                 ));
             }
             let address = short_text(&p("address"), e.address.as_deref(), 200, &mut invalid);
-            if venue_id.is_none() && address.is_none() && transport_no.is_none() {
+            let named_place = e
+                .place_code
+                .as_deref()
+                .is_some_and(|c| !c.trim().is_empty());
+            if venue_id.is_none() && !named_place && address.is_none() && transport_no.is_none() {
                 invalid.push((
                     p("place_code"),
                     "give a venue, an address or a transport".into(),

@@ -736,6 +736,216 @@ impl Client {
         self.import("/api/v1/fever/visits:import", file_name, bytes)
             .await
     }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> Result<T> {
+        let mut r = self.request(method, path);
+        if let Some(b) = body {
+            r = r.json(b);
+        }
+        Ok(Self::answer(r.send().await?).await?.1)
+    }
+
+    /// `POST /api/v1/tracing/cases`: register a case.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn register_case(
+        &self,
+        body: &fangkong_api_types::CaseCreate,
+    ) -> Result<fangkong_api_types::TraceCase> {
+        self.call(Method::POST, "/api/v1/tracing/cases", Some(body))
+            .await
+    }
+
+    /// `GET /api/v1/tracing/cases/{id}`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn case_detail(&self, id: i64) -> Result<fangkong_api_types::CaseDetail> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/tracing/cases/{id}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `PATCH /api/v1/tracing/cases/{id}`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn update_case(
+        &self,
+        id: i64,
+        body: &fangkong_api_types::CaseUpdate,
+    ) -> Result<fangkong_api_types::TraceCase> {
+        self.call(
+            Method::PATCH,
+            &format!("/api/v1/tracing/cases/{id}"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/tracing/cases/{id}/itinerary`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn add_itinerary(
+        &self,
+        id: i64,
+        body: &fangkong_api_types::ItineraryCreate,
+    ) -> Result<Vec<fangkong_api_types::ItineraryEntry>> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/tracing/cases/{id}/itinerary"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/tracing/cases/{id}/{action}` without a body (`itinerary:complete`,
+    /// `contacts:complete`, `itinerary:from-checkins`).
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn case_action<T: DeserializeOwned>(&self, id: i64, action: &str) -> Result<T> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/tracing/cases/{id}/{action}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/tracing/cases/{id}/exposures?margin_minutes=`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn exposures(
+        &self,
+        id: i64,
+        margin_minutes: i64,
+    ) -> Result<Vec<fangkong_api_types::ExposureCandidate>> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/tracing/cases/{id}/exposures?margin_minutes={margin_minutes}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/tracing/cases/{id}/contacts` (confirm) or `contacts:dismiss`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn decide_contact(
+        &self,
+        id: i64,
+        confirm: bool,
+        body: &fangkong_api_types::ContactDecision,
+    ) -> Result<fangkong_api_types::TraceContact> {
+        let action = if confirm {
+            "contacts"
+        } else {
+            "contacts:dismiss"
+        };
+        self.call(
+            Method::POST,
+            &format!("/api/v1/tracing/cases/{id}/{action}"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/tracing/links`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn link_cases(
+        &self,
+        body: &fangkong_api_types::LinkCreate,
+    ) -> Result<fangkong_api_types::TransmissionLink> {
+        self.call(Method::POST, "/api/v1/tracing/links", Some(body))
+            .await
+    }
+
+    /// `GET /api/v1/tracing/chains`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn chains(&self) -> Result<fangkong_api_types::Chains> {
+        self.call(Method::GET, "/api/v1/tracing/chains", None::<&()>)
+            .await
+    }
+
+    /// `GET /api/v1/tracing/chains:export?format=` as text.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn export_chains(&self, format: &str) -> Result<(String, String)> {
+        let r = self
+            .request(Method::GET, "/api/v1/tracing/chains:export")
+            .query(&[("format", format)])
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            return Err(ClientError::Api {
+                status: r.status(),
+                problem: r.json().await.ok(),
+            });
+        }
+        let content_type = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        Ok((content_type, r.text().await?))
+    }
+
+    /// `GET /api/v1/tracing/timeliness?days=`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn tracing_timeliness(
+        &self,
+        days: i64,
+    ) -> Result<Vec<fangkong_api_types::TracingTimeliness>> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/tracing/timeliness?days={days}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/tracing/checkins:import`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn import_checkins(
+        &self,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<fangkong_api_types::CheckinImportReport> {
+        self.import("/api/v1/tracing/checkins:import", file_name, bytes)
+            .await
+    }
+
+    /// `POST /api/v1/tracing/venues:import`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn import_venues(&self, file_name: &str, bytes: Vec<u8>) -> Result<ImportSummary> {
+        self.import("/api/v1/tracing/venues:import", file_name, bytes)
+            .await
+    }
 }
 
 /// The query of fever-clinic lists.
