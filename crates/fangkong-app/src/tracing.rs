@@ -514,7 +514,9 @@ impl App {
     /// already stored counted as duplicates, so a re-sent file changes nothing.
     ///
     /// # Errors
-    /// `Forbidden` without `tracing.operate`; `Import` when the file cannot be read at all.
+    /// `Forbidden` without `tracing.operate`, or when a venue of the file lies outside the
+    /// actor's jurisdiction (nothing is stored then); `Import` when the file cannot be read
+    /// at all.
     pub async fn import_checkins(
         &self,
         actor: &Actor,
@@ -586,12 +588,8 @@ impl App {
                 continue;
             };
             if !actor.scope.covers(&venue.community_code) {
-                out.refused.push((
-                    r.line,
-                    "place_code".into(),
-                    "the venue lies outside your jurisdiction".into(),
-                ));
-                continue;
+                // A feed is a jurisdiction's own venues: nothing of it is stored.
+                return Err(Error::Forbidden);
             }
             let person = match (&r.national_id, r.person_id) {
                 (Some(id), _) => blinds
@@ -1422,8 +1420,8 @@ impl App {
     /// overlap: the people to reach when a venue is named in a notice. Audited.
     ///
     /// # Errors
-    /// `Forbidden` without `tracing.read`; `NotFound` for an unknown venue; `Invalid` for
-    /// bad times or margin.
+    /// `Forbidden` without `tracing.read`; `NotFound` for an unknown venue or one outside
+    /// the actor's jurisdiction; `Invalid` for bad times or margin.
     pub async fn venue_exposures(
         &self,
         actor: &Actor,
@@ -1434,6 +1432,10 @@ impl App {
     ) -> Result<Vec<Candidate>> {
         actor.require(Permission::TracingRead)?;
         let venue = self.store().tracing().venue(venue_id).await?;
+        // A county asks about its own venues; another county's go through co-investigation.
+        if !actor.scope.covers(&venue.community_code) {
+            return Err(Error::NotFound);
+        }
         let now = self.now_ms();
         let mut invalid = Vec::new();
         let start = parse_at("from", from, now, &mut invalid);

@@ -118,10 +118,45 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
             | "/api/v1/fever/visits/{id}/result"
             | "/api/v1/fever/visits/{id}/disposition",
         ) => Some("fever.report"),
+        (
+            "GET",
+            "/api/v1/tracing/cases"
+            | "/api/v1/tracing/cases/{id}"
+            | "/api/v1/tracing/pending"
+            | "/api/v1/tracing/cases/{id}/exposures"
+            | "/api/v1/tracing/cases/{id}/secondary-candidates"
+            | "/api/v1/tracing/chains"
+            | "/api/v1/tracing/chains:export"
+            | "/api/v1/tracing/timeliness"
+            | "/api/v1/tracing/venues"
+            | "/api/v1/tracing/venues/{id}/exposures",
+        ) => Some("tracing.read"),
+        (
+            "POST",
+            "/api/v1/tracing/cases"
+            | "/api/v1/tracing/cases/{id}/itinerary"
+            | "/api/v1/tracing/cases/{id}/itinerary:from-checkins"
+            | "/api/v1/tracing/cases/{id}/itinerary:complete"
+            | "/api/v1/tracing/cases/{id}/contacts"
+            | "/api/v1/tracing/cases/{id}/contacts:dismiss"
+            | "/api/v1/tracing/cases/{id}/contacts:complete"
+            | "/api/v1/tracing/links"
+            | "/api/v1/tracing/checkins"
+            | "/api/v1/tracing/checkins:import"
+            | "/api/v1/tracing/venues:import",
+        )
+        | (
+            "DELETE",
+            "/api/v1/tracing/cases/{id}/itinerary/{entry_id}" | "/api/v1/tracing/links/{id}",
+        )
+        | ("PATCH", "/api/v1/tracing/cases/{id}") => Some("tracing.operate"),
         _ => return None,
     };
     Some(rule)
 }
+
+/// The place code of the venue of the first county.
+const VENUE: &str = "P4117020010010001";
 
 const ROLES: [&str; 15] = [
     "admin",
@@ -147,6 +182,12 @@ struct Secrets {
     facility_id: i64,
     /// A fever-clinic visit of the person, at a fever clinic of the first county.
     fever_visit_id: i64,
+    /// The person's case, with an itinerary entry, linked as infector of a second case.
+    case_id: i64,
+    itinerary_entry_id: i64,
+    link_id: i64,
+    /// A venue of the first county.
+    venue_id: i64,
     strings: Vec<String>,
 }
 
@@ -251,10 +292,78 @@ async fn setup(app: &TestApp) -> Secrets {
         )
         .await
         .unwrap();
+    // A venue of the first county; the person's case, its itinerary there, and the case of
+    // a second person it infected.
+    app.client
+        .import_venues(
+            "v.csv",
+            format!("place_code,name,kind\n{VENUE},一号超市,supermarket\n").into_bytes(),
+        )
+        .await
+        .unwrap();
+    let venue_id = app.app.venues(&system, "一号超市", 1).await.unwrap()[0].id;
+    let register = |person_id: i64| fangkong_app::tracing::CaseInput {
+        person_id: Some(person_id),
+        classification: "confirmed".into(),
+        detection: "other".into(),
+        ..Default::default()
+    };
+    let case = app
+        .app
+        .register_case(&system, &register(p.id))
+        .await
+        .unwrap();
+    let (_, other) = app
+        .client
+        .create_person(&PersonCreate {
+            id_number: Some(id("411702", "1991-03-07", 124)),
+            name: "二号".into(),
+            community_code: "411702001001".into(),
+            ..PersonCreate::default()
+        })
+        .await
+        .unwrap();
+    let second = app
+        .app
+        .register_case(&system, &register(other.id))
+        .await
+        .unwrap();
+    let entry = app
+        .app
+        .add_itinerary(
+            &system,
+            case.id,
+            &[fangkong_app::tracing::ItineraryInput {
+                start_at: "2026-11-29 10:00".into(),
+                end_at: "2026-11-29 11:00".into(),
+                place_code: Some(VENUE.into()),
+                ..Default::default()
+            }],
+        )
+        .await
+        .unwrap()[0];
+    let link = app
+        .app
+        .link_cases(
+            &system,
+            &fangkong_app::tracing::LinkInput {
+                infector_case_id: case.id,
+                infectee_case_id: second.id,
+                confidence: "probable".into(),
+                setting: "household".into(),
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
     Secrets {
         person_id: p.id,
         facility_id: 1,
         fever_visit_id: visit.id,
+        case_id: case.id,
+        itinerary_entry_id: entry,
+        link_id: link.id,
+        venue_id,
         strings: vec![
             full.clone(),
             full[..14].to_string(),
@@ -286,6 +395,14 @@ fn request_for(
         template.replace("{id}", &s.facility_id.to_string())
     } else if template.starts_with("/api/v1/fever/visits/") {
         template.replace("{id}", &s.fever_visit_id.to_string())
+    } else if template.starts_with("/api/v1/tracing/cases/") {
+        template
+            .replace("{id}", &s.case_id.to_string())
+            .replace("{entry_id}", &s.itinerary_entry_id.to_string())
+    } else if template.starts_with("/api/v1/tracing/links/") {
+        template.replace("{id}", &s.link_id.to_string())
+    } else if template.starts_with("/api/v1/tracing/venues/") {
+        template.replace("{id}", &s.venue_id.to_string())
     } else {
         path
     };
@@ -398,10 +515,35 @@ fn request_for(
         ("POST", "/api/v1/fever/visits/{id}/disposition") => {
             json(serde_json::json!({"disposition": "admitted"}))
         }
+        ("POST", "/api/v1/tracing/cases") => json(serde_json::json!({
+            "person_id": s.person_id, "classification": "suspected", "detection": "other"})),
+        ("POST", "/api/v1/tracing/cases/{id}/itinerary") => json(serde_json::json!({
+            "entries": [{"start_at": "2026-11-29 12:00", "end_at": "2026-11-29 13:00",
+                         "address": "authz"}]})),
+        ("POST", "/api/v1/tracing/cases/{id}/contacts" | "/api/v1/tracing/cases/{id}/contacts:dismiss") => {
+            json(serde_json::json!({"person_id": s.person_id + 1, "setting": "household",
+                "last_exposure_at": "2026-11-29 12:00"}))
+        }
+        ("POST", "/api/v1/tracing/links") => json(serde_json::json!({
+            "infector_case_id": s.case_id, "infectee_case_id": s.case_id + 1,
+            "confidence": "confirmed", "setting": "household"})),
+        ("POST", "/api/v1/tracing/checkins") => json(serde_json::json!({
+            "person_id": s.person_id, "venue_id": s.venue_id, "time_in": "2026-11-29 12:00"})),
+        ("POST", "/api/v1/tracing/checkins:import") => (
+            Some(format!("person_id,place_code,time_in\n{},{VENUE},2026-11-29 12:00\n", s.person_id).into_bytes()),
+            "text/csv",
+        ),
+        ("POST", "/api/v1/tracing/venues:import") => (
+            Some(format!("place_code,name,kind\n{VENUE},一号超市,supermarket\n").into_bytes()),
+            "text/csv",
+        ),
         _ => (None, ""),
     };
     let path = match template {
         "/api/v1/persons" if method == Method::GET => format!("{path}?q=欧阳"),
+        "/api/v1/tracing/venues/{id}/exposures" => {
+            format!("{path}?from=2026-11-29%2009:00&to=2026-11-29%2012:00")
+        }
         _ => path,
     };
     (path, body, kind)
