@@ -17,6 +17,7 @@ mod ops;
 mod persons;
 mod testing;
 mod testing_web;
+mod tracing_web;
 mod web;
 
 /// Valid mainland ID numbers for fixtures (check digits computed per GB 11643).
