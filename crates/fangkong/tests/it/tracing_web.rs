@@ -509,6 +509,87 @@ async fn a_candidate_from_another_county_is_badged_for_a_county_investigator() {
 }
 
 #[tokio::test]
+async fn a_suspected_case_from_testing_is_registered_from_the_overview() {
+    each_backend(|app| async move {
+        let ids = setup(&app).await;
+        // A single tube of 赵四 found positive: a suspected case waiting to be registered.
+        let system = fangkong_app::Actor::system("test");
+        let samples = format!(
+            "tube_id,id_number,site_code,collected_at,pool_size\nT7,{},S1,2026-11-30 06:00,1\n",
+            ids[2]
+        );
+        app.app
+            .ingest_samples(&system, "round.csv", samples.as_bytes())
+            .await
+            .unwrap();
+        let results = "{\"tube_id\":\"T7\",\"result\":\"positive\",\"lab_code\":\"L1\",\"tested_at\":\"2026-11-30 08:00\",\"reported_at\":\"2026-11-30 08:30\"}\n";
+        let r = app
+            .app
+            .ingest_results(&system, "lab.ndjson", results.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(r.suspected_cases_created, 1);
+
+        let mut b = login(&app, "admin", "admin-password").await;
+        let (_, html, _) = b.get("/tracing").await;
+        let pending = table(&html, "pending");
+        assert_eq!(pending.matches("<tr data-person=").count(), 1);
+        let row = row_with(pending, "赵*");
+        assert!(row.contains("<td><code>T7</code></td>"), "{row}");
+        assert!(!row.contains(&ids[2]), "masked");
+        assert!(row.contains("<option value=\"testing_round\" selected>核酸筛查</option>"), "{row}");
+        let person_id = value_of(row, "person_id");
+        let (status, _, location) = post_form(
+            &app,
+            &b,
+            "/tracing/cases",
+            &[
+                ("csrf", &csrf_of(&html)),
+                ("person_id", &person_id),
+                ("source_tube", "T7"),
+                ("classification", "suspected"),
+                ("detection", "testing_round"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let case = location.unwrap().trim_end_matches("?done=registered").to_string();
+        let (_, html, _) = b.get(&case).await;
+        assert!(html.contains("<dd><code>T7</code></dd>") && html.contains("<dd>核酸筛查</dd>"), "{html}");
+        assert!(html.contains("id=\"classification\">疑似病例</span>"));
+        let (_, html, _) = b.get("/tracing").await;
+        assert!(html.contains("没有待登记的疑似病例。"));
+
+        // Confirmed later: the history keeps the reclassification.
+        let (status, _, location) = post_form(
+            &app,
+            &b,
+            &format!("{case}/update"),
+            &[("csrf", &csrf_of(&html)), ("classification", "confirmed"), ("severity", "mild"), ("note", "复核阳性")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(location.unwrap(), format!("{case}?done=updated"));
+        let (_, html, _) = b.get(&case).await;
+        let row = row_with(&html, "data-kind=\"reclassified\"");
+        assert!(row.contains("<td>订正分类</td>") && row.contains("疑似病例 → 确诊病例"), "{row}");
+        assert!(row.contains("复核阳性"), "{row}");
+        // Back is not allowed: the refusal names the field.
+        let (status, html, _) = post_form(
+            &app,
+            &b,
+            &format!("{case}/update"),
+            &[("csrf", &csrf_of(&html)), ("classification", "suspected")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(figure(&html, "notice-error"), "classification: a case confirmed cannot become suspected");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn without_tracing_read_every_tracing_page_is_forbidden() {
     let app = TestApp::spawn().await;
     setup(&app).await;
