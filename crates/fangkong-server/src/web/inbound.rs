@@ -135,8 +135,9 @@ struct Part {
 }
 
 /// Reads a multipart body: the CSRF token and the uploaded file, if any. A malformed body
-/// yields fewer parts, never an error: the token or the file is then missing.
-async fn upload(mut form: Multipart) -> (String, Option<(String, Vec<u8>)>) {
+/// yields fewer parts, never an error: the token or the file is then missing. The tracing
+/// uploads read their bodies with it too.
+pub(super) async fn upload(mut form: Multipart) -> (String, Option<(String, Vec<u8>)>) {
     let mut parts = Vec::new();
     while let Ok(Some(field)) = form.next_field().await {
         let name = field.name().unwrap_or_default().to_string();

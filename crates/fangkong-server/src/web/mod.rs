@@ -15,6 +15,7 @@ pub mod persons;
 pub mod session;
 pub mod templates;
 pub mod testing;
+pub mod tracing;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -120,6 +121,57 @@ pub fn routes() -> Router<AppState> {
         // The personal health-check page: no session and no CSRF token, the signed token in
         // the address is the credential (`App::link_measures` verifies it).
         .route("/h/{token}", get(inbound::link).post(inbound::link_check))
+        .route("/tracing", get(tracing::overview))
+        .route("/tracing/cases", post(tracing::register))
+        .route("/tracing/cases/{id}", get(tracing::case))
+        .route("/tracing/cases/{id}/update", post(tracing::update))
+        .route(
+            "/tracing/cases/{id}/itinerary",
+            post(tracing::add_itinerary),
+        )
+        .route(
+            "/tracing/cases/{id}/itinerary/checkins",
+            post(tracing::itinerary_from_checkins),
+        )
+        .route(
+            "/tracing/cases/{id}/itinerary/complete",
+            post(tracing::complete_itinerary),
+        )
+        .route(
+            "/tracing/cases/{id}/itinerary/{entry_id}/remove",
+            post(tracing::remove_itinerary_entry),
+        )
+        .route(
+            "/tracing/cases/{id}/contacts/confirm",
+            post(tracing::confirm_contact),
+        )
+        .route(
+            "/tracing/cases/{id}/contacts/dismiss",
+            post(tracing::dismiss_contact),
+        )
+        .route(
+            "/tracing/cases/{id}/contacts/complete",
+            post(tracing::complete_contacts),
+        )
+        .route("/tracing/cases/{id}/links", post(tracing::link))
+        .route(
+            "/tracing/cases/{id}/links/{link_id}/remove",
+            post(tracing::unlink),
+        )
+        .route("/tracing/chains", get(tracing::chains))
+        .route("/tracing/chains.graphml", get(tracing::chains_graphml))
+        .route("/tracing/chains.csv", get(tracing::chains_csv))
+        .route("/tracing/venues", get(tracing::venues))
+        .route(
+            "/tracing/venues/import",
+            post(tracing::import_venues)
+                .layer(DefaultBodyLimit::max(crate::api::IMPORT_BODY_LIMIT)),
+        )
+        .route(
+            "/tracing/checkins/import",
+            post(tracing::import_checkins)
+                .layer(DefaultBodyLimit::max(crate::api::IMPORT_BODY_LIMIT)),
+        )
         .route("/api/docs", get(docs::show))
 }
 
@@ -165,6 +217,7 @@ impl IntoResponse for WebError {
             can_coldchain => false,
             can_fever => false,
             can_inbound => false,
+            can_tracing => false,
             status => self.status.as_u16(),
             detail => self.detail,
             operation_id => crate::middleware::current_operation_id(),
@@ -172,7 +225,7 @@ impl IntoResponse for WebError {
         match templates::global().render("error.html", ctx) {
             Ok(html) => (self.status, Html(html)).into_response(),
             Err(e) => {
-                tracing::error!(error = %crate::error::error_chain(&e), "error page failed to render");
+                ::tracing::error!(error = %crate::error::error_chain(&e), "error page failed to render");
                 self.status.into_response()
             }
         }
@@ -207,6 +260,7 @@ pub fn page_context(
         can_coldchain => can(Permission::InboundRead),
         can_fever => can(Permission::InboundRead),
         can_inbound => can(Permission::InboundRead),
+        can_tracing => can(Permission::TracingRead),
         ..page
     }
 }
@@ -217,7 +271,7 @@ pub fn render(name: &str, context: Value, lang: Lang) -> PageResult {
         .render(name, context)
         .map(|html| Html(html).into_response())
         .map_err(|e| {
-            tracing::error!(error = %crate::error::error_chain(&e), "page failed to render");
+            ::tracing::error!(error = %crate::error::error_chain(&e), "page failed to render");
             WebError {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 detail: "the page could not be rendered".to_string(),

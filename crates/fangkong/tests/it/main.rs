@@ -18,6 +18,7 @@ mod persons;
 mod testing;
 mod testing_web;
 mod tracing;
+mod tracing_web;
 mod web;
 
 /// Valid mainland ID numbers for fixtures (check digits computed per GB 11643).
