@@ -1305,6 +1305,7 @@ impl App {
             .collect();
         let ids: Vec<i64> = exposures.iter().map(|e| i64::from(e.person)).collect();
         let briefs = self.store().tracing().briefs(&ids).await?;
+        let now = self.now_ms();
         let mut venues: HashMap<i64, Venue> = HashMap::new();
         let mut out = Vec::with_capacity(exposures.len());
         for e in exposures {
@@ -1323,8 +1324,10 @@ impl App {
                 setting: ContactSetting::Venue,
                 venue: venues.get(&vid).cloned(),
                 overlap_minutes: (e.overlap_secs + 59) / 60,
-                first_at: e.first_at * 1000,
-                last_at: e.last_at * 1000,
+                // An open check-out's assumed stay (and the margin) may reach past now; the
+                // last exposure cannot.
+                first_at: (e.first_at * 1000).min(now),
+                last_at: (e.last_at * 1000).min(now),
                 pairs: e.pairs,
             });
         }
@@ -1773,9 +1776,16 @@ impl App {
     pub async fn link_cases(&self, actor: &Actor, input: &LinkInput) -> Result<Link> {
         actor.require(Permission::TracingOperate)?;
         let t = self.store().tracing();
-        t.case(&actor.scope, input.infector_case_id).await?;
         t.case(&actor.scope, input.infectee_case_id).await?;
         let mut invalid = Vec::new();
+        match t.case(&actor.scope, input.infector_case_id).await {
+            Ok(_) => {}
+            Err(fangkong_store::StoreError::NotFound) => invalid.push((
+                "infector_case_id".into(),
+                "no case has this id in your jurisdiction".into(),
+            )),
+            Err(e) => return Err(e.into()),
+        }
         let confidence = parse_key(
             "confidence",
             &input.confidence,

@@ -1283,14 +1283,14 @@ pub async fn import_venues(
         .import_venues(&user.actor, &file_name, &data)
         .await
     {
-        Ok((created, updated)) => Notice {
+        Ok(o) => Notice {
             done: Some(format!(
                 "{file_name}: {}",
                 text(user.lang, "tracing.imported")
             )),
             outcome: vec![
-                ("tracing.out.created".into(), created),
-                ("tracing.out.updated".into(), updated),
+                ("tracing.out.created".into(), o.created),
+                ("tracing.out.updated".into(), o.updated),
             ],
             ..Notice::default()
         },

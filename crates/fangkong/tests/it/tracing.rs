@@ -795,7 +795,8 @@ async fn contacts_measures_and_timeliness() {
         );
         // Timeliness by county: the total first, then Yicheng.
         let t = app.client.tracing_timeliness(30).await.unwrap();
-        let rows: Vec<(&str, u64, Option<f64>, u64, Option<f64>, u64)> = t
+        type Row<'a> = (&'a str, u64, Option<f64>, u64, Option<f64>, u64);
+        let rows: Vec<Row> = t
             .iter()
             .map(|r| {
                 (
