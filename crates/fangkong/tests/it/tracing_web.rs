@@ -367,7 +367,8 @@ async fn a_case_is_traced_through_the_pages_and_its_contact_put_under_control() 
             &[("csrf", &csrf), ("infector_case_id", "999999"), ("confidence", "confirmed"), ("setting", "venue")],
         )
         .await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{html}");
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+        assert!(html.contains("no case has this id in your jurisdiction"), "{html}");
         let (status, _, location) = post_form(
             &app,
             &b,
