@@ -25,8 +25,8 @@ fn class_of(dur: u32) -> usize {
         .unwrap_or(CLASS_LIMITS.len())
 }
 
-/// A multiplicative hasher for `u32` ids (the one of rustc's `FxHasher`): the keys are not
-/// chosen by an adversary, and SipHash would dominate a query's aggregation.
+/// A multiplicative hasher for venue ids (the one of rustc's `FxHasher`): the keys are not
+/// chosen by an adversary, and SipHash would cost more than the lookup.
 #[derive(Clone, Copy, Default)]
 struct IdHasher(u64);
 
@@ -197,45 +197,92 @@ struct Venue {
     classes: [Segment; CLASSES],
 }
 
-/// Per person, the intersections of one query so far.
-#[derive(Clone, Copy, Debug)]
-struct Acc {
-    overlap: i64,
-    best_len: i64,
-    best_at: i64,
+/// One overlapping (check-in, interval) pair of a query: the intersection `[from, to)` in
+/// seconds since the epoch (within the check-in, so both fit in `u32`).
+#[derive(Clone, Copy, Debug, Default)]
+struct Hit {
+    person: u32,
     venue: u32,
-    first_at: i64,
-    last_at: i64,
-    pairs: u32,
+    from: u32,
+    to: u32,
 }
 
-impl Acc {
-    fn new(venue: u32, from: i64, to: i64) -> Self {
-        Self {
-            overlap: to - from,
-            best_len: to - from,
-            best_at: from,
-            venue,
-            first_at: from,
-            last_at: to,
-            pairs: 1,
-        }
-    }
+/// The hits of a query and the radix sort's buffer, kept per thread between queries: growing
+/// them anew each time costs more than the query (fresh pages from the system, zeroed).
+#[derive(Default)]
+struct Scratch {
+    hits: Vec<Hit>,
+    buffer: Vec<Hit>,
+}
 
-    fn add(&mut self, venue: u32, from: i64, to: i64) {
-        let len = to - from;
-        self.overlap += len;
-        self.pairs += 1;
-        self.first_at = self.first_at.min(from);
-        self.last_at = self.last_at.max(to);
-        if (std::cmp::Reverse(len), from, venue)
-            < (std::cmp::Reverse(self.best_len), self.best_at, self.venue)
-        {
-            self.best_len = len;
-            self.best_at = from;
-            self.venue = venue;
-        }
+/// Hits whose scratch a thread keeps (2 x 16 MiB at most).
+const SCRATCH_KEPT: usize = 1 << 20;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// Below this many hits a comparison sort beats the radix sort's fixed cost.
+const RADIX_MIN: usize = 512;
+
+/// Sorts `hits` by person: LSD radix sort with 11-bit digits (three passes at most, a pass
+/// skipped when every hit has the same digit), so that a query with 50 000 hits spends
+/// well under a millisecond grouping them.
+fn sort_by_person(hits: &mut Vec<Hit>, buffer: &mut Vec<Hit>) {
+    if hits.len() < RADIX_MIN {
+        hits.sort_unstable_by_key(|h| h.person);
+        return;
     }
+    const BITS: u32 = 11;
+    const MASK: u32 = (1 << BITS) - 1;
+    buffer.clear();
+    buffer.resize(hits.len(), Hit::default());
+    for shift in [0, BITS, 2 * BITS] {
+        let digit = |h: &Hit| ((h.person >> shift) & MASK) as usize;
+        let mut counts = [0usize; 1 << BITS];
+        hits.iter().for_each(|h| counts[digit(h)] += 1);
+        if counts.contains(&hits.len()) {
+            continue;
+        }
+        let mut sum = 0;
+        for c in &mut counts {
+            (*c, sum) = (sum, sum + *c);
+        }
+        for h in hits.iter() {
+            let d = digit(h);
+            buffer[counts[d]] = *h;
+            counts[d] += 1;
+        }
+        std::mem::swap(hits, buffer);
+    }
+}
+
+/// The exposure of one person from its hits (all of that person).
+fn exposure(epoch: i64, hits: &[Hit]) -> Exposure {
+    let len = |h: &Hit| h.to - h.from;
+    // The longest intersection; ties: the earliest, then the lowest venue.
+    let best = hits
+        .iter()
+        .min_by_key(|h| (std::cmp::Reverse(len(h)), h.from, h.venue))
+        .copied()
+        .unwrap_or_default();
+    Exposure {
+        person: best.person,
+        overlap_secs: hits.iter().map(|h| i64::from(len(h))).sum(),
+        venue: best.venue,
+        first_at: epoch + i64::from(hits.iter().map(|h| h.from).min().unwrap_or_default()),
+        last_at: epoch + i64::from(hits.iter().map(|h| h.to).max().unwrap_or_default()),
+        pairs: hits.len() as u32,
+    }
+}
+
+/// The rank order as one integer: `overlap_secs` descending, then `last_at` descending,
+/// then `person` ascending.
+fn rank_key(epoch: i64, e: &Exposure) -> u128 {
+    // overlap_secs is positive; last_at - epoch fits in u32 (it ends a check-in).
+    let overlap = u64::MAX - e.overlap_secs as u64;
+    let last = u32::MAX - (e.last_at - epoch) as u32;
+    (u128::from(overlap) << 64) | (u128::from(last) << 32) | u128::from(e.person)
 }
 
 /// An in-memory index of venue check-ins for exposure matching (see the crate docs).
@@ -365,7 +412,18 @@ impl ExposureIndex {
         margin_secs: i64,
         exclude: Option<u32>,
     ) -> Vec<Exposure> {
-        let mut found: IdMap<Acc> = IdMap::default();
+        SCRATCH.with_borrow_mut(|scratch| self.match_with(intervals, margin_secs, exclude, scratch))
+    }
+
+    fn match_with(
+        &self,
+        intervals: &[Interval],
+        margin_secs: i64,
+        exclude: Option<u32>,
+        scratch: &mut Scratch,
+    ) -> Vec<Exposure> {
+        let Scratch { hits, buffer } = scratch;
+        hits.clear();
         let epoch = self.config.epoch;
         for interval in intervals {
             if interval.end < interval.start {
@@ -381,38 +439,30 @@ impl ExposureIndex {
                 continue;
             };
             let mut record = |person: u32, from: u64, to: u64| {
-                if Some(person) == exclude {
-                    return;
+                if Some(person) != exclude {
+                    // Both lie within a check-in: the casts are exact.
+                    hits.push(Hit {
+                        person,
+                        venue: interval.venue,
+                        from: from as u32,
+                        to: to as u32,
+                    });
                 }
-                // Both are at most 2^32: the casts are exact.
-                let (from, to) = (epoch + from as i64, epoch + to as i64);
-                found
-                    .entry(person)
-                    .and_modify(|acc| acc.add(interval.venue, from, to))
-                    .or_insert_with(|| Acc::new(interval.venue, from, to));
             };
             for segment in &venue.classes {
                 segment.for_each_overlap(lo, hi, &mut record);
             }
         }
-        let mut out: Vec<Exposure> = found
-            .into_iter()
-            .map(|(person, acc)| Exposure {
-                person,
-                overlap_secs: acc.overlap,
-                venue: acc.venue,
-                first_at: acc.first_at,
-                last_at: acc.last_at,
-                pairs: acc.pairs,
-            })
-            .collect();
-        out.sort_unstable_by_key(|e| {
-            (
-                std::cmp::Reverse(e.overlap_secs),
-                std::cmp::Reverse(e.last_at),
-                e.person,
-            )
-        });
+        sort_by_person(hits, buffer);
+        let groups = hits.chunk_by(|a, b| a.person == b.person);
+        let mut out: Vec<Exposure> = Vec::with_capacity(groups.clone().count());
+        out.extend(groups.map(|group| exposure(epoch, group)));
+        out.sort_unstable_by_key(|e| rank_key(epoch, e));
+        // Keep the scratch of an exceptional query from staying with the thread.
+        if hits.capacity() > SCRATCH_KEPT {
+            *hits = Vec::new();
+            *buffer = Vec::new();
+        }
         out
     }
 

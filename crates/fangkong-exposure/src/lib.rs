@@ -52,7 +52,9 @@
 //! amortised, and a segment holds O(log n) runs. [`ExposureIndex::build`] sorts once with
 //! rayon and makes one run per segment with exact capacity.
 //!
-//! Per person, the matches of a query are accumulated in a hash map and ranked at the end.
+//! A query collects its overlapping pairs as 16-byte hits (person, venue, intersection),
+//! groups them by person with a radix sort (no hash map to grow, a few linear passes), and
+//! ranks the exposures by one packed integer key.
 //!
 //! ```
 //! use fangkong_exposure::{CheckIn, ExposureIndex, IndexConfig, Interval};
