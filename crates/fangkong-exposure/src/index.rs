@@ -59,12 +59,13 @@ struct Entry {
     person: u32,
 }
 
-/// Check-ins sorted by start, in columns.
+/// Check-ins sorted by start.
+///
+/// Records rather than columns: most venues hold a few hundred check-ins, and a query then
+/// finds start, duration and person in the same cache line.
 #[derive(Debug, Default)]
 struct Run {
-    starts: Vec<u32>,
-    durs: Vec<u32>,
-    persons: Vec<u32>,
+    entries: Vec<Entry>,
     /// The longest duration in the run: a query scans back this far from its start.
     max_dur: u32,
 }
@@ -72,52 +73,42 @@ struct Run {
 impl Run {
     fn with_capacity(n: usize) -> Self {
         Self {
-            starts: Vec::with_capacity(n),
-            durs: Vec::with_capacity(n),
-            persons: Vec::with_capacity(n),
+            entries: Vec::with_capacity(n),
             max_dur: 0,
         }
     }
 
     fn push(&mut self, e: Entry) {
-        self.starts.push(e.start);
-        self.durs.push(e.dur);
-        self.persons.push(e.person);
+        self.entries.push(e);
         self.max_dur = self.max_dur.max(e.dur);
     }
 
     fn len(&self) -> usize {
-        self.starts.len()
-    }
-
-    fn get(&self, i: usize) -> Entry {
-        Entry {
-            start: self.starts[i],
-            dur: self.durs[i],
-            person: self.persons[i],
-        }
+        self.entries.len()
     }
 
     fn memory_bytes(&self) -> usize {
-        4 * (self.starts.capacity() + self.durs.capacity() + self.persons.capacity())
+        self.entries.capacity() * std::mem::size_of::<Entry>()
     }
 
     /// Merges two sorted runs into one with exact capacity.
     fn merge(a: &Run, b: &Run) -> Run {
         let mut out = Run::with_capacity(a.len() + b.len());
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() && j < b.len() {
-            if a.starts[i] <= b.starts[j] {
-                out.push(a.get(i));
-                i += 1;
+        let (mut a, mut b) = (a.entries.iter().peekable(), b.entries.iter().peekable());
+        while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+            let next = if x.start <= y.start {
+                a.next()
             } else {
-                out.push(b.get(j));
-                j += 1;
-            }
+                b.next()
+            };
+            out.extend(next);
         }
-        (i..a.len()).for_each(|i| out.push(a.get(i)));
-        (j..b.len()).for_each(|j| out.push(b.get(j)));
+        out.extend(a.chain(b));
         out
+    }
+
+    fn extend<'a>(&mut self, entries: impl IntoIterator<Item = &'a Entry>) {
+        entries.into_iter().for_each(|&e| self.push(e));
     }
 
     /// Calls `f(person, from, to)` for each check-in whose intersection `[from, to)` with
@@ -125,15 +116,14 @@ impl Run {
     fn for_each_overlap(&self, lo: u64, hi: u64, f: &mut impl FnMut(u32, u64, u64)) {
         // A check-in that starts at or before `lo - max_dur` ends at or before `lo`.
         let max_dur = u64::from(self.max_dur);
-        let from = self
-            .starts
-            .partition_point(|&s| u64::from(s) + max_dur <= lo);
-        let to = from + self.starts[from..].partition_point(|&s| u64::from(s) < hi);
-        for i in from..to {
-            let s = u64::from(self.starts[i]);
-            let e = s + u64::from(self.durs[i]);
-            if e > lo && e > s {
-                f(self.persons[i], s.max(lo), e.min(hi));
+        let entries = &self.entries;
+        let from = entries.partition_point(|e| u64::from(e.start) + max_dur <= lo);
+        let to = from + entries[from..].partition_point(|e| u64::from(e.start) < hi);
+        for e in &entries[from..to] {
+            let s = u64::from(e.start);
+            let end = s + u64::from(e.dur);
+            if end > lo && end > s {
+                f(e.person, s.max(lo), end.min(hi));
             }
         }
     }
@@ -157,7 +147,7 @@ impl Segment {
         let mut tail = std::mem::take(&mut self.tail);
         tail.sort_unstable_by_key(|e| e.start);
         let mut run = Run::with_capacity(tail.len());
-        tail.into_iter().for_each(|e| run.push(e));
+        run.extend(&tail);
         self.runs.push(run);
         // Bentley-Saxe with a factor of 2: merge while the newest run is at least half the
         // size of the one before it, so sizes at least double towards the oldest.
@@ -382,10 +372,12 @@ impl ExposureIndex {
     /// Heap bytes held: the capacity of every vector, and the venue table's buckets
     /// (estimated from its capacity as the standard library's hash table lays them out).
     pub fn memory_bytes(&self) -> usize {
-        let buckets = if self.venues.capacity() == 0 {
-            0
-        } else {
-            (self.venues.capacity() * 8 / 7 + 1).next_power_of_two()
+        // hashbrown: a table of fewer than 8 buckets uses all but one, a larger one 7/8.
+        let capacity = self.venues.capacity();
+        let buckets = match capacity {
+            0 => 0,
+            1..=6 => (capacity + 1).next_power_of_two(),
+            _ => (capacity * 8 / 7).next_power_of_two(),
         };
         // One control byte per bucket, plus a group's width.
         let table = buckets * (std::mem::size_of::<(u32, Venue)>() + 1) + 16;

@@ -37,7 +37,7 @@
 //! # Design
 //!
 //! Times are stored as `u32` seconds since [`IndexConfig::epoch`] (136 years of range), so
-//! a check-in costs 12 bytes: person, start and duration, in columns (struct of arrays).
+//! a check-in costs 12 bytes: start, duration and person, one record.
 //! Check-ins are grouped by venue (a hash map from venue id) and, within a venue, by
 //! duration class: at most 4 hours, at most a day, at most a week, longer. Each class of a
 //! venue is a segment sorted by start, and records the longest duration it holds.
