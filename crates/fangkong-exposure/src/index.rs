@@ -25,8 +25,8 @@ fn class_of(dur: u32) -> usize {
         .unwrap_or(CLASS_LIMITS.len())
 }
 
-/// A multiplicative hasher for `u32` ids (the one of rustc's `FxHasher`): the keys are not
-/// chosen by an adversary, and SipHash would dominate a query's aggregation.
+/// A multiplicative hasher for venue ids (the one of rustc's `FxHasher`): the keys are not
+/// chosen by an adversary, and SipHash would cost more than the lookup.
 #[derive(Clone, Copy, Default)]
 struct IdHasher(u64);
 
@@ -59,12 +59,13 @@ struct Entry {
     person: u32,
 }
 
-/// Check-ins sorted by start, in columns.
+/// Check-ins sorted by start.
+///
+/// Records rather than columns: most venues hold a few hundred check-ins, and a query then
+/// finds start, duration and person in the same cache line.
 #[derive(Debug, Default)]
 struct Run {
-    starts: Vec<u32>,
-    durs: Vec<u32>,
-    persons: Vec<u32>,
+    entries: Vec<Entry>,
     /// The longest duration in the run: a query scans back this far from its start.
     max_dur: u32,
 }
@@ -72,52 +73,42 @@ struct Run {
 impl Run {
     fn with_capacity(n: usize) -> Self {
         Self {
-            starts: Vec::with_capacity(n),
-            durs: Vec::with_capacity(n),
-            persons: Vec::with_capacity(n),
+            entries: Vec::with_capacity(n),
             max_dur: 0,
         }
     }
 
     fn push(&mut self, e: Entry) {
-        self.starts.push(e.start);
-        self.durs.push(e.dur);
-        self.persons.push(e.person);
+        self.entries.push(e);
         self.max_dur = self.max_dur.max(e.dur);
     }
 
     fn len(&self) -> usize {
-        self.starts.len()
-    }
-
-    fn get(&self, i: usize) -> Entry {
-        Entry {
-            start: self.starts[i],
-            dur: self.durs[i],
-            person: self.persons[i],
-        }
+        self.entries.len()
     }
 
     fn memory_bytes(&self) -> usize {
-        4 * (self.starts.capacity() + self.durs.capacity() + self.persons.capacity())
+        self.entries.capacity() * std::mem::size_of::<Entry>()
     }
 
     /// Merges two sorted runs into one with exact capacity.
     fn merge(a: &Run, b: &Run) -> Run {
         let mut out = Run::with_capacity(a.len() + b.len());
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() && j < b.len() {
-            if a.starts[i] <= b.starts[j] {
-                out.push(a.get(i));
-                i += 1;
+        let (mut a, mut b) = (a.entries.iter().peekable(), b.entries.iter().peekable());
+        while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+            let next = if x.start <= y.start {
+                a.next()
             } else {
-                out.push(b.get(j));
-                j += 1;
-            }
+                b.next()
+            };
+            out.extend(next);
         }
-        (i..a.len()).for_each(|i| out.push(a.get(i)));
-        (j..b.len()).for_each(|j| out.push(b.get(j)));
+        out.extend(a.chain(b));
         out
+    }
+
+    fn extend<'a>(&mut self, entries: impl IntoIterator<Item = &'a Entry>) {
+        entries.into_iter().for_each(|&e| self.push(e));
     }
 
     /// Calls `f(person, from, to)` for each check-in whose intersection `[from, to)` with
@@ -125,15 +116,14 @@ impl Run {
     fn for_each_overlap(&self, lo: u64, hi: u64, f: &mut impl FnMut(u32, u64, u64)) {
         // A check-in that starts at or before `lo - max_dur` ends at or before `lo`.
         let max_dur = u64::from(self.max_dur);
-        let from = self
-            .starts
-            .partition_point(|&s| u64::from(s) + max_dur <= lo);
-        let to = from + self.starts[from..].partition_point(|&s| u64::from(s) < hi);
-        for i in from..to {
-            let s = u64::from(self.starts[i]);
-            let e = s + u64::from(self.durs[i]);
-            if e > lo && e > s {
-                f(self.persons[i], s.max(lo), e.min(hi));
+        let entries = &self.entries;
+        let from = entries.partition_point(|e| u64::from(e.start) + max_dur <= lo);
+        let to = from + entries[from..].partition_point(|e| u64::from(e.start) < hi);
+        for e in &entries[from..to] {
+            let s = u64::from(e.start);
+            let end = s + u64::from(e.dur);
+            if end > lo && end > s {
+                f(e.person, s.max(lo), end.min(hi));
             }
         }
     }
@@ -157,7 +147,7 @@ impl Segment {
         let mut tail = std::mem::take(&mut self.tail);
         tail.sort_unstable_by_key(|e| e.start);
         let mut run = Run::with_capacity(tail.len());
-        tail.into_iter().for_each(|e| run.push(e));
+        run.extend(&tail);
         self.runs.push(run);
         // Bentley-Saxe with a factor of 2: merge while the newest run is at least half the
         // size of the one before it, so sizes at least double towards the oldest.
@@ -197,45 +187,92 @@ struct Venue {
     classes: [Segment; CLASSES],
 }
 
-/// Per person, the intersections of one query so far.
-#[derive(Clone, Copy, Debug)]
-struct Acc {
-    overlap: i64,
-    best_len: i64,
-    best_at: i64,
+/// One overlapping (check-in, interval) pair of a query: the intersection `[from, to)` in
+/// seconds since the epoch (within the check-in, so both fit in `u32`).
+#[derive(Clone, Copy, Debug, Default)]
+struct Hit {
+    person: u32,
     venue: u32,
-    first_at: i64,
-    last_at: i64,
-    pairs: u32,
+    from: u32,
+    to: u32,
 }
 
-impl Acc {
-    fn new(venue: u32, from: i64, to: i64) -> Self {
-        Self {
-            overlap: to - from,
-            best_len: to - from,
-            best_at: from,
-            venue,
-            first_at: from,
-            last_at: to,
-            pairs: 1,
-        }
-    }
+/// The hits of a query and the radix sort's buffer, kept per thread between queries: growing
+/// them anew each time costs more than the query (fresh pages from the system, zeroed).
+#[derive(Default)]
+struct Scratch {
+    hits: Vec<Hit>,
+    buffer: Vec<Hit>,
+}
 
-    fn add(&mut self, venue: u32, from: i64, to: i64) {
-        let len = to - from;
-        self.overlap += len;
-        self.pairs += 1;
-        self.first_at = self.first_at.min(from);
-        self.last_at = self.last_at.max(to);
-        if (std::cmp::Reverse(len), from, venue)
-            < (std::cmp::Reverse(self.best_len), self.best_at, self.venue)
-        {
-            self.best_len = len;
-            self.best_at = from;
-            self.venue = venue;
-        }
+/// Hits whose scratch a thread keeps (2 x 16 MiB at most).
+const SCRATCH_KEPT: usize = 1 << 20;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// Below this many hits a comparison sort beats the radix sort's fixed cost.
+const RADIX_MIN: usize = 512;
+
+/// Sorts `hits` by person: LSD radix sort with 11-bit digits (three passes at most, a pass
+/// skipped when every hit has the same digit), so that a query with 50 000 hits spends
+/// well under a millisecond grouping them.
+fn sort_by_person(hits: &mut Vec<Hit>, buffer: &mut Vec<Hit>) {
+    if hits.len() < RADIX_MIN {
+        hits.sort_unstable_by_key(|h| h.person);
+        return;
     }
+    const BITS: u32 = 11;
+    const MASK: u32 = (1 << BITS) - 1;
+    buffer.clear();
+    buffer.resize(hits.len(), Hit::default());
+    for shift in [0, BITS, 2 * BITS] {
+        let digit = |h: &Hit| ((h.person >> shift) & MASK) as usize;
+        let mut counts = [0usize; 1 << BITS];
+        hits.iter().for_each(|h| counts[digit(h)] += 1);
+        if counts.contains(&hits.len()) {
+            continue;
+        }
+        let mut sum = 0;
+        for c in &mut counts {
+            (*c, sum) = (sum, sum + *c);
+        }
+        for h in hits.iter() {
+            let d = digit(h);
+            buffer[counts[d]] = *h;
+            counts[d] += 1;
+        }
+        std::mem::swap(hits, buffer);
+    }
+}
+
+/// The exposure of one person from its hits (all of that person).
+fn exposure(epoch: i64, hits: &[Hit]) -> Exposure {
+    let len = |h: &Hit| h.to - h.from;
+    // The longest intersection; ties: the earliest, then the lowest venue.
+    let best = hits
+        .iter()
+        .min_by_key(|h| (std::cmp::Reverse(len(h)), h.from, h.venue))
+        .copied()
+        .unwrap_or_default();
+    Exposure {
+        person: best.person,
+        overlap_secs: hits.iter().map(|h| i64::from(len(h))).sum(),
+        venue: best.venue,
+        first_at: epoch + i64::from(hits.iter().map(|h| h.from).min().unwrap_or_default()),
+        last_at: epoch + i64::from(hits.iter().map(|h| h.to).max().unwrap_or_default()),
+        pairs: hits.len() as u32,
+    }
+}
+
+/// The rank order as one integer: `overlap_secs` descending, then `last_at` descending,
+/// then `person` ascending.
+fn rank_key(epoch: i64, e: &Exposure) -> u128 {
+    // overlap_secs is positive; last_at - epoch fits in u32 (it ends a check-in).
+    let overlap = u64::MAX - e.overlap_secs as u64;
+    let last = u32::MAX - (e.last_at - epoch) as u32;
+    (u128::from(overlap) << 64) | (u128::from(last) << 32) | u128::from(e.person)
 }
 
 /// An in-memory index of venue check-ins for exposure matching (see the crate docs).
@@ -335,10 +372,12 @@ impl ExposureIndex {
     /// Heap bytes held: the capacity of every vector, and the venue table's buckets
     /// (estimated from its capacity as the standard library's hash table lays them out).
     pub fn memory_bytes(&self) -> usize {
-        let buckets = if self.venues.capacity() == 0 {
-            0
-        } else {
-            (self.venues.capacity() * 8 / 7 + 1).next_power_of_two()
+        // hashbrown: a table of fewer than 8 buckets uses all but one, a larger one 7/8.
+        let capacity = self.venues.capacity();
+        let buckets = match capacity {
+            0 => 0,
+            1..=6 => (capacity + 1).next_power_of_two(),
+            _ => (capacity * 8 / 7).next_power_of_two(),
         };
         // One control byte per bucket, plus a group's width.
         let table = buckets * (std::mem::size_of::<(u32, Venue)>() + 1) + 16;
@@ -365,7 +404,18 @@ impl ExposureIndex {
         margin_secs: i64,
         exclude: Option<u32>,
     ) -> Vec<Exposure> {
-        let mut found: IdMap<Acc> = IdMap::default();
+        SCRATCH.with_borrow_mut(|scratch| self.match_with(intervals, margin_secs, exclude, scratch))
+    }
+
+    fn match_with(
+        &self,
+        intervals: &[Interval],
+        margin_secs: i64,
+        exclude: Option<u32>,
+        scratch: &mut Scratch,
+    ) -> Vec<Exposure> {
+        let Scratch { hits, buffer } = scratch;
+        hits.clear();
         let epoch = self.config.epoch;
         for interval in intervals {
             if interval.end < interval.start {
@@ -381,38 +431,30 @@ impl ExposureIndex {
                 continue;
             };
             let mut record = |person: u32, from: u64, to: u64| {
-                if Some(person) == exclude {
-                    return;
+                if Some(person) != exclude {
+                    // Both lie within a check-in: the casts are exact.
+                    hits.push(Hit {
+                        person,
+                        venue: interval.venue,
+                        from: from as u32,
+                        to: to as u32,
+                    });
                 }
-                // Both are at most 2^32: the casts are exact.
-                let (from, to) = (epoch + from as i64, epoch + to as i64);
-                found
-                    .entry(person)
-                    .and_modify(|acc| acc.add(interval.venue, from, to))
-                    .or_insert_with(|| Acc::new(interval.venue, from, to));
             };
             for segment in &venue.classes {
                 segment.for_each_overlap(lo, hi, &mut record);
             }
         }
-        let mut out: Vec<Exposure> = found
-            .into_iter()
-            .map(|(person, acc)| Exposure {
-                person,
-                overlap_secs: acc.overlap,
-                venue: acc.venue,
-                first_at: acc.first_at,
-                last_at: acc.last_at,
-                pairs: acc.pairs,
-            })
-            .collect();
-        out.sort_unstable_by_key(|e| {
-            (
-                std::cmp::Reverse(e.overlap_secs),
-                std::cmp::Reverse(e.last_at),
-                e.person,
-            )
-        });
+        sort_by_person(hits, buffer);
+        let groups = hits.chunk_by(|a, b| a.person == b.person);
+        let mut out: Vec<Exposure> = Vec::with_capacity(groups.clone().count());
+        out.extend(groups.map(|group| exposure(epoch, group)));
+        out.sort_unstable_by_key(|e| rank_key(epoch, e));
+        // Keep the scratch of an exceptional query from staying with the thread.
+        if hits.capacity() > SCRATCH_KEPT {
+            *hits = Vec::new();
+            *buffer = Vec::new();
+        }
         out
     }
 

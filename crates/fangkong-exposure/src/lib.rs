@@ -37,7 +37,7 @@
 //! # Design
 //!
 //! Times are stored as `u32` seconds since [`IndexConfig::epoch`] (136 years of range), so
-//! a check-in costs 12 bytes: person, start and duration, in columns (struct of arrays).
+//! a check-in costs 12 bytes: start, duration and person, one record.
 //! Check-ins are grouped by venue (a hash map from venue id) and, within a venue, by
 //! duration class: at most 4 hours, at most a day, at most a week, longer. Each class of a
 //! venue is a segment sorted by start, and records the longest duration it holds.
@@ -52,7 +52,9 @@
 //! amortised, and a segment holds O(log n) runs. [`ExposureIndex::build`] sorts once with
 //! rayon and makes one run per segment with exact capacity.
 //!
-//! Per person, the matches of a query are accumulated in a hash map and ranked at the end.
+//! A query collects its overlapping pairs as 16-byte hits (person, venue, intersection),
+//! groups them by person with a radix sort (no hash map to grow, a few linear passes), and
+//! ranks the exposures by one packed integer key.
 //!
 //! ```
 //! use fangkong_exposure::{CheckIn, ExposureIndex, IndexConfig, Interval};
