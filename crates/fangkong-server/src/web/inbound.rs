@@ -24,6 +24,7 @@ use fangkong_store::inbound::RiskArea;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
+use super::forms::{by_lang, china_time, err, form_error, with_status, Notice};
 use super::{check_csrf, render, render_page, PageResult, WebError};
 use crate::auth::{PageLang, WebUser};
 use crate::i18n::{text, Lang};
@@ -34,78 +35,7 @@ const ARRIVALS: i64 = 200;
 /// Jurisdictions whose boundaries the risk-area map asks for at most.
 const MAP_AREAS: usize = 300;
 
-fn err(lang: Lang) -> impl Fn(Error) -> WebError {
-    move |e| WebError::new(&e, lang)
-}
 
-/// What a form did, shown on the page it returns to.
-#[derive(Debug, Default)]
-struct Notice {
-    /// A refusal (bad field, conflict).
-    error: Option<String>,
-    /// A bad file: its name and every bad line.
-    import: Option<(String, Vec<fangkong_ingest::RowError>)>,
-    /// What was done.
-    done: Option<String>,
-    /// An import outcome as (label key, count) lines.
-    outcome: Vec<(String, u64)>,
-}
-
-impl Notice {
-    /// A refusal with its reason.
-    fn error(reason: String) -> Notice {
-        Notice {
-            error: Some(reason),
-            ..Notice::default()
-        }
-    }
-
-    fn value(&self) -> Value {
-        let (file, errors) = match &self.import {
-            Some((f, e)) => (Some(f.clone()), e.clone()),
-            None => (None, Vec::new()),
-        };
-        context! {
-            error => self.error.clone(),
-            import_file => file,
-            import_errors => errors.iter().map(|r| context! { line => r.line, field => r.field.clone(), reason => r.reason.clone() }).collect::<Vec<_>>(),
-            done => self.done.clone(),
-            outcome => self.outcome.iter().map(|(k, n)| context! { label => k.clone(), count => *n }).collect::<Vec<_>>(),
-        }
-    }
-
-    fn failed(&self) -> bool {
-        self.error.is_some() || self.import.is_some()
-    }
-}
-
-/// A client mistake in a form becomes a notice on the page; anything else is the error page.
-fn form_error(e: Error, lang: Lang) -> Result<Notice, WebError> {
-    match e {
-        Error::Import(f) => Ok(Notice {
-            import: Some((f.file, f.errors)),
-            ..Notice::default()
-        }),
-        Error::Invalid(fields) => Ok(Notice::error(
-            fields
-                .iter()
-                .map(|(f, r)| format!("{f}: {r}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        )),
-        e @ Error::Conflict(_) => Ok(Notice::error(crate::error::problem(&e).detail)),
-        e => Err(WebError::new(&e, lang)),
-    }
-}
-
-/// A page answered with its notice: 422 when the form was refused.
-fn with_status(page: PageResult, notice_failed: bool) -> PageResult {
-    let mut page = page?;
-    if notice_failed {
-        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(page)
-}
 
 /// A form's values by name (the form may repeat a name, e.g. one per ticked box).
 struct Fields(Vec<(String, String)>);
@@ -163,16 +93,6 @@ pub(super) async fn upload(mut form: Multipart) -> (String, Option<(String, Vec<
     (csrf, file)
 }
 
-fn china_time(ms: i64) -> String {
-    let at = ms + fangkong_app::testing::schedules::CHINA_OFFSET_MS;
-    chrono::DateTime::from_timestamp_millis(at)
-        .map(|t| t.naive_utc().format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
-}
-
-fn by_lang(lang: Lang, zh: &str, en: &str) -> String {
-    if lang == Lang::En { en } else { zh }.to_string()
-}
 
 fn risk_rank(level: &str) -> u8 {
     AreaRisk::parse(level).map_or(0, AreaRisk::severity)
@@ -282,8 +202,7 @@ fn line_value(l: &fangkong_app::measures::BoardLine) -> Value {
 }
 
 fn done_text(lang: Lang, done: Option<&str>) -> Option<String> {
-    done.filter(|d| d.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !d.is_empty())
-        .map(|d| text(lang, &format!("inbound.done.{d}")))
+    super::forms::done_text(lang, "inbound", done)
 }
 
 /// Query carrying what a form did before its redirect.

@@ -8,6 +8,7 @@ pub mod coldchain;
 pub mod docs;
 pub mod facilities;
 pub mod fever;
+mod forms;
 pub mod home;
 pub mod inbound;
 pub mod jurisdictions;

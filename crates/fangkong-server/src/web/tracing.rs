@@ -30,6 +30,7 @@ use fangkong_store::tracing::{Case, Venue};
 use minijinja::{context, Value};
 use serde::Deserialize;
 
+use super::forms::{by_lang, china_time, err, form_error, with_status, Notice};
 use super::{check_csrf, render_page, PageResult, WebError};
 use crate::auth::WebUser;
 use crate::i18n::{text, Lang};
@@ -43,13 +44,6 @@ const VENUES: i64 = 100;
 const TIMELINESS_DAYS: i64 = 30;
 const MS_PER_DAY: i64 = 86_400_000;
 
-fn err(lang: Lang) -> impl Fn(Error) -> WebError {
-    move |e| WebError::new(&e, lang)
-}
-
-fn by_lang(lang: Lang, zh: &str, en: &str) -> String {
-    if lang == Lang::En { en } else { zh }.to_string()
-}
 
 /// The name of a stored key of one of the domain's vocabularies in `lang`; an unknown key
 /// shows itself.
@@ -74,12 +68,6 @@ macro_rules! options {
 }
 
 /// Unix milliseconds as `YYYY-MM-DD HH:MM` China Standard Time, as the pages show them.
-fn china_time(ms: i64) -> String {
-    let at = ms + fangkong_app::testing::schedules::CHINA_OFFSET_MS;
-    chrono::DateTime::from_timestamp_millis(at)
-        .map(|t| t.naive_utc().format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
-}
 
 /// Unix milliseconds as RFC 3339 in China Standard Time, to the second: the exact value a
 /// form sends back (the displayed time drops the seconds).
@@ -120,81 +108,8 @@ fn opt_number(field: &str, s: &str, invalid: &mut Vec<(String, String)>) -> Opti
     n
 }
 
-/// What a form did, shown on the page it returns to.
-#[derive(Debug, Default)]
-struct Notice {
-    /// A refusal (bad field, conflict).
-    error: Option<String>,
-    /// A file refused as a whole: its name and every bad line.
-    import: Option<(String, Vec<fangkong_ingest::RowError>)>,
-    /// What was done.
-    done: Option<String>,
-    /// An import outcome as (label key, count) lines.
-    outcome: Vec<(String, u64)>,
-    /// Rows an import refused while storing the others: line, field, reason.
-    refused: Vec<(u64, String, String)>,
-}
-
-impl Notice {
-    fn error(reason: String) -> Notice {
-        Notice {
-            error: Some(reason),
-            ..Notice::default()
-        }
-    }
-
-    fn value(&self) -> Value {
-        let (file, errors) = match &self.import {
-            Some((f, e)) => (Some(f.clone()), e.clone()),
-            None => (None, Vec::new()),
-        };
-        context! {
-            error => self.error.clone(),
-            import_file => file,
-            import_errors => errors.iter().map(|r| context! { line => r.line, field => r.field.clone(), reason => r.reason.clone() }).collect::<Vec<_>>(),
-            done => self.done.clone(),
-            outcome => self.outcome.iter().map(|(k, n)| context! { label => k.clone(), count => *n }).collect::<Vec<_>>(),
-            refused => self.refused.iter().map(|(l, f, r)| context! { line => *l, field => f.clone(), reason => r.clone() }).collect::<Vec<_>>(),
-        }
-    }
-
-    fn failed(&self) -> bool {
-        self.error.is_some() || self.import.is_some()
-    }
-}
-
-/// A client mistake in a form becomes a notice naming the field; anything else is the error
-/// page. `entries[0].` is dropped from field names: the page adds one entry at a time.
-fn form_error(e: Error, lang: Lang) -> Result<Notice, WebError> {
-    match e {
-        Error::Import(f) => Ok(Notice {
-            import: Some((f.file, f.errors)),
-            ..Notice::default()
-        }),
-        Error::Invalid(fields) => Ok(Notice::error(
-            fields
-                .iter()
-                .map(|(f, r)| format!("{}: {r}", f.strip_prefix("entries[0].").unwrap_or(f)))
-                .collect::<Vec<_>>()
-                .join("; "),
-        )),
-        e @ Error::Conflict(_) => Ok(Notice::error(crate::error::problem(&e).detail)),
-        e => Err(WebError::new(&e, lang)),
-    }
-}
-
-/// A page answered with its notice: 422 when the form was refused.
-fn with_status(page: PageResult, notice_failed: bool) -> PageResult {
-    let mut page = page?;
-    if notice_failed {
-        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(page)
-}
-
 fn done_text(lang: Lang, done: Option<&str>) -> Option<String> {
-    done.filter(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-        .map(|d| text(lang, &format!("tracing.done.{d}")))
+    super::forms::done_text(lang, "tracing", done)
 }
 
 // ---------------------------------------------------------------------------------------
