@@ -35,8 +35,6 @@ const ARRIVALS: i64 = 200;
 /// Jurisdictions whose boundaries the risk-area map asks for at most.
 const MAP_AREAS: usize = 300;
 
-
-
 /// A form's values by name (the form may repeat a name, e.g. one per ticked box).
 struct Fields(Vec<(String, String)>);
 
@@ -92,7 +90,6 @@ pub(super) async fn upload(mut form: Multipart) -> (String, Option<(String, Vec<
     });
     (csrf, file)
 }
-
 
 fn risk_rank(level: &str) -> u8 {
     AreaRisk::parse(level).map_or(0, AreaRisk::severity)

@@ -10,7 +10,7 @@
 //! numbers only in their masked form. This module decides nothing about access.
 
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect};
 use axum::Form;
 use fangkong_app::tracing::{
@@ -44,7 +44,6 @@ const VENUES: i64 = 100;
 const TIMELINESS_DAYS: i64 = 30;
 const MS_PER_DAY: i64 = 86_400_000;
 
-
 /// The name of a stored key of one of the domain's vocabularies in `lang`; an unknown key
 /// shows itself.
 macro_rules! name_of {
@@ -66,8 +65,6 @@ macro_rules! options {
             .collect::<Vec<_>>()
     };
 }
-
-/// Unix milliseconds as `YYYY-MM-DD HH:MM` China Standard Time, as the pages show them.
 
 /// Unix milliseconds as RFC 3339 in China Standard Time, to the second: the exact value a
 /// form sends back (the displayed time drops the seconds).
