@@ -369,10 +369,15 @@ impl App {
     /// The exposure index, built from the store on first use.
     async fn exposure(&self) -> Result<&RwLock<ExposureIndex>> {
         let state = &self.exposure;
+        if let Some(index) = state.index.get() {
+            return Ok(index);
+        }
+        // The gate is held until the index is in its cell, so a write waiting on it finds the
+        // index and adds its rows (a write that went first is in the store the build reads).
+        let _gate = state.gate.lock().await;
         state
             .index
             .get_or_try_init(|| async {
-                let _gate = state.gate.lock().await;
                 let mut rows = Vec::new();
                 self.store()
                     .tracing()
