@@ -913,7 +913,7 @@ impl App {
         actor.require(Permission::TracingRead)?;
         let t = self.store().tracing();
         let case = t.case(&actor.scope, id).await?;
-        let links = t.links().await?;
+        let links = t.links_of_case(id).await?;
         let infected_by = links.iter().find(|l| l.infectee_case_id == id).cloned();
         let infected = links
             .into_iter()
@@ -1849,7 +1849,7 @@ impl App {
             json!({"link_id": id, "infector_case_id": input.infector_case_id, "confidence": confidence.as_str()}),
         )
         .await?;
-        t.links()
+        t.links_of_case(input.infectee_case_id)
             .await?
             .into_iter()
             .find(|l| l.id == id)

@@ -1105,6 +1105,21 @@ impl Tracing<'_> {
         found.ok_or(StoreError::NotFound)
     }
 
+    /// The links naming a case as infector or infectee, in id order.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn links_of_case(&self, case_id: i64) -> Result<Vec<Link>> {
+        let sql = format!(
+            "SELECT {LINK_COLUMNS} FROM transmission_links \
+             WHERE infector_case_id = $1 OR infectee_case_id = $1 ORDER BY id"
+        );
+        Ok(with_db!(
+            self.db,
+            read | pool | { sqlx::query_as(&sql).bind(case_id).fetch_all(pool).await? }
+        ))
+    }
+
     /// Every link, in id order (chains are analysed whole and then cut to the scope).
     ///
     /// # Errors
