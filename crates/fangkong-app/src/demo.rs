@@ -25,6 +25,7 @@ const META_REFERENCE_DATE: &str = "demo.reference_date";
 
 mod inbound;
 mod testing;
+mod tracing;
 
 pub use testing::DEMO_ROUND;
 

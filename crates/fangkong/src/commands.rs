@@ -95,6 +95,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             app.seed_demo_inbound(&config)
                 .await
                 .context("seeding the demo arrivals and control measures")?;
+            app.seed_demo_tracing(&config)
+                .await
+                .context("seeding the demo check-ins and outbreak")?;
             if outcome.loaded {
                 eprintln!(
                     "demo city {} loaded: {} jurisdictions, {} residents, {} households, {} facilities in {:.1} s",
