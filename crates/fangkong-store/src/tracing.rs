@@ -628,19 +628,6 @@ impl Tracing<'_> {
         Ok(out)
     }
 
-    /// The home communities of these persons: id → community code.
-    ///
-    /// # Errors
-    /// `Unavailable` on database failure.
-    pub async fn person_communities(&self, ids: &[i64]) -> Result<HashMap<i64, String>> {
-        Ok(self
-            .briefs(ids)
-            .await?
-            .into_iter()
-            .map(|(id, p)| (id, p.community_code))
-            .collect())
-    }
-
     // ---- Cases --------------------------------------------------------------------------
 
     /// Registers a case with its first history entry. Returns its id.

@@ -824,21 +824,7 @@ pub async fn confirm_contact(
     Path(id): Path<i64>,
     Form(form): Form<ContactForm>,
 ) -> PageResult {
-    check_csrf(&user, &form.csrf)?;
-    let r = match form.input() {
-        Ok(input) => state.app.confirm_contact(&user.actor, id, &input).await,
-        Err(e) => Err(e),
-    };
-    after_case_action(
-        &state,
-        &user,
-        id,
-        &form.margin,
-        r,
-        "contact_confirmed",
-        CaseForms::default(),
-    )
-    .await
+    decide_contact(&state, &user, id, &form, true).await
 }
 
 /// `POST /tracing/cases/{id}/contacts/dismiss`: the candidate is not a contact.
@@ -848,21 +834,29 @@ pub async fn dismiss_contact(
     Path(id): Path<i64>,
     Form(form): Form<ContactForm>,
 ) -> PageResult {
-    check_csrf(&user, &form.csrf)?;
+    decide_contact(&state, &user, id, &form, false).await
+}
+
+/// A contact confirmed or dismissed, then the case page.
+async fn decide_contact(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    form: &ContactForm,
+    confirm: bool,
+) -> PageResult {
+    check_csrf(user, &form.csrf)?;
     let r = match form.input() {
+        Ok(input) if confirm => state.app.confirm_contact(&user.actor, id, &input).await,
         Ok(input) => state.app.dismiss_contact(&user.actor, id, &input).await,
         Err(e) => Err(e),
     };
-    after_case_action(
-        &state,
-        &user,
-        id,
-        &form.margin,
-        r,
-        "contact_dismissed",
-        CaseForms::default(),
-    )
-    .await
+    let done = if confirm {
+        "contact_confirmed"
+    } else {
+        "contact_dismissed"
+    };
+    after_case_action(state, user, id, &form.margin, r, done, CaseForms::default()).await
 }
 
 /// `POST /tracing/cases/{id}/contacts/complete`.
