@@ -1,7 +1,7 @@
 //! `fangkong-bench`: benchmark scenarios of the platform's computations and ingest paths.
 //!
 //! Why it exists: issue #9 sets performance targets (all aberration methods over 10 000
-//! series in 2 s on two cores, 50 times a naive implementation); this binary measures them
+//! series in 2 s on two cores, 50 times a straightforward reference); this binary measures them
 //! on deterministic synthetic data so a change can quote before and after numbers.
 //!
 //! # `aberration`
@@ -21,26 +21,43 @@
 //! need (EARS: the 7-day baseline and its lag; CUSUM: the 7 days that give its reference mean
 //! `m`, so it monitors the 30 days); Farrington gets the whole series.
 //!
-//! The reference (`reference_seconds`), on one thread, on the same series (the first
-//! `--reference-series` of them), for each series and each of the 30 days, with nothing kept
-//! from one day to the next:
-//! - EARS C1/C2: the 7 baseline counts collected into a new vector, mean and sample standard
-//!   deviation by two loops over it; C3 does this for the day and the two before it.
-//! - CUSUM: `m` the mean of the 7 days before the 30, then a loop from the first of the 30 up
-//!   to the day to rebuild the CUSUM.
-//! - Farrington: the reference dates by calendar arithmetic, the seasonal level of every day
-//!   from the start of the series marked in a new vector, the rows of the fit collected, a
-//!   dense design matrix (`Vec<Vec<f64>>`), and the quasi-Poisson GLM fitted by plain IRLS
-//!   (R's start and stopping rule): per iteration `X' W X` and `X' W z` by a triple loop over
-//!   the dense rows and the inverse by Gauss-Jordan elimination with partial pivoting. Then
-//!   the Anscombe reweighting and second fit, the trend test (Student's t by a continued
-//!   fraction of the incomplete beta function), the fits without trend when the trend is
-//!   dropped, and the threshold (delta method; the negative binomial quantile by summing
-//!   probabilities).
+//! Two references recompute every judged day from scratch, on one thread, on the same
+//! series:
+//! - Python (`reference/aberration.py`, the one issue #9 names, so the headline): numpy,
+//!   scipy and statsmodels (`GLM(..., family=Poisson(), var_weights=...)` with R's stopping
+//!   rule, quasi-Poisson dispersion, Anscombe reweighting and refit, trend test, 2/3-power
+//!   threshold) on the first `--python-series` series (default 200). The scenario creates
+//!   its virtual environment on the first run (`--python`, default `python3`, `-m venv`, then
+//!   `pip install` of `reference/requirements.txt`'s pins into `--python-venv`, default
+//!   `$XDG_CACHE_HOME/fangkong-bench/venv` or `~/.cache/fangkong-bench/venv`) and reuses it
+//!   while the pins hold. Only the computation is timed (`python_seconds_measured`, inside the
+//!   script); start-up, imports and file reading are reported apart. `reference_seconds` is
+//!   its time per series times `--series`, `speedup` that over `seconds`. Without python3 or
+//!   the packages the report carries `python_reference: null` and the reason, and the headline
+//!   falls back to the Rust reference.
+//! - naive Rust (`rust_naive_reference_seconds`, `rust_naive_speedup`), on the first
+//!   `--rust-naive-series` series (all by default):
+//!   - EARS C1/C2: the 7 baseline counts collected into a new vector, mean and sample
+//!     standard deviation by two loops over it; C3 does this for the day and the two before.
+//!   - CUSUM: `m` the mean of the 7 days before the 30, then a loop from the first of the 30
+//!     up to the day to rebuild the CUSUM.
+//!   - Farrington: the reference dates by calendar arithmetic, the seasonal level of every
+//!     day from the start of the series marked in a new vector, the rows of the fit
+//!     collected, a dense design matrix (`Vec<Vec<f64>>`), and the quasi-Poisson GLM fitted
+//!     by plain IRLS (R's start and stopping rule): per iteration `X' W X` and `X' W z` by a
+//!     triple loop over the dense rows and the inverse by Gauss-Jordan elimination with
+//!     partial pivoting. Then the Anscombe reweighting and second fit, the trend test
+//!     (Student's t by a continued fraction of the incomplete beta function), the fits
+//!     without trend when the trend is dropped, and the threshold (delta method; the negative
+//!     binomial quantile by summing probabilities).
 //!
-//! It follows the semantics documented in `fangkong_epi` (not its code), and the report
-//! compares both day by day (`alarm_mismatches`, `max_threshold_rel_diff`). `speedup` is the
-//! reference's time per series over the fast path's.
+//! Both follow the semantics documented in `fangkong_epi` (not its code), and the report
+//! compares each with the fast path day by day (`python_alarm_mismatches`,
+//! `rust_naive_alarm_mismatches`, the largest relative threshold differences).
+//!
+//! ```text
+//! cargo run --release -p fangkong-bench -- aberration --json
+//! ```
 //!
 //! # `testing-round`
 //!
@@ -126,12 +143,15 @@
 //! ```
 //!
 //! What it must not do: talk to the network, or write outside its data directory (a
-//! temporary one without `--data`). Timings are printed, never asserted (tests check the
-//! shape of the output only).
+//! temporary one without `--data`). The one exception is `aberration`'s Python reference:
+//! its first run installs pinned packages from PyPI into its own virtual environment
+//! (`--python-venv`); `--python-series 0` runs without it. Timings are printed, never
+//! asserted (tests check the shape of the output only).
 
 mod aberration;
 mod exposure_match;
 mod generate;
+mod python_reference;
 mod reference;
 mod testing_round;
 mod travel_import;
@@ -152,8 +172,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Every aberration method over many daily series, the latest 30 days of each, against a
-    /// naive single-threaded reference.
+    /// Every aberration method over many daily series, the latest 30 days of each, against
+    /// two references that recompute every judged day from scratch: numpy/statsmodels in
+    /// Python (the headline `reference_seconds` and `speedup`, extrapolated per series from
+    /// `--python-series` series) and a naive single-threaded Rust version.
+    ///
+    /// The Python reference runs in a virtual environment that the scenario creates on its
+    /// first run with `python3 -m venv` and `pip install` of pinned numpy, scipy and
+    /// statsmodels (needs PyPI once), then reuses. Without python3 or the packages the report
+    /// says why (`python_reference: null`) and the headline is the Rust reference's.
     Aberration {
         /// Number of series (five years of daily counts each).
         #[arg(long, default_value_t = 10_000)]
@@ -165,9 +192,20 @@ enum Command {
         /// et al. 2013's settings (a fit over every day of five years).
         #[arg(long, value_enum, default_value_t = aberration::FarringtonConfig::Defaults)]
         farrington: aberration::FarringtonConfig,
-        /// Time the reference on the first N series only; speedups compare time per series.
-        #[arg(long, value_name = "N")]
-        reference_series: Option<usize>,
+        /// Time the Python reference on the first N series (all methods, all 30 days); speedups
+        /// compare time per series. 0 skips it.
+        #[arg(long, value_name = "N", default_value_t = 200)]
+        python_series: usize,
+        /// The interpreter that creates the Python reference's environment.
+        #[arg(long, value_name = "PATH", default_value = "python3")]
+        python: std::path::PathBuf,
+        /// The Python reference's virtual environment [default:
+        /// $XDG_CACHE_HOME/fangkong-bench/venv, else ~/.cache/fangkong-bench/venv].
+        #[arg(long, value_name = "DIR")]
+        python_venv: Option<std::path::PathBuf>,
+        /// Time the naive Rust reference on the first N series only (all by default).
+        #[arg(long, value_name = "N", alias = "reference-series")]
+        rust_naive_series: Option<usize>,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -261,14 +299,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             series,
             seed,
             farrington,
-            reference_series,
+            python_series,
+            python,
+            python_venv,
+            rust_naive_series,
             json,
         } => {
             let report = aberration::run(&aberration::Options {
                 series,
                 seed,
                 farrington,
-                reference_series,
+                rust_naive_series,
+                python_series,
+                python,
+                python_venv: python_venv.unwrap_or_else(python_reference::default_venv),
             })?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);
