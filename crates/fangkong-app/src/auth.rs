@@ -109,6 +109,10 @@ impl Role {
                 FeverReport,
                 TracingRead,
                 TracingOperate,
+                IsolationRead,
+                IsolationOperate,
+                TreatmentRead,
+                TreatmentOperate,
                 UsersAdmin,
                 DataPurge,
             ],
@@ -119,6 +123,8 @@ impl Role {
                 TestingRead,
                 InboundRead,
                 TracingRead,
+                IsolationRead,
+                TreatmentRead,
             ],
             // Investigators and inbound staff call people: they may reveal a phone number.
             // Investigators also read testing: positives and retest tasks are their leads.
@@ -149,17 +155,38 @@ impl Role {
                 TestingSubmit,
                 TestingManage,
             ],
-            // Isolation staff read testing to see who awaits a retest under control.
-            Role::IsolationStaff => &[JurisdictionsRead, PersonsRead, PersonsWrite, TestingRead],
-            Role::TreatmentStaff | Role::ImmunizationStaff => {
-                &[JurisdictionsRead, PersonsRead, PersonsWrite]
-            }
+            // Isolation staff read testing and measures to see who awaits a retest or a room
+            // under control, and the hospitals' beds for early transfers.
+            Role::IsolationStaff => &[
+                JurisdictionsRead,
+                PersonsRead,
+                PersonsWrite,
+                TestingRead,
+                InboundRead,
+                IsolationRead,
+                IsolationOperate,
+                TreatmentRead,
+            ],
+            // Treatment staff read cases (their patients) and the sites they take transfers from.
+            Role::TreatmentStaff => &[
+                JurisdictionsRead,
+                PersonsRead,
+                PersonsWrite,
+                TracingRead,
+                IsolationRead,
+                TreatmentRead,
+                TreatmentOperate,
+            ],
+            Role::ImmunizationStaff => &[JurisdictionsRead, PersonsRead, PersonsWrite],
             Role::CountyOperator => &[
                 TestingRead,
                 InboundRead,
                 InboundOperate,
                 TracingRead,
                 TracingOperate,
+                IsolationRead,
+                IsolationOperate,
+                TreatmentRead,
                 JurisdictionsRead,
                 PersonsRead,
                 PersonsWrite,

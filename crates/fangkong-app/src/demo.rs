@@ -24,6 +24,7 @@ use crate::{App, Error, Result};
 const META_REFERENCE_DATE: &str = "demo.reference_date";
 
 mod inbound;
+mod isolation;
 mod testing;
 mod tracing;
 
@@ -378,5 +379,6 @@ fn to_room(r: &fangkong_synth::Room) -> Room {
         facility_id: r.facility_id,
         number: r.number.clone(),
         beds: i64::from(r.beds),
+        accessible: r.accessible,
     }
 }

@@ -44,6 +44,7 @@ pub mod age_band;
 pub mod case;
 pub mod country;
 pub mod document;
+pub mod isolation;
 pub mod jurisdiction;
 pub mod mask;
 pub mod national_id;
@@ -58,6 +59,9 @@ pub use case::{
 };
 pub use country::{Country, Origin};
 pub use document::{Document, DocumentError, DocumentKind};
+pub use isolation::{
+    AdmissionOutcome, BedType, RoomStatus, SiteKind, Specialty, StayOutcome, StayStatus,
+};
 pub use jurisdiction::{JurisdictionCode, JurisdictionCodeError, Level};
 pub use mask::Masked;
 pub use national_id::{NationalId, NationalIdError, Sex};

@@ -47,6 +47,15 @@ pub enum Permission {
     /// exposure matching, confirm contacts (which assigns their control measures), link
     /// cases into chains.
     TracingOperate,
+    /// Read quarantine sites, rooms, stays, the placement queue and isolation forecasts.
+    IsolationRead,
+    /// Place people into rooms, check them in and out, transfer them to hospital, take rooms
+    /// out of service.
+    IsolationOperate,
+    /// Read hospitals, beds, admissions, treatment teams and bed forecasts.
+    TreatmentRead,
+    /// Admit, transfer and discharge patients; manage treatment teams and deployments.
+    TreatmentOperate,
     /// Manage users and tokens.
     UsersAdmin,
     /// Purge personal data of closed records past retention.
@@ -55,7 +64,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 23] = [
         Permission::JurisdictionsRead,
         Permission::JurisdictionsWrite,
         Permission::PersonsRead,
@@ -73,6 +82,10 @@ impl Permission {
         Permission::FeverReport,
         Permission::TracingRead,
         Permission::TracingOperate,
+        Permission::IsolationRead,
+        Permission::IsolationOperate,
+        Permission::TreatmentRead,
+        Permission::TreatmentOperate,
         Permission::UsersAdmin,
         Permission::DataPurge,
     ];
@@ -97,6 +110,10 @@ impl Permission {
             Permission::FeverReport => "fever.report",
             Permission::TracingRead => "tracing.read",
             Permission::TracingOperate => "tracing.operate",
+            Permission::IsolationRead => "isolation.read",
+            Permission::IsolationOperate => "isolation.operate",
+            Permission::TreatmentRead => "treatment.read",
+            Permission::TreatmentOperate => "treatment.operate",
             Permission::UsersAdmin => "users.admin",
             Permission::DataPurge => "data.purge",
         }

@@ -152,13 +152,14 @@ impl Bulk<'_> {
                     self.db,
                     tx,
                     rows.rooms,
-                    4,
-                    "INSERT INTO rooms (id, facility_id, number, beds)",
+                    5,
+                    "INSERT INTO rooms (id, facility_id, number, beds, accessible)",
                     |q, r| q
                         .bind(r.id)
                         .bind(r.facility_id)
                         .bind(&r.number)
                         .bind(r.beds)
+                        .bind(r.accessible)
                 );
                 insert_rows!(
                     self.db,

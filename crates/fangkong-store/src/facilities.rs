@@ -43,6 +43,8 @@ pub struct Room {
     pub facility_id: i64,
     pub number: String,
     pub beds: i64,
+    /// Suitable for the elderly and the disabled.
+    pub accessible: bool,
 }
 
 /// Totals of one facility kind inside a scope.
@@ -163,7 +165,7 @@ impl Facilities<'_> {
             read | pool
                 | {
                     sqlx::query_as(
-                "SELECT id, facility_id, number, beds FROM rooms WHERE facility_id = $1 ORDER BY number",
+                "SELECT id, facility_id, number, beds, accessible FROM rooms WHERE facility_id = $1 ORDER BY number",
             )
             .bind(facility_id)
             .fetch_all(pool)

@@ -19,12 +19,14 @@ pub mod facilities;
 pub mod fever;
 pub mod idempotency;
 pub mod inbound;
+pub mod isolation;
 pub mod jurisdictions;
 pub mod measures;
 pub mod meta;
 pub mod persons;
 pub mod testing;
 pub mod tracing;
+pub mod treatment;
 pub mod users;
 
 pub use backend::{Backend as BackendKind, ConnectOptions};
@@ -182,6 +184,16 @@ impl Store {
     /// transmission links.
     pub fn tracing(&self) -> tracing::Tracing<'_> {
         tracing::Tracing { db: &self.inner.db }
+    }
+
+    /// Isolation: quarantine sites, rooms, the placement queue and stays.
+    pub fn isolation(&self) -> isolation::Isolation<'_> {
+        isolation::Isolation { db: &self.inner.db }
+    }
+
+    /// Treatment: hospitals and beds, admissions, teams and deployments.
+    pub fn treatment(&self) -> treatment::Treatment<'_> {
+        treatment::Treatment { db: &self.inner.db }
     }
 
     /// Users, browser sessions and API tokens.

@@ -160,6 +160,9 @@ pub struct Room {
     /// The door number: floor followed by two digits (`305`).
     pub number: String,
     pub beds: u32,
+    /// Suitable for the elderly and the disabled (barrier-free, next to the lift and the
+    /// medical station): the first two rooms of each floor.
+    pub accessible: bool,
 }
 
 /// A facility the plan has decided on, before the township generator names and places it.

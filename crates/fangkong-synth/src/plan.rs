@@ -1037,14 +1037,23 @@ fn city_facilities(ctx: &Context) -> CityLevel {
             let facility_id = out.facilities[i].id;
             let mut beds = 0;
             for r in 0..n_rooms {
-                // Most rooms are single; some take a family of two.
-                let room_beds = if rng.gen_bool(0.15) { 2 } else { 1 };
+                // Most rooms are single; some take a couple, and the last room of each floor
+                // is a family suite of four (a parent with young children stays together).
+                let double = rng.gen_bool(0.15);
+                let room_beds = if r % 20 == 19 {
+                    4
+                } else if double {
+                    2
+                } else {
+                    1
+                };
                 beds += room_beds;
                 out.rooms.push(Room {
                     id: out.rooms.len() as i64 + 1,
                     facility_id,
                     number: format!("{}{:02}", r / 20 + 1, r % 20 + 1),
                     beds: room_beds,
+                    accessible: r % 20 < 2,
                 });
             }
             out.facilities[i].capacity = beds;
