@@ -29,6 +29,7 @@
 //! ```
 
 pub mod aberration;
+pub mod capacity;
 pub mod chains;
 mod error;
 pub mod pooling;
