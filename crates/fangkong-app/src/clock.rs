@@ -64,6 +64,13 @@ pub fn china_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&cst).date_naive()
 }
 
+/// The Unix milliseconds of midnight China Standard Time starting `day`.
+pub fn china_midnight_ms(day: NaiveDate) -> i64 {
+    day.and_hms_opt(0, 0, 0)
+        .map_or(0, |t| t.and_utc().timestamp_millis())
+        - 8 * 3_600_000
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

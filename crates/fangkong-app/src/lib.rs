@@ -14,12 +14,15 @@ pub mod demo;
 mod error;
 pub mod facilities;
 pub mod fever;
+pub mod forecast;
 pub mod inbound;
+pub mod isolation;
 pub mod jurisdictions;
 pub mod measures;
 pub mod persons;
 pub mod testing;
 pub mod tracing;
+pub mod treatment;
 
 use std::sync::Arc;
 

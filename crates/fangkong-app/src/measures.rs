@@ -264,6 +264,14 @@ pub fn last_day(plan: &policy::Measure, starts_on: NaiveDate) -> NaiveDate {
     starts_on + Duration::days(i64::from(days) - 1)
 }
 
+/// Parses a stored `YYYY-MM-DD` day.
+///
+/// # Errors
+/// `Store(Corrupt)` for anything else.
+pub(crate) fn parse_day(text: &str) -> Result<NaiveDate> {
+    day(text)
+}
+
 fn day(text: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
         Error::Store(fangkong_store::StoreError::Corrupt(format!(
@@ -919,7 +927,7 @@ impl App {
         self.measure(actor, id).await
     }
 
-    async fn store_check(
+    pub(crate) async fn store_check(
         &self,
         m: &Measure,
         day_given: Option<NaiveDate>,
@@ -1297,6 +1305,63 @@ impl App {
 }
 
 /// Works out one measure for `today`.
+/// What blocks a release on `today` of a measure (status `status`) whose part to release ends
+/// on `until` (the measure's last day, or the last day of its centralised stage for a
+/// quarantine site): not active, `until` not reached, a test due up to `until` not negative,
+/// no health check on `until` or later, fever or symptoms in the latest such check.
+///
+/// # Errors
+/// `Store(Corrupt)` for an unreadable stored day.
+pub(crate) fn blockers_until(
+    status: &str,
+    tests: &[DueTest],
+    checks: &[HealthCheck],
+    until: NaiveDate,
+    today: NaiveDate,
+) -> Result<Vec<Blocker>> {
+    let mut blockers = Vec::new();
+    if status != "active" {
+        blockers.push(Blocker::NotActive {
+            status: status.to_string(),
+        });
+    }
+    if today < until {
+        blockers.push(Blocker::NotEnded { ends_on: until });
+    }
+    for t in tests.iter().filter(|t| t.date <= until) {
+        if t.state != TestState::Negative {
+            blockers.push(Blocker::Test {
+                day: t.day,
+                date: t.date,
+                state: t.state,
+            });
+        }
+    }
+    let until_text = until.to_string();
+    let last_check = checks
+        .iter()
+        .rfind(|c| c.day.as_str() >= until_text.as_str());
+    match last_check {
+        None => blockers.push(Blocker::NoFinalHealthCheck { date: until }),
+        Some(c) => {
+            let date = day(&c.day)?;
+            if c.temperature >= FEVER_CELSIUS {
+                blockers.push(Blocker::Fever {
+                    date,
+                    temperature: c.temperature,
+                });
+            }
+            if !c.symptoms.is_empty() {
+                blockers.push(Blocker::Symptoms {
+                    date,
+                    symptoms: c.symptoms.clone(),
+                });
+            }
+        }
+    }
+    Ok(blockers)
+}
+
 fn view(
     m: Measure,
     checks: Vec<HealthCheck>,
@@ -1357,45 +1422,7 @@ fn view(
             d += Duration::days(1);
         }
     }
-    let mut blockers = Vec::new();
-    if m.status != "active" {
-        blockers.push(Blocker::NotActive {
-            status: m.status.clone(),
-        });
-    }
-    if today < ends_on {
-        blockers.push(Blocker::NotEnded { ends_on });
-    }
-    for t in &tests {
-        if t.state != TestState::Negative {
-            blockers.push(Blocker::Test {
-                day: t.day,
-                date: t.date,
-                state: t.state,
-            });
-        }
-    }
-    let last_check = checks
-        .iter()
-        .rfind(|c| c.day.as_str() >= m.ends_on.as_str());
-    match last_check {
-        None => blockers.push(Blocker::NoFinalHealthCheck { date: ends_on }),
-        Some(c) => {
-            let date = day(&c.day)?;
-            if c.temperature >= FEVER_CELSIUS {
-                blockers.push(Blocker::Fever {
-                    date,
-                    temperature: c.temperature,
-                });
-            }
-            if !c.symptoms.is_empty() {
-                blockers.push(Blocker::Symptoms {
-                    date,
-                    symptoms: c.symptoms.clone(),
-                });
-            }
-        }
-    }
+    let blockers = blockers_until(&m.status, &tests, &checks, ends_on, today)?;
     Ok(MeasureView {
         measure: m,
         plan,
