@@ -1673,3 +1673,407 @@ pub struct SecondaryCandidate {
     /// The close contact's last exposure to the case.
     pub last_exposure_at: i64,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Isolation (/api/v1/isolation) and treatment (/api/v1/treatment)
+// ---------------------------------------------------------------------------------------------
+
+/// A quarantine site with its room counts now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IsolationSite {
+    pub id: i64,
+    pub name: String,
+    /// `hotel`, `centralized` or `makeshift`.
+    pub kind: String,
+    pub community_code: String,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    /// Hours a vacated room is cleaned before it is used again.
+    pub turnaround_hours: i64,
+    pub rooms: i64,
+    pub beds: i64,
+    pub occupied: i64,
+    pub occupants: i64,
+    pub cleaning: i64,
+    pub out_of_service: i64,
+    pub free: i64,
+}
+
+/// A room with its status now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IsolationRoom {
+    pub id: i64,
+    pub site_id: i64,
+    pub number: String,
+    pub beds: i64,
+    pub accessible: bool,
+    /// `free`, `occupied`, `cleaning` or `out_of_service`.
+    pub status: String,
+    pub occupants: i64,
+    /// When a room being cleaned is ready (milliseconds since the epoch).
+    pub ready_at: Option<i64>,
+    pub out_of_service_reason: Option<String>,
+}
+
+/// A team deployment (dates `YYYY-MM-DD`, inclusive).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TeamDeployment {
+    pub id: i64,
+    pub team_id: i64,
+    pub team_name: String,
+    pub facility_id: i64,
+    pub facility_name: String,
+    pub facility_kind: String,
+    pub starts_on: String,
+    pub ends_on: String,
+}
+
+/// A site with its rooms, open stays and the teams on duty today.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IsolationSiteDetail {
+    pub site: IsolationSite,
+    pub rooms: Vec<IsolationRoom>,
+    pub stays: Vec<IsolationStay>,
+    pub on_duty: Vec<TeamDeployment>,
+}
+
+/// A stay at a site (times in milliseconds since the epoch, days `YYYY-MM-DD`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IsolationStay {
+    pub id: i64,
+    pub person_id: i64,
+    /// Masked.
+    pub person_name: String,
+    /// Masked.
+    pub id_number: String,
+    pub measure_id: i64,
+    pub site_id: i64,
+    pub site_name: String,
+    pub room_id: i64,
+    pub room_number: String,
+    /// `placed`, `in` or `out`.
+    pub status: String,
+    pub planned_release_on: String,
+    pub placed_at: i64,
+    pub placed_by: String,
+    /// The allocator's reasons (JSON `{"zh": [...], "en": [...]}`) or `{"override": reason}`.
+    pub explanation: String,
+    pub overridden: bool,
+    pub checked_in_at: Option<i64>,
+    pub checked_out_at: Option<i64>,
+    /// `released`, `hospital` or `cancelled`.
+    pub outcome: Option<String>,
+    pub outcome_note: Option<String>,
+    pub certificate_no: Option<String>,
+}
+
+/// A stay with what still blocks its release.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IsolationStayDetail {
+    pub stay: IsolationStay,
+    /// Each unmet release criterion, in English.
+    pub blockers: Vec<String>,
+    /// Whether the release also ends the control measure.
+    pub ends_measure: bool,
+    pub measure_status: String,
+}
+
+/// A person waiting for a room.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlacementQueueEntry {
+    pub measure_id: i64,
+    pub person_id: i64,
+    /// Masked.
+    pub person_name: String,
+    /// Masked.
+    pub id_number: String,
+    pub community_code: String,
+    pub pocket: String,
+    pub age: u32,
+    pub elderly: bool,
+    pub child: bool,
+    pub disability: bool,
+    pub household_key: i64,
+    pub centralised_from: String,
+    pub centralised_to: String,
+}
+
+/// Which queued people to propose rooms for (all when absent).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlacementProposalRequest {
+    #[serde(default)]
+    pub measure_ids: Option<Vec<i64>>,
+}
+
+/// One proposed placement with the allocator's reasons.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProposedPlacement {
+    pub measure_id: i64,
+    pub person_id: i64,
+    pub site_id: i64,
+    pub site_name: String,
+    pub room_id: i64,
+    pub room_number: String,
+    pub distance_km: f64,
+    pub notes_zh: Vec<String>,
+    pub notes_en: Vec<String>,
+}
+
+/// Someone the allocator could not place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProposedUnplaced {
+    pub measure_id: i64,
+    pub person_id: i64,
+    pub reason_zh: String,
+    pub reason_en: String,
+}
+
+/// An allocation proposal; nothing is stored until it is committed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlacementProposal {
+    pub placements: Vec<ProposedPlacement>,
+    pub unplaced: Vec<ProposedUnplaced>,
+    pub households: usize,
+    pub split_households: usize,
+    pub free_rooms: usize,
+}
+
+/// A placement to commit; a room other than the proposal's needs `override_reason`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlacementCommit {
+    pub measure_id: i64,
+    pub room_id: i64,
+    #[serde(default)]
+    pub override_reason: Option<String>,
+}
+
+/// Placements to commit, all or nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlacementCommitRequest {
+    pub placements: Vec<PlacementCommit>,
+}
+
+/// A reason (cancellations, out of service).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReasonBody {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A site's turnaround rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TurnaroundBody {
+    pub turnaround_hours: i64,
+}
+
+/// An early transfer of a stay to a designated hospital.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StayTransfer {
+    pub hospital_id: i64,
+    /// `general`, `icu` or `isolation`.
+    pub bed_type: String,
+    /// `mild`, `moderate`, `severe` or `critical`.
+    pub severity: String,
+    pub note: String,
+}
+
+/// The result of an early transfer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StayTransferResult {
+    pub stay: IsolationStay,
+    pub admission_id: i64,
+}
+
+/// One forecast day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CapacityForecastDay {
+    pub date: String,
+    pub arrivals: f64,
+    pub departures: f64,
+    pub occupied: f64,
+    pub cleaning: f64,
+    pub free: f64,
+}
+
+/// A pool's forecast over the next 14 days: `rooms` or a bed type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CapacityForecast {
+    pub pool: String,
+    pub today: String,
+    pub capacity: i64,
+    pub occupied: i64,
+    pub cleaning: i64,
+    pub length_of_stay: u32,
+    pub inflow_per_day: f64,
+    pub days: Vec<CapacityForecastDay>,
+    /// The first day with fewer than zero free units, when one comes within the horizon.
+    pub runs_out_on: Option<String>,
+}
+
+/// A hospital with beds and occupancy by type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Hospital {
+    pub id: i64,
+    pub name: String,
+    /// `designated` or `general`.
+    pub kind: String,
+    pub community_code: String,
+    pub beds_general: i64,
+    pub beds_icu: i64,
+    pub beds_isolation: i64,
+    pub occupied_general: i64,
+    pub occupied_icu: i64,
+    pub occupied_isolation: i64,
+}
+
+/// A patient to admit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AdmissionCreate {
+    pub person_id: i64,
+    pub hospital_id: i64,
+    pub bed_type: String,
+    pub severity: String,
+}
+
+/// An admission (times in milliseconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Admission {
+    pub id: i64,
+    pub person_id: i64,
+    /// Masked.
+    pub person_name: String,
+    /// Masked.
+    pub id_number: String,
+    pub case_id: Option<i64>,
+    pub hospital_id: i64,
+    pub hospital_name: String,
+    pub bed_type: String,
+    pub severity: String,
+    pub admitted_at: i64,
+    pub admitted_by: String,
+    pub from_admission_id: Option<i64>,
+    pub from_stay_id: Option<i64>,
+    pub discharged_at: Option<i64>,
+    pub outcome: Option<String>,
+    pub outcome_note: Option<String>,
+}
+
+/// One entry of an admission's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AdmissionEvent {
+    pub at: i64,
+    pub kind: String,
+    pub detail: String,
+    pub actor: String,
+}
+
+/// An admission with its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AdmissionDetail {
+    pub admission: Admission,
+    pub events: Vec<AdmissionEvent>,
+}
+
+/// A transfer to another ward or designated hospital.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AdmissionTransfer {
+    pub hospital_id: i64,
+    pub bed_type: String,
+    pub severity: String,
+}
+
+/// A discharge: `recovered`, `died` or `other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AdmissionDischarge {
+    pub outcome: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A change of severity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SeverityBody {
+    pub severity: String,
+}
+
+/// A team member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TeamMember {
+    pub name: String,
+    /// e.g. `respiratory`, `critical_care`, `nursing`.
+    pub specialty: String,
+    #[serde(default)]
+    pub leader: bool,
+}
+
+/// A team to create.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TeamCreate {
+    pub name: String,
+    pub jurisdiction_code: String,
+    pub members: Vec<TeamMember>,
+}
+
+/// A team with its members and where it is now and next.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Team {
+    pub id: i64,
+    pub name: String,
+    pub jurisdiction_code: String,
+    pub members: Vec<TeamMember>,
+    pub current: Option<TeamDeployment>,
+    pub next: Option<TeamDeployment>,
+    pub resting_days: Option<i64>,
+}
+
+/// A deployment to make (days `YYYY-MM-DD`, inclusive); `rotate_out` hands over from that
+/// deployment of another team at the facility, which ends the day before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DeploymentCreate {
+    pub facility_id: i64,
+    pub starts_on: String,
+    pub ends_on: String,
+    #[serde(default)]
+    pub rotate_out: Option<i64>,
+}
+
+/// A room of a site to set up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RoomCreate {
+    pub number: String,
+    pub beds: i64,
+    /// Suitable for the elderly and the disabled.
+    #[serde(default)]
+    pub accessible: bool,
+}
+
+/// A quarantine site to set up with its rooms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SiteCreate {
+    pub name: String,
+    /// `hotel`, `centralized` or `makeshift`.
+    pub kind: String,
+    pub community_code: String,
+    pub lon: f64,
+    pub lat: f64,
+    /// Hours a vacated room is cleaned before reuse (default 24).
+    #[serde(default = "default_turnaround")]
+    pub turnaround_hours: i64,
+    pub rooms: Vec<RoomCreate>,
+}
+
+fn default_turnaround() -> i64 {
+    24
+}
+
+/// A health check of a person staying at a site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StayHealthCheck {
+    pub temperature: f64,
+    /// e.g. `cough`, `sore_throat`.
+    #[serde(default)]
+    pub symptoms: Vec<String>,
+    /// `YYYY-MM-DD`, today when absent.
+    #[serde(default)]
+    pub day: Option<String>,
+}

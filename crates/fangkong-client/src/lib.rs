@@ -750,6 +750,397 @@ impl Client {
         Ok(Self::answer(r.send().await?).await?.1)
     }
 
+    /// `GET /api/v1/isolation/sites`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn isolation_sites(&self) -> Result<Vec<fangkong_api_types::IsolationSite>> {
+        self.call(Method::GET, "/api/v1/isolation/sites", None::<&()>)
+            .await
+    }
+
+    /// `POST /api/v1/isolation/sites`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn create_site(
+        &self,
+        body: &fangkong_api_types::SiteCreate,
+    ) -> Result<fangkong_api_types::IsolationSite> {
+        self.call(Method::POST, "/api/v1/isolation/sites", Some(body))
+            .await
+    }
+
+    /// `POST /api/v1/isolation/stays/{id}/health-checks`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn stay_health_check(
+        &self,
+        id: i64,
+        body: &fangkong_api_types::StayHealthCheck,
+    ) -> Result<fangkong_api_types::IsolationStayDetail> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/isolation/stays/{id}/health-checks"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/isolation/sites/{id}`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn isolation_site(&self, id: i64) -> Result<fangkong_api_types::IsolationSiteDetail> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/isolation/sites/{id}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/isolation/sites/{id}/turnaround`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn set_turnaround(
+        &self,
+        id: i64,
+        body: &fangkong_api_types::TurnaroundBody,
+    ) -> Result<fangkong_api_types::IsolationSite> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/isolation/sites/{id}/turnaround"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/isolation/rooms/{id}/service`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn room_service(
+        &self,
+        id: i64,
+        body: &fangkong_api_types::ReasonBody,
+    ) -> Result<fangkong_api_types::IsolationRoom> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/isolation/rooms/{id}/service"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/isolation/queue`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn placement_queue(&self) -> Result<Vec<fangkong_api_types::PlacementQueueEntry>> {
+        self.call(Method::GET, "/api/v1/isolation/queue", None::<&()>)
+            .await
+    }
+
+    /// `POST /api/v1/isolation/placements:propose`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn propose_placement(
+        &self,
+        body: &fangkong_api_types::PlacementProposalRequest,
+    ) -> Result<fangkong_api_types::PlacementProposal> {
+        self.call(
+            Method::POST,
+            "/api/v1/isolation/placements:propose",
+            Some(body),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/isolation/placements`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn place(
+        &self,
+        body: &fangkong_api_types::PlacementCommitRequest,
+    ) -> Result<Vec<fangkong_api_types::IsolationStay>> {
+        self.call(Method::POST, "/api/v1/isolation/placements", Some(body))
+            .await
+    }
+
+    /// `GET /api/v1/isolation/stays/{id}`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn stay(&self, id: i64) -> Result<fangkong_api_types::IsolationStayDetail> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/isolation/stays/{id}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/isolation/stays/{id}/check-in`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn check_in(&self, id: i64) -> Result<fangkong_api_types::IsolationStayDetail> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/isolation/stays/{id}/check-in"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/isolation/stays/{id}/release`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn release_stay(&self, id: i64) -> Result<fangkong_api_types::IsolationStayDetail> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/isolation/stays/{id}/release"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/isolation/stays/{id}/cancel`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn cancel_stay(
+        &self,
+        id: i64,
+        body: &fangkong_api_types::ReasonBody,
+    ) -> Result<fangkong_api_types::IsolationStay> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/isolation/stays/{id}/cancel"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/isolation/stays/{id}/transfer`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn transfer_stay(
+        &self,
+        id: i64,
+        body: &fangkong_api_types::StayTransfer,
+    ) -> Result<fangkong_api_types::StayTransferResult> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/isolation/stays/{id}/transfer"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/isolation/forecast`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn isolation_forecast(&self) -> Result<fangkong_api_types::CapacityForecast> {
+        self.call(Method::GET, "/api/v1/isolation/forecast", None::<&()>)
+            .await
+    }
+
+    /// `GET /api/v1/treatment/hospitals`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn hospitals(&self) -> Result<Vec<fangkong_api_types::Hospital>> {
+        self.call(Method::GET, "/api/v1/treatment/hospitals", None::<&()>)
+            .await
+    }
+
+    /// `POST /api/v1/treatment/admissions`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn admit(
+        &self,
+        body: &fangkong_api_types::AdmissionCreate,
+    ) -> Result<fangkong_api_types::Admission> {
+        self.call(Method::POST, "/api/v1/treatment/admissions", Some(body))
+            .await
+    }
+
+    /// `GET /api/v1/treatment/admissions/{id}`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn admission(&self, id: i64) -> Result<fangkong_api_types::AdmissionDetail> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/treatment/admissions/{id}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/treatment/admissions/{id}/transfer`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn transfer_admission(
+        &self,
+        id: i64,
+        body: &fangkong_api_types::AdmissionTransfer,
+    ) -> Result<fangkong_api_types::Admission> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/treatment/admissions/{id}/transfer"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/treatment/admissions/{id}/discharge`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn discharge(
+        &self,
+        id: i64,
+        body: &fangkong_api_types::AdmissionDischarge,
+    ) -> Result<fangkong_api_types::Admission> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/treatment/admissions/{id}/discharge"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/treatment/admissions/{id}/severity`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn set_severity(
+        &self,
+        id: i64,
+        body: &fangkong_api_types::SeverityBody,
+    ) -> Result<fangkong_api_types::Admission> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/treatment/admissions/{id}/severity"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/treatment/teams`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn teams(&self) -> Result<Vec<fangkong_api_types::Team>> {
+        self.call(Method::GET, "/api/v1/treatment/teams", None::<&()>)
+            .await
+    }
+
+    /// `POST /api/v1/treatment/teams`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn create_team(
+        &self,
+        body: &fangkong_api_types::TeamCreate,
+    ) -> Result<fangkong_api_types::Team> {
+        self.call(Method::POST, "/api/v1/treatment/teams", Some(body))
+            .await
+    }
+
+    /// `POST /api/v1/treatment/teams/{id}/deployments`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn deploy_team(
+        &self,
+        id: i64,
+        body: &fangkong_api_types::DeploymentCreate,
+    ) -> Result<fangkong_api_types::Team> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/treatment/teams/{id}/deployments"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/treatment/forecast`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn treatment_forecast(&self) -> Result<Vec<fangkong_api_types::CapacityForecast>> {
+        self.call(Method::GET, "/api/v1/treatment/forecast", None::<&()>)
+            .await
+    }
+
+    /// `GET /api/v1/isolation/stays?site=&open=`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn stays(
+        &self,
+        site: Option<i64>,
+        open: bool,
+    ) -> Result<Page<fangkong_api_types::IsolationStay>> {
+        let site = site.map(|s| format!("&site={s}")).unwrap_or_default();
+        self.call(
+            Method::GET,
+            &format!("/api/v1/isolation/stays?open={open}{site}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/treatment/admissions?hospital=&open=`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn admissions(
+        &self,
+        hospital: Option<i64>,
+        open: bool,
+    ) -> Result<Page<fangkong_api_types::Admission>> {
+        let hospital = hospital
+            .map(|h| format!("&hospital={h}"))
+            .unwrap_or_default();
+        self.call(
+            Method::GET,
+            &format!("/api/v1/treatment/admissions?open={open}{hospital}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/treatment/deployments?from=&to=`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn deployments(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<fangkong_api_types::TeamDeployment>> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/treatment/deployments?from={from}&to={to}"),
+            None::<&()>,
+        )
+        .await
+    }
+
     /// `POST /api/v1/tracing/cases`: register a case.
     ///
     /// # Errors

@@ -10,11 +10,13 @@ pub mod fever;
 pub mod health;
 pub mod idempotency;
 pub mod inbound;
+pub mod isolation;
 pub mod jurisdictions;
 pub mod measures;
 pub mod persons;
 pub mod testing;
 pub mod tracing;
+pub mod treatment;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -52,6 +54,8 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "coldchain", description = "Imported cold-chain goods: batches, results, distribution, exposed workers, trace, control tasks"),
         (name = "fever", description = "Fever-clinic visits (the fourth pocket): results, dispositions, open loops"),
         (name = "tracing", description = "Epidemiological investigation: cases, itineraries, check-ins, exposure matching, contacts, chains, timeliness"),
+        (name = "isolation", description = "Quarantine sites and rooms: placement queue, allocation, stays, release certificates, transfers, room forecast"),
+        (name = "treatment", description = "Designated hospitals and beds: admissions, transfers, discharges, treatment teams and rotation, bed forecast"),
     )
 )]
 struct ApiDoc;
@@ -165,6 +169,31 @@ pub fn routes(
         .routes(routes!(tracing::venues))
         .routes(routes!(tracing::venue_exposures))
         .routes(routes!(tracing::record_checkin))
+        .routes(routes!(isolation::sites, isolation::create_site))
+        .routes(routes!(isolation::site))
+        .routes(routes!(isolation::set_turnaround))
+        .routes(routes!(isolation::room_service))
+        .routes(routes!(isolation::queue))
+        .routes(routes!(isolation::propose))
+        .routes(routes!(isolation::place))
+        .routes(routes!(isolation::stays))
+        .routes(routes!(isolation::stay))
+        .routes(routes!(isolation::check_in))
+        .routes(routes!(isolation::health_check))
+        .routes(routes!(isolation::release))
+        .routes(routes!(isolation::cancel))
+        .routes(routes!(isolation::transfer))
+        .routes(routes!(isolation::forecast))
+        .routes(routes!(treatment::hospitals))
+        .routes(routes!(treatment::admissions, treatment::admit))
+        .routes(routes!(treatment::admission))
+        .routes(routes!(treatment::transfer))
+        .routes(routes!(treatment::discharge))
+        .routes(routes!(treatment::severity))
+        .routes(routes!(treatment::teams, treatment::create_team))
+        .routes(routes!(treatment::deploy))
+        .routes(routes!(treatment::deployments))
+        .routes(routes!(treatment::forecast))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(imports)
         .merge(extra.unwrap_or_default())
