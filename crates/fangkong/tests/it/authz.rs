@@ -150,6 +150,46 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
             "/api/v1/tracing/cases/{id}/itinerary/{entry_id}" | "/api/v1/tracing/links/{id}",
         )
         | ("PATCH", "/api/v1/tracing/cases/{id}") => Some("tracing.operate"),
+        (
+            "GET",
+            "/api/v1/isolation/sites"
+            | "/api/v1/isolation/sites/{id}"
+            | "/api/v1/isolation/queue"
+            | "/api/v1/isolation/stays"
+            | "/api/v1/isolation/stays/{id}"
+            | "/api/v1/isolation/forecast",
+        )
+        | ("POST", "/api/v1/isolation/placements:propose") => Some("isolation.read"),
+        (
+            "POST",
+            "/api/v1/isolation/sites"
+            | "/api/v1/isolation/sites/{id}/turnaround"
+            | "/api/v1/isolation/rooms/{id}/service"
+            | "/api/v1/isolation/placements"
+            | "/api/v1/isolation/stays/{id}/check-in"
+            | "/api/v1/isolation/stays/{id}/health-checks"
+            | "/api/v1/isolation/stays/{id}/release"
+            | "/api/v1/isolation/stays/{id}/cancel"
+            | "/api/v1/isolation/stays/{id}/transfer",
+        ) => Some("isolation.operate"),
+        (
+            "GET",
+            "/api/v1/treatment/hospitals"
+            | "/api/v1/treatment/admissions"
+            | "/api/v1/treatment/admissions/{id}"
+            | "/api/v1/treatment/teams"
+            | "/api/v1/treatment/deployments"
+            | "/api/v1/treatment/forecast",
+        ) => Some("treatment.read"),
+        (
+            "POST",
+            "/api/v1/treatment/admissions"
+            | "/api/v1/treatment/admissions/{id}/transfer"
+            | "/api/v1/treatment/admissions/{id}/discharge"
+            | "/api/v1/treatment/admissions/{id}/severity"
+            | "/api/v1/treatment/teams"
+            | "/api/v1/treatment/teams/{id}/deployments",
+        ) => Some("treatment.operate"),
         _ => return None,
     };
     Some(rule)
@@ -188,6 +228,15 @@ struct Secrets {
     link_id: i64,
     /// A venue of the first county.
     venue_id: i64,
+    /// A quarantine site of the first county with a room, and the person's stay there under
+    /// an international-arrival measure; the second person's admission to the hospital; a
+    /// team.
+    site_id: i64,
+    room_id: i64,
+    measure_id: i64,
+    stay_id: i64,
+    admission_id: i64,
+    team_id: i64,
     strings: Vec<String>,
 }
 
@@ -358,7 +407,97 @@ async fn setup(app: &TestApp) -> Secrets {
         )
         .await
         .unwrap();
+    // A quarantine site with one room; the person placed there under an arrival measure; the
+    // second person admitted to the hospital; a team.
+    app.store
+        .bulk()
+        .insert(&fangkong_store::bulk::BulkRows {
+            facilities: &[fangkong_store::facilities::Facility {
+                id: 9001,
+                kind: "quarantine_site".into(),
+                subtype: "hotel".into(),
+                name: "一号隔离酒店".into(),
+                community_code: "411702001001".into(),
+                place_code: None,
+                capacity: 2,
+                beds_general: 0,
+                beds_icu: 0,
+                beds_isolation: 0,
+                lon: Some(114.0),
+                lat: Some(33.0),
+                synthetic: false,
+            }],
+            rooms: &[fangkong_store::facilities::Room {
+                id: 9001,
+                facility_id: 9001,
+                number: "101".into(),
+                beds: 2,
+                accessible: false,
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    app.store.sync_id_sequences().await.unwrap();
+    app.app.ensure_default_policy().await.unwrap();
+    let (measure, _) = app
+        .app
+        .assign_measure(
+            &system,
+            p.id,
+            &fangkong_domain::policy::Facts::pocket(fangkong_domain::policy::Pocket::International),
+            "authz",
+            day,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let measure = measure.measure.id;
+    let stay = app
+        .app
+        .place(
+            &system,
+            &[fangkong_app::isolation::PlacementInput {
+                measure_id: measure,
+                room_id: 9001,
+                override_reason: Some("authz".into()),
+            }],
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    let admission = app
+        .app
+        .admit(
+            &system,
+            &fangkong_app::treatment::AdmitInput {
+                person_id: other.id,
+                hospital_id: 1,
+                bed_type: "general".into(),
+                severity: "mild".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let team = app
+        .app
+        .create_team(
+            &system,
+            &fangkong_app::treatment::TeamInput {
+                name: "授权测试医疗队".into(),
+                jurisdiction_code: "411702".into(),
+                members: vec![("队长".into(), "nursing".into(), true)],
+            },
+        )
+        .await
+        .unwrap();
     Secrets {
+        site_id: 9001,
+        room_id: 9001,
+        measure_id: measure,
+        stay_id: stay.id,
+        admission_id: admission.id,
+        team_id: team.team.id,
         person_id: p.id,
         facility_id: 1,
         fever_visit_id: visit.id,
@@ -405,6 +544,16 @@ fn request_for(
         template.replace("{id}", &s.link_id.to_string())
     } else if template.starts_with("/api/v1/tracing/venues/") {
         template.replace("{id}", &s.venue_id.to_string())
+    } else if template.starts_with("/api/v1/isolation/sites/") {
+        template.replace("{id}", &s.site_id.to_string())
+    } else if template.starts_with("/api/v1/isolation/rooms/") {
+        template.replace("{id}", &s.room_id.to_string())
+    } else if template.starts_with("/api/v1/isolation/stays/") {
+        template.replace("{id}", &s.stay_id.to_string())
+    } else if template.starts_with("/api/v1/treatment/admissions/") {
+        template.replace("{id}", &s.admission_id.to_string())
+    } else if template.starts_with("/api/v1/treatment/teams/") {
+        template.replace("{id}", &s.team_id.to_string())
     } else {
         path
     };
@@ -539,6 +688,43 @@ fn request_for(
             Some(format!("place_code,name,kind\n{VENUE},一号超市,supermarket\n").into_bytes()),
             "text/csv",
         ),
+        ("POST", "/api/v1/isolation/sites/{id}/turnaround") => {
+            json(serde_json::json!({"turnaround_hours": 12}))
+        }
+        ("POST", "/api/v1/isolation/rooms/{id}/service" | "/api/v1/isolation/stays/{id}/cancel") => {
+            json(serde_json::json!({"reason": "authorization test"}))
+        }
+        ("POST", "/api/v1/isolation/sites") => json(serde_json::json!({
+            "name": "授权测试方舱", "kind": "makeshift", "community_code": "411702001001",
+            "lon": 114.0, "lat": 33.0, "rooms": [{"number": "A1", "beds": 1}]})),
+        ("POST", "/api/v1/isolation/stays/{id}/health-checks") => {
+            json(serde_json::json!({"temperature": 36.5}))
+        }
+        ("POST", "/api/v1/isolation/placements:propose") => {
+            json(serde_json::json!({"measure_ids": [s.measure_id]}))
+        }
+        ("POST", "/api/v1/isolation/placements") => json(serde_json::json!({
+            "placements": [{"measure_id": s.measure_id, "room_id": s.room_id,
+                            "override_reason": "authorization test"}]})),
+        ("POST", "/api/v1/isolation/stays/{id}/transfer") => json(serde_json::json!({
+            "hospital_id": s.facility_id, "bed_type": "general", "severity": "mild",
+            "note": "authorization test"})),
+        ("POST", "/api/v1/treatment/admissions") => json(serde_json::json!({
+            "person_id": s.person_id, "hospital_id": s.facility_id, "bed_type": "general",
+            "severity": "mild"})),
+        ("POST", "/api/v1/treatment/admissions/{id}/transfer") => json(serde_json::json!({
+            "hospital_id": s.facility_id, "bed_type": "icu", "severity": "severe"})),
+        ("POST", "/api/v1/treatment/admissions/{id}/discharge") => {
+            json(serde_json::json!({"outcome": "recovered"}))
+        }
+        ("POST", "/api/v1/treatment/admissions/{id}/severity") => {
+            json(serde_json::json!({"severity": "moderate"}))
+        }
+        ("POST", "/api/v1/treatment/teams") => json(serde_json::json!({
+            "name": "授权医疗队二", "jurisdiction_code": "411702",
+            "members": [{"name": "甲", "specialty": "nursing", "leader": true}]})),
+        ("POST", "/api/v1/treatment/teams/{id}/deployments") => json(serde_json::json!({
+            "facility_id": s.facility_id, "starts_on": "2026-12-01", "ends_on": "2026-12-07"})),
         _ => (None, ""),
     };
     let path = match template {

@@ -11,6 +11,7 @@ mod fever;
 mod imports;
 mod inbound;
 mod inbound_web;
+mod isolation;
 mod jurisdictions;
 mod measures;
 mod ops;
