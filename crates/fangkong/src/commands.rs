@@ -98,6 +98,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             app.seed_demo_tracing(&config)
                 .await
                 .context("seeding the demo check-ins and outbreak")?;
+            app.seed_demo_isolation(&config)
+                .await
+                .context("seeding the demo quarantine stays, admissions and teams")?;
             if outcome.loaded {
                 eprintln!(
                     "demo city {} loaded: {} jurisdictions, {} residents, {} households, {} facilities in {:.1} s",
