@@ -382,3 +382,37 @@ fn to_room(r: &fangkong_synth::Room) -> Room {
         accessible: r.accessible,
     }
 }
+
+/// A small demo city for the seeds' tests: 5 000 residents, seed 7, the clock at 10:00 China
+/// time on 2026-11-30, loaded with the testing, inbound and tracing pictures (the `TempDir`
+/// holds the database).
+#[cfg(test)]
+pub(crate) async fn test_city() -> (tempfile::TempDir, App, DemoConfig) {
+    use chrono::TimeZone as _;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = fangkong_store::Store::open(
+        &fangkong_store::ConnectOptions::Sqlite {
+            path: dir.path().join("fangkong.db"),
+        },
+        &fangkong_store::MasterKey::generate(),
+    )
+    .await
+    .expect("a store");
+    let clock = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 30, 2, 0, 0)
+        .single()
+        .expect("a valid time");
+    let app = App::new(store, std::sync::Arc::new(crate::FixedClock::new(clock)));
+    let config = DemoConfig {
+        city_code: "4117".into(),
+        population: 5_000,
+        seed: 7,
+    };
+    app.load_demo_city(&config, &NoProgress)
+        .await
+        .expect("the city");
+    app.seed_demo_testing(&config).await.expect("testing");
+    app.seed_demo_inbound(&config).await.expect("inbound");
+    app.seed_demo_tracing(&config).await.expect("tracing");
+    (dir, app, config)
+}

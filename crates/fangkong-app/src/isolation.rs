@@ -884,14 +884,7 @@ impl App {
         actor.require(Permission::IsolationOperate)?;
         let view = self.stay_detail(actor, id).await?;
         if !view.blockers.is_empty() {
-            return Err(Error::Conflict(format!(
-                "stay {id} cannot be released: {}",
-                view.blockers
-                    .iter()
-                    .map(Blocker::text_en)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )));
+            return Err(Blocker::refusal(&format!("stay {id}"), &view.blockers));
         }
         let now = self.now_ms();
         let certificate = certificate_no(&view.stay, self.today());

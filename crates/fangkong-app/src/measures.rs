@@ -138,6 +138,18 @@ pub enum Blocker {
 }
 
 impl Blocker {
+    /// The conflict refusing the release of `what` (e.g. `measure 12`), naming every blocker.
+    pub fn refusal(what: &str, blockers: &[Blocker]) -> Error {
+        Error::Conflict(format!(
+            "{what} cannot be released: {}",
+            blockers
+                .iter()
+                .map(Blocker::text_en)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    }
+
     /// In English.
     pub fn text_en(&self) -> String {
         match self {
@@ -834,14 +846,7 @@ impl App {
         actor.require(Permission::InboundOperate)?;
         let view = self.measure(actor, id).await?;
         if !view.blockers.is_empty() {
-            return Err(Error::Conflict(format!(
-                "measure {id} cannot be released: {}",
-                view.blockers
-                    .iter()
-                    .map(Blocker::text_en)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )));
+            return Err(Blocker::refusal(&format!("measure {id}"), &view.blockers));
         }
         self.store()
             .measures()

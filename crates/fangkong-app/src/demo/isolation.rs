@@ -331,15 +331,10 @@ impl App {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use chrono::TimeZone as _;
     use fangkong_store::isolation::StayFilter;
     use fangkong_store::treatment::AdmissionFilter;
-    use fangkong_store::{ConnectOptions, MasterKey, Store};
 
-    use crate::demo::{DemoConfig, NoProgress};
-    use crate::{Actor, App, FixedClock};
+    use crate::{Actor, App};
 
     /// The figures the site and hospital boards show.
     async fn figures(app: &App) -> String {
@@ -401,26 +396,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_demo_seeds_stays_admissions_and_teams_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(
-            &ConnectOptions::Sqlite {
-                path: dir.path().join("fangkong.db"),
-            },
-            &MasterKey::generate(),
-        )
-        .await
-        .unwrap();
-        let clock = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 2, 0, 0).unwrap();
-        let app = App::new(store, Arc::new(FixedClock::new(clock)));
-        let config = DemoConfig {
-            city_code: "4117".into(),
-            population: 5_000,
-            seed: 7,
-        };
-        app.load_demo_city(&config, &NoProgress).await.unwrap();
-        app.seed_demo_testing(&config).await.unwrap();
-        app.seed_demo_inbound(&config).await.unwrap();
-        app.seed_demo_tracing(&config).await.unwrap();
+        let (_dir, app, config) = crate::demo::test_city().await;
         app.seed_demo_isolation(&config).await.unwrap();
         let first = figures(&app).await;
         let audit = app.verify_audit().await.unwrap();

@@ -1380,13 +1380,7 @@ impl App {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use chrono::TimeZone as _;
-    use fangkong_store::{ConnectOptions, MasterKey, Store};
-
-    use crate::demo::{DemoConfig, NoProgress};
-    use crate::{Actor, App, FixedClock};
+    use crate::{Actor, App};
 
     /// The figures a demo visitor sees first.
     async fn figures(app: &App) -> String {
@@ -1424,26 +1418,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_demo_seeds_checkins_and_an_outbreak_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(
-            &ConnectOptions::Sqlite {
-                path: dir.path().join("fangkong.db"),
-            },
-            &MasterKey::generate(),
-        )
-        .await
-        .unwrap();
-        let clock = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 2, 0, 0).unwrap();
-        let app = App::new(store, Arc::new(FixedClock::new(clock)));
-        let config = DemoConfig {
-            city_code: "4117".into(),
-            population: 5_000,
-            seed: 7,
-        };
-        app.load_demo_city(&config, &NoProgress).await.unwrap();
-        app.seed_demo_testing(&config).await.unwrap();
-        app.seed_demo_inbound(&config).await.unwrap();
-        app.seed_demo_tracing(&config).await.unwrap();
+        let (_dir, app, config) = crate::demo::test_city().await;
         let first = figures(&app).await;
         let audit = app.verify_audit().await.unwrap();
         assert_eq!(audit.first_broken, None);
