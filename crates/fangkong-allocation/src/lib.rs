@@ -91,10 +91,10 @@
 //! sorts the sites: the site for a household together is the nearest of those whose largest
 //! free room fits (one pass), and for a split the nearest site with enough free beds is
 //! tried first, the others sorted only when it fails. The nearer sites of a note are the
-//! five nearest of those closer than the chosen one, found by selection. A split is the search of rule 3
-//! over the site's largest rooms: with unit-size people and capacities sorted, a fixed
-//! number of accessible and other rooms is feasible exactly when the largest ones are, and
-//! the guardian constraint reduces to counting (see `split.rs`).
+//! five nearest of those closer than the chosen one, found by selection. A split is the
+//! search of rule 3 over the site's largest rooms: people take one bed each, so a given
+//! number of accessible and other rooms can hold the household exactly when the largest
+//! ones can, and the guardian constraint reduces to counting (see `split.rs`).
 //!
 //! ```
 //! use fangkong_allocation::{allocate, validate, Note, Person, Room, Site};
