@@ -34,6 +34,8 @@ struct SiteState {
     unit: [f64; 3],
     kinds: [Vec<Bucket>; 2],
     free_beds: [u64; 2],
+    /// Per kind, the beds of the largest free room (0: none).
+    max_free: [u32; 2],
 }
 
 impl SiteState {
@@ -56,13 +58,37 @@ impl SiteState {
                 })
                 .collect()
         });
-        Self {
+        let mut state = Self {
             idx,
             id: site.id,
             unit: unit_vector(site.lon, site.lat),
             kinds,
             free_beds,
-        }
+            max_free: [0; 2],
+        };
+        state.update_max_free(OTHER);
+        state.update_max_free(ACCESSIBLE);
+        state
+    }
+
+    fn update_max_free(&mut self, kind: usize) {
+        self.max_free[kind] = self.kinds[kind]
+            .iter()
+            .rev()
+            .find(|b| !b.rooms.is_empty())
+            .map_or(0, |b| b.beds);
+    }
+
+    /// Whether a free room of one of `kinds` has at least `n` beds.
+    fn fits(&self, kinds: &[usize], n: usize) -> bool {
+        kinds.iter().any(|&k| self.max_free[k] as usize >= n)
+    }
+
+    /// Whether the site has enough free beds for `n` people, `needy` of them in accessible
+    /// rooms: necessary for a split, not sufficient.
+    fn may_split(&self, n: usize, needy: usize) -> bool {
+        self.free_beds[OTHER] + self.free_beds[ACCESSIBLE] >= n as u64
+            && self.free_beds[ACCESSIBLE] >= needy as u64
     }
 
     /// Takes the free room of `kind` with the fewest beds, at least `n`, ties by room id,
@@ -72,8 +98,12 @@ impl SiteState {
         let start = buckets.partition_point(|b| (b.beds as usize) < n);
         let bucket = buckets[start..].iter_mut().find(|b| !b.rooms.is_empty())?;
         let room = bucket.rooms.pop()?;
-        self.free_beds[kind] -= u64::from(bucket.beds);
-        free.remove(kind, bucket.beds);
+        let (beds, emptied) = (bucket.beds, bucket.rooms.is_empty());
+        self.free_beds[kind] -= u64::from(beds);
+        free.remove(kind, beds);
+        if emptied && beds == self.max_free[kind] {
+            self.update_max_free(kind);
+        }
         Some(room)
     }
 
@@ -149,53 +179,44 @@ struct Household {
     unit: [f64; 3],
 }
 
-/// The sites in order of distance from one home, sorted only when the nearest one is not
-/// enough.
-#[derive(Debug, Default)]
-struct SiteOrder {
-    /// (squared chord, site id, index into the site states).
-    keys: Vec<(f64, i64, usize)>,
-    sorted: bool,
-}
+/// A site's position in the order of distance from one home: (squared chord, site id,
+/// index into the site states), compared in that order.
+type SiteKey = (f64, i64, usize);
 
-fn by_distance(a: &(f64, i64, usize), b: &(f64, i64, usize)) -> Ordering {
+fn by_distance(a: &SiteKey, b: &SiteKey) -> Ordering {
     a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
 }
 
-impl SiteOrder {
-    fn reset(&mut self, sites: &[SiteState], home: &[f64; 3]) {
-        self.keys.clear();
-        self.keys.extend(
-            sites
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (chord2(home, &s.unit), s.id, i)),
-        );
-        self.sorted = false;
-    }
+/// Nearer sites named in [`Note::NearerSitesSkipped`]; the others are counted.
+pub(crate) const SKIPPED_NAMED: usize = 5;
 
-    /// The `i`-th nearest site: (squared chord, index into the site states).
-    fn get(&mut self, i: usize) -> Option<(f64, usize)> {
-        if i == 0 && !self.sorted {
-            return self
-                .keys
-                .iter()
-                .min_by(|a, b| by_distance(a, b))
-                .map(|k| (k.0, k.2));
-        }
-        if !self.sorted {
-            self.keys.sort_unstable_by(by_distance);
-            self.sorted = true;
-        }
-        self.keys.get(i).map(|k| (k.0, k.2))
+/// The note on the sites nearer than `chosen`, if any: the nearest [`SKIPPED_NAMED`] by
+/// id and how many more.
+fn skipped_note(keys: &[SiteKey], chosen: &SiteKey, buffer: &mut Vec<SiteKey>) -> Option<Note> {
+    buffer.clear();
+    buffer.extend(
+        keys.iter()
+            .filter(|k| by_distance(k, chosen) == Ordering::Less),
+    );
+    if buffer.is_empty() {
+        return None;
     }
+    let named = buffer.len().min(SKIPPED_NAMED);
+    if buffer.len() > named {
+        buffer.select_nth_unstable_by(named - 1, by_distance);
+    }
+    buffer[..named].sort_unstable_by(by_distance);
+    Some(Note::NearerSitesSkipped {
+        site_ids: buffer[..named].iter().map(|k| k.1).collect(),
+        more: buffer.len() - named,
+    })
 }
 
 /// Places `people` into the free rooms of `sites` by the rules of the crate docs.
 ///
-/// Runs in `O(P log P + H * S)` for `P` people in `H` households and `S` sites, plus a sort
-/// of the sites for each household that the nearest site cannot take, and the split search
-/// for each household too large for any free room (a few dozen steps for five people).
+/// Runs in `O(P log P + H * S)` for `P` people in `H` households and `S` sites, plus for
+/// each household too large for any free room the split search at the nearest sites with
+/// enough free beds (a few dozen steps for five people).
 pub fn allocate(sites: &[Site], people: &[Person]) -> Plan {
     let mut plan = Plan::default();
 
@@ -273,11 +294,13 @@ pub fn allocate(sites: &[Site], people: &[Person]) -> Plan {
 /// Buffers reused from one household to the next.
 #[derive(Debug, Default)]
 struct Scratch {
-    order: SiteOrder,
+    /// Every site's key from the household's home.
+    keys: Vec<SiteKey>,
+    /// Sites that may take the household split, and the nearer sites of a note.
+    candidates: Vec<SiteKey>,
     classes: Classes,
     accessible_caps: Vec<u32>,
     other_caps: Vec<u32>,
-    skipped: Vec<i64>,
 }
 
 /// Places one household (its members `group`, indices into `people` by person id), appends
@@ -323,9 +346,14 @@ fn place(
             plan,
         );
     }
-    let order = &mut scratch.order;
-    order.reset(states, &h.unit);
-    scratch.skipped.clear();
+    let keys = &mut scratch.keys;
+    keys.clear();
+    keys.extend(
+        states
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (chord2(&h.unit, &s.unit), s.id, i)),
+    );
 
     // Rule 2: together in one room, at the nearest site that has one.
     let kinds: &[usize] = if h.needy > 0 {
@@ -333,116 +361,124 @@ fn place(
     } else {
         &[OTHER, ACCESSIBLE]
     };
-    if kinds.iter().any(|&k| free.any_fits(k, n)) {
-        let mut i = 0;
-        while let Some((c2, s)) = order.get(i) {
-            let site = &mut states[s];
-            if let Some(room) = kinds.iter().find_map(|&k| site.take_best_fit(k, n, free)) {
-                let room = &sites[site.idx].rooms[room];
-                let distance_km = chord2_km(c2);
-                explanation.site_id = Some(site.id);
-                explanation.notes.push(Note::NearestSite { distance_km });
-                if !scratch.skipped.is_empty() {
-                    explanation.notes.push(Note::NearerSitesSkipped {
-                        site_ids: scratch.skipped.clone(),
-                    });
-                }
-                explanation
-                    .notes
-                    .push(Note::TogetherInOneRoom { room_id: room.id });
-                note_accessible(&mut explanation.notes, people, room, group);
-                plan.placements.extend(group.iter().map(|&p| Placement {
-                    person_id: people[p].id,
-                    site_id: site.id,
-                    room_id: room.id,
-                    distance_km,
-                }));
-                return explanation;
-            }
-            scratch.skipped.push(site.id);
-            i += 1;
+    let together = if kinds.iter().any(|&k| free.any_fits(k, n)) {
+        keys.iter()
+            .filter(|k| states[k.2].fits(kinds, n))
+            .min_by(|a, b| by_distance(a, b))
+            .copied()
+    } else {
+        None
+    };
+    if let Some(chosen) = together {
+        let site = &mut states[chosen.2];
+        // `fits` said one of `kinds` has a room large enough.
+        let room = kinds.iter().find_map(|&k| site.take_best_fit(k, n, free));
+        if let Some(room) = room {
+            let room = &sites[site.idx].rooms[room];
+            let distance_km = chord2_km(chosen.0);
+            explanation.site_id = Some(site.id);
+            explanation.notes.push(Note::NearestSite { distance_km });
+            explanation
+                .notes
+                .extend(skipped_note(keys, &chosen, &mut scratch.candidates));
+            explanation
+                .notes
+                .push(Note::TogetherInOneRoom { room_id: room.id });
+            note_accessible(&mut explanation.notes, people, room, group);
+            plan.placements.extend(group.iter().map(|&p| Placement {
+                person_id: people[p].id,
+                site_id: site.id,
+                room_id: room.id,
+                distance_km,
+            }));
+            return explanation;
         }
     }
 
     // Rule 3: split over the fewest rooms of the nearest site that can take it whole.
     let needy = classes.needy();
+    let candidates = &mut scratch.candidates;
+    candidates.clear();
     if free.beds[OTHER] + free.beds[ACCESSIBLE] >= n as u64 && free.beds[ACCESSIBLE] >= needy as u64
     {
-        scratch.skipped.clear();
-        let mut i = 0;
-        while let Some((c2, s)) = order.get(i) {
-            let site = &mut states[s];
-            let shape = if site.free_beds[OTHER] + site.free_beds[ACCESSIBLE] >= n as u64
-                && site.free_beds[ACCESSIBLE] >= needy as u64
-            {
-                site.largest(ACCESSIBLE, n, &mut scratch.accessible_caps);
-                site.largest(OTHER, n, &mut scratch.other_caps);
-                split::find(classes, &scratch.accessible_caps, &scratch.other_caps)
-            } else {
-                None
-            };
-            let Some(shape) = shape else {
-                scratch.skipped.push(site.id);
-                i += 1;
-                continue;
-            };
-            let (acc_groups, other_groups) = split::fill(
-                classes,
-                &shape,
-                &scratch.accessible_caps,
-                &scratch.other_caps,
-            );
-            let distance_km = chord2_km(c2);
-            explanation.site_id = Some(site.id);
-            explanation.notes.push(Note::NearestSite { distance_km });
-            if !scratch.skipped.is_empty() {
-                explanation.notes.push(Note::NearerSitesSkipped {
-                    site_ids: scratch.skipped.clone(),
-                });
+        candidates.extend(keys.iter().filter(|k| states[k.2].may_split(n, needy)));
+    }
+    // The nearest candidate first; the others are sorted only if it cannot take the
+    // household.
+    let mut chosen = None;
+    let nearest =
+        (0..candidates.len()).min_by(|&a, &b| by_distance(&candidates[a], &candidates[b]));
+    if let Some(nearest) = nearest {
+        candidates.swap(0, nearest);
+        for i in 0..candidates.len() {
+            if i == 1 {
+                candidates[1..].sort_unstable_by(by_distance);
             }
-            explanation.notes.push(Note::HouseholdSplit {
-                rooms: shape.accessible_rooms + shape.other_rooms,
-            });
-            let mut placed: Vec<Placement> = Vec::with_capacity(n);
-            for (kind, mut groups) in [(ACCESSIBLE, acc_groups), (OTHER, other_groups)] {
-                // Largest group first; the sort is stable, so equal groups keep their order.
-                groups.sort_by_key(|g| Reverse(g.len()));
-                for g in groups.iter().filter(|g| !g.is_empty()) {
-                    // The groups fit the largest rooms of this kind, so best fit in order of
-                    // decreasing size always finds a room: whichever room it takes for the
-                    // largest group, the rooms left still hold the other groups (exchange the
-                    // taken room with the one a matching gave that group).
-                    #[allow(clippy::expect_used)]
-                    let room = site
-                        .take_best_fit(kind, g.len(), free)
-                        .expect("split groups fit the largest rooms, so best fit finds one");
-                    let room = &sites[site.idx].rooms[room];
-                    let children: Vec<i64> = g
-                        .iter()
-                        .filter(|&&p| people[p].is_child())
-                        .map(|&p| people[p].id)
-                        .collect();
-                    if !children.is_empty() {
-                        let mut child_ids = children;
-                        child_ids.sort_unstable();
-                        explanation.notes.push(Note::ChildrenWithAdult {
-                            room_id: room.id,
-                            child_ids,
-                        });
-                    }
-                    note_accessible(&mut explanation.notes, people, room, g);
-                    placed.extend(g.iter().map(|&p| Placement {
-                        person_id: people[p].id,
-                        site_id: site.id,
-                        room_id: room.id,
-                        distance_km,
-                    }));
-                }
+            let site = &states[candidates[i].2];
+            site.largest(ACCESSIBLE, n, &mut scratch.accessible_caps);
+            site.largest(OTHER, n, &mut scratch.other_caps);
+            let shape = split::find(classes, &scratch.accessible_caps, &scratch.other_caps);
+            if let Some(shape) = shape {
+                chosen = Some((candidates[i], shape));
+                break;
             }
-            placed.sort_unstable_by_key(|p| p.person_id);
-            plan.placements.extend(placed);
-            return explanation;
         }
+    }
+    if let Some((key, shape)) = chosen {
+        let (acc_groups, other_groups) = split::fill(
+            classes,
+            &shape,
+            &scratch.accessible_caps,
+            &scratch.other_caps,
+        );
+        let site = &mut states[key.2];
+        let distance_km = chord2_km(key.0);
+        explanation.site_id = Some(site.id);
+        explanation.notes.push(Note::NearestSite { distance_km });
+        explanation
+            .notes
+            .extend(skipped_note(keys, &key, &mut scratch.candidates));
+        explanation.notes.push(Note::HouseholdSplit {
+            rooms: shape.accessible_rooms + shape.other_rooms,
+        });
+        let mut placed: Vec<Placement> = Vec::with_capacity(n);
+        for (kind, mut groups) in [(ACCESSIBLE, acc_groups), (OTHER, other_groups)] {
+            // Largest group first; the sort is stable, so equal groups keep their order.
+            groups.sort_by_key(|g| Reverse(g.len()));
+            for g in groups.iter().filter(|g| !g.is_empty()) {
+                // The groups fit the largest rooms of this kind, so best fit in order of
+                // decreasing size always finds a room: whichever room it takes for the
+                // largest group, the rooms left still hold the other groups (exchange the
+                // taken room with the one a matching gave that group).
+                #[allow(clippy::expect_used)]
+                let room = site
+                    .take_best_fit(kind, g.len(), free)
+                    .expect("split groups fit the largest rooms, so best fit finds one");
+                let room = &sites[site.idx].rooms[room];
+                let mut child_ids: Vec<i64> = g
+                    .iter()
+                    .filter(|&&p| people[p].is_child())
+                    .map(|&p| people[p].id)
+                    .collect();
+                if !child_ids.is_empty() {
+                    child_ids.sort_unstable();
+                    explanation.notes.push(Note::ChildrenWithAdult {
+                        room_id: room.id,
+                        child_ids,
+                    });
+                }
+                note_accessible(&mut explanation.notes, people, room, g);
+                placed.extend(g.iter().map(|&p| Placement {
+                    person_id: people[p].id,
+                    site_id: site.id,
+                    room_id: room.id,
+                    distance_km,
+                }));
+            }
+        }
+        placed.sort_unstable_by_key(|p| p.person_id);
+        plan.placements.extend(placed);
+        return explanation;
     }
 
     let reason = UnplacedReason::NoSiteWithRoom {

@@ -39,8 +39,21 @@ impl Note {
             Note::NearestSite { distance_km } => {
                 format!("nearest site with room for the household, {distance_km:.1} km from home")
             }
-            Note::NearerSitesSkipped { site_ids } => {
-                format!("nearer sites without room for the household: {}", ids_en(site_ids))
+            Note::NearerSitesSkipped { site_ids, more } => {
+                let more = match more {
+                    0 => String::new(),
+                    1 => " and 1 more".to_owned(),
+                    m => format!(" and {m} more"),
+                };
+                let sites = if site_ids.len() == 1 && more.is_empty() {
+                    "site"
+                } else {
+                    "sites"
+                };
+                format!(
+                    "nearer {sites} without room for the household: {}{more}",
+                    ids_en(site_ids)
+                )
             }
             Note::TogetherInOneRoom { room_id } => {
                 format!("household together in room {room_id}")
@@ -84,9 +97,14 @@ impl Note {
             Note::NearestSite { distance_km } => {
                 format!("最近的有空房隔离点，距住址 {distance_km:.1} 公里")
             }
-            Note::NearerSitesSkipped { site_ids } => {
+            Note::NearerSitesSkipped { site_ids, more: 0 } => {
                 format!("更近的隔离点 {} 没有合适的空房", ids_zh(site_ids))
             }
+            Note::NearerSitesSkipped { site_ids, more } => format!(
+                "更近的隔离点 {} 等 {} 个均没有合适的空房",
+                ids_zh(site_ids),
+                site_ids.len() + more
+            ),
             Note::TogetherInOneRoom { room_id } => format!("同户同住：全户安排在房间 {room_id}"),
             Note::HouseholdSplit { rooms } => {
                 format!("没有能容纳全户的单个空房，全户分住同一隔离点的 {rooms} 个房间")

@@ -83,14 +83,18 @@
 //!
 //! Each site keeps its free rooms in buckets by (accessible, beds), sorted by beds, each a
 //! stack with the lowest room id on top, so a best-fit lookup is a binary search over a few
-//! bed sizes and taking a room is a pop; the whole batch also keeps its free rooms counted
-//! by (accessible, beds), so that a household too large for any room skips the search for a
-//! room together at once. Sites are ordered by the squared chord between unit vectors (a
-//! few multiplications, the same order as the great-circle distance); the full sort happens
-//! only when the nearest site cannot take the household. A split is the search of rule 3
-//! over the site's largest rooms: with unit-size people and capacities sorted, a fixed
-//! number of accessible and other rooms is feasible exactly when the largest ones are, and
-//! the guardian constraint reduces to counting (see `split.rs`).
+//! bed sizes and taking a room is a pop; it also keeps the beds of its largest free room of
+//! each kind and its free beds. The whole batch keeps its free rooms counted by
+//! (accessible, beds), so that a household too large for any room skips the search for a
+//! room together at once. Distances are compared as the squared chord between unit vectors
+//! (a few multiplications, the same order as the great-circle distance), and no household
+//! sorts the sites: the site for a household together is the nearest of those whose largest
+//! free room fits (one pass), and for a split the nearest site with enough free beds is
+//! tried first, the others sorted only when it fails. The nearer sites of a note are the
+//! five nearest of those closer than the chosen one, found by selection. A split is the
+//! search of rule 3 over the site's largest rooms: people take one bed each, so a given
+//! number of accessible and other rooms can hold the household exactly when the largest
+//! ones can, and the guardian constraint reduces to counting (see `split.rs`).
 //!
 //! ```
 //! use fangkong_allocation::{allocate, validate, Note, Person, Room, Site};
@@ -249,7 +253,7 @@ pub struct GroupExplanation {
 }
 
 /// One fact of a household's placement. A placed household's notes are, in order:
-/// `NearestSite`, `NearerSitesSkipped` (when not empty), then `TogetherInOneRoom` or
+/// `NearestSite`, `NearerSitesSkipped` (when a nearer site was skipped), then `TogetherInOneRoom` or
 /// `HouseholdSplit`, then per room (in the order taken) `ChildrenWithAdult` (splits only),
 /// `AccessibleRoom` and `AccessibleRoomAsLastResort` as they apply. An unplaced household
 /// has a single `NotPlaced`.
@@ -257,9 +261,10 @@ pub struct GroupExplanation {
 pub enum Note {
     /// The household went to the nearest site that could take it, this far from home.
     NearestSite { distance_km: f64 },
-    /// Sites nearer than the chosen one that lacked a fitting room (for a household placed
-    /// together) or could not take the household at all (for a split), nearest first.
-    NearerSitesSkipped { site_ids: Vec<i64> },
+    /// Sites nearer than the chosen one lacked a fitting room (for a household placed
+    /// together) or could not take the household at all (for a split): the nearest five
+    /// of them, nearest first, and how many more there were.
+    NearerSitesSkipped { site_ids: Vec<i64>, more: usize },
     /// The whole household shares one room (同户同住).
     TogetherInOneRoom { room_id: i64 },
     /// No site had one free room for the whole household: it is split over this many rooms

@@ -312,4 +312,95 @@ mod tests {
         let (acc, other) = fill(&c, &shape(1, 2, 0, 0).unwrap(), &[1], &[2, 1]);
         assert_eq!((acc, other), (vec![vec![3]], vec![vec![0, 1], vec![2]]));
     }
+
+    /// Member kinds for the brute force: (adult, child, needy).
+    fn kinds(c: &Classes) -> Vec<(bool, bool, bool)> {
+        let mut out = Vec::new();
+        for (list, kind) in [
+            (&c.needy_adults, (true, false, true)),
+            (&c.adults, (true, false, false)),
+            (&c.needy_children, (false, true, true)),
+            (&c.children, (false, true, false)),
+            (&c.needy_teens, (false, false, true)),
+            (&c.teens, (false, false, false)),
+        ] {
+            out.extend(std::iter::repeat_n(kind, list.len()));
+        }
+        out
+    }
+
+    /// The fewest (rooms, accessible rooms) of any assignment of the members to the rooms
+    /// that keeps the hard constraints, trying every assignment.
+    fn brute_force(c: &Classes, acc: &[u32], other: &[u32]) -> Option<(usize, usize)> {
+        let members = kinds(c);
+        let rooms: Vec<(u32, bool)> = acc
+            .iter()
+            .map(|&b| (b, true))
+            .chain(other.iter().map(|&b| (b, false)))
+            .collect();
+        let mut best: Option<(usize, usize)> = None;
+        let mut choice = vec![0usize; members.len()];
+        let total = rooms.len().pow(members.len() as u32);
+        for mut code in 0..total {
+            for slot in choice.iter_mut() {
+                *slot = code % rooms.len();
+                code /= rooms.len();
+            }
+            let ok = rooms.iter().enumerate().all(|(r, &(beds, accessible))| {
+                let inside: Vec<_> = (0..members.len())
+                    .filter(|&m| choice[m] == r)
+                    .map(|m| members[m])
+                    .collect();
+                inside.len() <= beds as usize
+                    && (accessible || inside.iter().all(|m| !m.2))
+                    && (inside.iter().all(|m| !m.1) || inside.iter().any(|m| m.0))
+            });
+            if ok {
+                let used: std::collections::BTreeSet<usize> = choice.iter().copied().collect();
+                let k = used.len();
+                let x = used.iter().filter(|&&r| rooms[r].1).count();
+                best = Some(best.map_or((k, x), |b| b.min((k, x))));
+            }
+        }
+        best
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn find_is_the_fewest_rooms_then_the_fewest_accessible(
+            members in proptest::collection::vec(0usize..6, 1..=5),
+            acc in proptest::collection::vec(1u32..4, 0..3),
+            other in proptest::collection::vec(1u32..4, 0..4),
+        ) {
+            // Members by class (0: needy adult ... 5: teen), counted.
+            let mut counts = [0; 6];
+            members.iter().for_each(|&k| counts[k] += 1);
+            let c = classes(counts);
+            let (mut acc, mut other) = (acc, other);
+            acc.sort_unstable_by(|a, b| b.cmp(a));
+            other.sort_unstable_by(|a, b| b.cmp(a));
+            let found = find(&c, &acc, &other);
+            proptest::prop_assert_eq!(
+                found.map(|s| (s.accessible_rooms + s.other_rooms, s.accessible_rooms)),
+                brute_force(&c, &acc, &other)
+            );
+            if let Some(shape) = found {
+                // The grouping keeps every constraint and fills exactly the rooms of the shape.
+                let (acc_rooms, other_rooms) = fill(&c, &shape, &acc, &other);
+                let kinds_of = |m: usize| kinds(&c)[m];
+                for (rooms, caps, accessible) in [(&acc_rooms, &acc, true), (&other_rooms, &other, false)] {
+                    for (room, &beds) in rooms.iter().zip(caps.iter()) {
+                        proptest::prop_assert!(!room.is_empty() && room.len() <= beds as usize);
+                        let inside: Vec<_> = room.iter().map(|&m| kinds_of(m)).collect();
+                        proptest::prop_assert!(accessible || inside.iter().all(|m| !m.2));
+                        proptest::prop_assert!(inside.iter().all(|m| !m.1) || inside.iter().any(|m| m.0));
+                    }
+                }
+                let placed: usize = acc_rooms.iter().chain(&other_rooms).map(Vec::len).sum();
+                proptest::prop_assert_eq!(placed, c.len());
+            }
+        }
+    }
 }

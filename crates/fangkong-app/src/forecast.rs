@@ -87,12 +87,12 @@ pub fn pool(f: PoolFacts) -> Result<PoolForecast> {
         }
     }
     let inflow = trend_inflow(&f.history, horizon);
-    // Units being cleaned today are not carried into the horizon: with the usual 24-hour
-    // turnaround they are free again on day 1 (a longer turnaround frees them later than
-    // this assumes).
+    // Units being cleaned today are usable again from day 1: the usual turnaround is 24
+    // hours (a longer one frees them later than this assumes).
     let input = PoolInput {
         capacity: units(f.capacity),
         occupied: units(f.occupied),
+        cleaning: vec![units(f.cleaning)],
         releases,
         inflow: inflow.clone(),
         length_of_stay: f.length_of_stay.max(1),

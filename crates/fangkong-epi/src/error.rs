@@ -41,6 +41,19 @@ pub enum EpiError {
     /// A serial interval distribution that is not a probability distribution on 1, 2, ...
     #[error("serial interval distribution is invalid: {0}")]
     InvalidSerialInterval(&'static str),
+    /// Two series that must cover the same days have different lengths.
+    #[error("{name} covers {found} days, expected {expected}")]
+    LengthMismatch {
+        name: &'static str,
+        found: usize,
+        expected: usize,
+    },
+    /// More departures are planned than units are occupied.
+    #[error("planned releases total {releases}, more than the {occupied} occupied units")]
+    ReleasesExceedOccupied { releases: u64, occupied: u32 },
+    /// More units are occupied or being cleaned than the pool has.
+    #[error("{in_use} units occupied or being cleaned, more than the capacity of {capacity}")]
+    OverCapacity { in_use: u64, capacity: u32 },
 }
 
 /// Checks that `value` lies in the open interval (0, 1).

@@ -1,5 +1,5 @@
 //! Epidemiological statistics for the command platform: aberration detection, the
-//! reproduction number and its projections, and pooled testing.
+//! reproduction number and its projections, pooled testing, and capacity forecasts.
 //!
 //! Why it exists: these are the numbers behind an alarm on the dashboard, an Rt in the daily
 //! briefing and the pool size of a testing round. Each follows a published method, and its
@@ -13,6 +13,8 @@
 //! - [`pooling`]: two-stage Dorfman pooling with imperfect tests.
 //! - [`chains`]: transmission chains: clusters, generations and serial intervals of a
 //!   forest of infector-infectee links.
+//! - [`capacity`]: a pool of quarantine rooms or hospital beds over the next days (arrivals,
+//!   departures, cleaning) and the first day it runs out; a trend of recent arrivals.
 //!
 //! What it must not do: read the clock, the environment or a file, touch a database or the
 //! network, or draw random numbers. Everything is a function of its arguments; the error

@@ -56,7 +56,7 @@ fn explanations_in_english_and_chinese() {
         household 8 [6, 7] -> site Some(2)
           nearest site with room for the household, 4.0 km from home
           最近的有空房隔离点，距住址 4.0 公里
-          nearer sites without room for the household: 1
+          nearer site without room for the household: 1
           更近的隔离点 1 没有合适的空房
           household together in room 22
           同户同住：全户安排在房间 22
@@ -65,7 +65,7 @@ fn explanations_in_english_and_chinese() {
         household 7 [1, 2, 3, 4, 5] -> site Some(2)
           nearest site with room for the household, 4.0 km from home
           最近的有空房隔离点，距住址 4.0 公里
-          nearer sites without room for the household: 1
+          nearer site without room for the household: 1
           更近的隔离点 1 没有合适的空房
           no site has one free room for the whole household: split over 2 rooms of one site
           没有能容纳全户的单个空房，全户分住同一隔离点的 2 个房间
@@ -76,7 +76,7 @@ fn explanations_in_english_and_chinese() {
         household 9 [8, 9] -> site Some(2)
           nearest site with room for the household, 4.0 km from home
           最近的有空房隔离点，距住址 4.0 公里
-          nearer sites without room for the household: 1
+          nearer site without room for the household: 1
           更近的隔离点 1 没有合适的空房
           household together in room 23
           同户同住：全户安排在房间 23

@@ -1,6 +1,6 @@
 //! The rules of the crate docs, one test each.
 
-use fangkong_allocation::{allocate, Note, Person, UnplacedReason};
+use fangkong_allocation::{allocate, Note, Person, Site, UnplacedReason};
 
 use crate::{check, disabled, person, rooms, site};
 
@@ -50,10 +50,38 @@ fn the_nearest_site_with_a_fitting_room_wins_and_full_nearer_sites_are_named() {
     assert_eq!(
         plan.groups[0].notes[1],
         Note::NearerSitesSkipped {
-            site_ids: vec![1, 2]
+            site_ids: vec![1, 2],
+            more: 0
         }
     );
     assert_eq!(plan.groups[1].site_id, Some(1));
+}
+
+#[test]
+fn a_note_names_the_five_nearest_skipped_sites_and_counts_the_others() {
+    // Sites 1-7, 1-7 km away, hold single rooms only; site 8, 8 km away, a double.
+    let mut sites: Vec<Site> = (1..=7)
+        .map(|i| site(i, i as f64, &[(i * 10, 1, false)]))
+        .collect();
+    sites.push(site(8, 8.0, &[(80, 2, false)]));
+    sites.reverse();
+    let plan = check(&sites, &[person(1, 1, 30), person(2, 1, 30)]);
+    let note = &plan.groups[0].notes[1];
+    assert_eq!(
+        *note,
+        Note::NearerSitesSkipped {
+            site_ids: vec![1, 2, 3, 4, 5],
+            more: 2
+        }
+    );
+    assert_eq!(
+        note.text_en(),
+        "nearer sites without room for the household: 1, 2, 3, 4, 5 and 2 more"
+    );
+    assert_eq!(
+        note.text_zh(),
+        "更近的隔离点 1、2、3、4、5 等 7 个均没有合适的空房"
+    );
 }
 
 #[test]
@@ -154,7 +182,8 @@ fn a_split_goes_to_the_nearest_site_that_can_take_the_whole_household() {
     assert_eq!(
         plan.groups[0].notes[1],
         Note::NearerSitesSkipped {
-            site_ids: vec![1, 2]
+            site_ids: vec![1, 2],
+            more: 0
         }
     );
     // One adult per room, the children with the first (3 beds), the teen with the second.
@@ -234,7 +263,10 @@ fn elderly_and_disabled_people_get_accessible_rooms_even_further_away() {
             Note::NearestSite {
                 distance_km: plan.placements[0].distance_km
             },
-            Note::NearerSitesSkipped { site_ids: vec![1] },
+            Note::NearerSitesSkipped {
+                site_ids: vec![1],
+                more: 0
+            },
             Note::TogetherInOneRoom { room_id: 21 },
             Note::AccessibleRoom {
                 room_id: 21,

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod aberration;
+mod allocate;
 mod exposure_match;
 mod testing_round;
 

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod aberration;
+mod capacity;
 mod chains;
 mod pooling;
 mod rt;
