@@ -11,6 +11,7 @@ pub mod fever;
 mod forms;
 pub mod home;
 pub mod inbound;
+pub mod isolation;
 pub mod jurisdictions;
 pub mod persons;
 pub mod session;
@@ -173,6 +174,28 @@ pub fn routes() -> Router<AppState> {
             post(tracing::import_checkins)
                 .layer(DefaultBodyLimit::max(crate::api::IMPORT_BODY_LIMIT)),
         )
+        .route("/isolation", get(isolation::board))
+        .route("/isolation/queue", get(isolation::queue))
+        .route("/isolation/queue/propose", post(isolation::propose))
+        .route("/isolation/queue/place", post(isolation::place))
+        .route("/isolation/sites/{id}", get(isolation::site))
+        .route(
+            "/isolation/sites/{id}/turnaround",
+            post(isolation::turnaround),
+        )
+        .route(
+            "/isolation/sites/{id}/rooms/{room_id}/service",
+            post(isolation::room_service),
+        )
+        .route("/isolation/stays/{id}", get(isolation::stay))
+        .route("/isolation/stays/{id}/check-in", post(isolation::check_in))
+        .route("/isolation/stays/{id}/cancel", post(isolation::cancel))
+        .route("/isolation/stays/{id}/release", post(isolation::release))
+        .route("/isolation/stays/{id}/transfer", post(isolation::transfer))
+        .route(
+            "/isolation/stays/{id}/certificate",
+            get(isolation::certificate),
+        )
         .route("/api/docs", get(docs::show))
 }
 
@@ -219,6 +242,7 @@ impl IntoResponse for WebError {
             can_fever => false,
             can_inbound => false,
             can_tracing => false,
+            can_isolation => false,
             status => self.status.as_u16(),
             detail => self.detail,
             operation_id => crate::middleware::current_operation_id(),
@@ -262,6 +286,7 @@ pub fn page_context(
         can_fever => can(Permission::InboundRead),
         can_inbound => can(Permission::InboundRead),
         can_tracing => can(Permission::TracingRead),
+        can_isolation => can(Permission::IsolationRead),
         ..page
     }
 }
