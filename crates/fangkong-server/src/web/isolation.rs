@@ -5,7 +5,9 @@
 //!
 //! Every value comes from an app function, which checks `isolation.read` (or
 //! `isolation.operate`) and keeps to the actor's jurisdiction; names are shown masked and ID
-//! numbers only in their masked form. This module decides nothing about access.
+//! numbers only in their masked form. This module decides nothing about access. It also
+//! holds what the treatment pages share with it: the vocabulary macros, the refusal status,
+//! the occupancy bars and the capacity forecast.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -64,13 +66,16 @@ macro_rules! options {
     };
 }
 
+pub(super) use name_of;
+pub(super) use options;
+
 // ---------------------------------------------------------------------------------------
-// Refusals, occupancy bars and forecasts.
+// What the treatment pages share.
 
 /// A refused form as the notice of the page that shows it again, with that page's status:
 /// 409 when the app found a conflict (a full ward, a room taken meanwhile, a stay no longer
 /// open), 422 for a bad field. Anything else is the error page.
-fn refused(e: Error, lang: Lang) -> Result<(Notice, StatusCode), WebError> {
+pub(super) fn refused(e: Error, lang: Lang) -> Result<(Notice, StatusCode), WebError> {
     let status = if matches!(e, Error::Conflict(_)) {
         StatusCode::CONFLICT
     } else {
@@ -80,14 +85,14 @@ fn refused(e: Error, lang: Lang) -> Result<(Notice, StatusCode), WebError> {
 }
 
 /// A page answered with `status`.
-fn answer(page: PageResult, status: StatusCode) -> PageResult {
+pub(super) fn answer(page: PageResult, status: StatusCode) -> PageResult {
     let mut page = page?;
     *page.status_mut() = status;
     Ok(page)
 }
 
 /// The notice after a redirect with `?done=<key>`, answered 200.
-fn done_notice(lang: Lang, prefix: &str, done: &str) -> (Notice, StatusCode) {
+pub(super) fn done_notice(lang: Lang, prefix: &str, done: &str) -> (Notice, StatusCode) {
     (
         Notice {
             done: done_text(lang, prefix, Some(done)),
@@ -100,7 +105,7 @@ fn done_notice(lang: Lang, prefix: &str, done: &str) -> (Notice, StatusCode) {
 /// The segments of a stacked bar over `total` units, as percentages of its width: each
 /// `(class, count)` becomes `{class, n, x, w}` (drawn as SVG rectangles, so the page needs
 /// neither script nor inline style).
-fn bar(parts: &[(&str, i64)], total: i64) -> Vec<Value> {
+pub(super) fn bar(parts: &[(&str, i64)], total: i64) -> Vec<Value> {
     let total = total.max(1) as f64;
     let mut x = 0.0;
     parts
@@ -130,7 +135,13 @@ fn day_text(lang: Lang, d: NaiveDate) -> String {
 /// none within the horizon), the chart's data for `assets/js/isolation.js` and the same
 /// numbers as a table for a browser without script. `pool_zh`/`pool_en` name the units
 /// (`房间`, `rooms`).
-fn forecast_value(f: &PoolForecast, lang: Lang, id: &str, pool_zh: &str, pool_en: &str) -> Value {
+pub(super) fn forecast_value(
+    f: &PoolForecast,
+    lang: Lang,
+    id: &str,
+    pool_zh: &str,
+    pool_en: &str,
+) -> Value {
     let one = |x: f64| (x * 10.0).round() / 10.0;
     let chart = serde_json::json!({
         "dates": f.days.iter().map(|d| d.date.to_string()).collect::<Vec<_>>(),
@@ -189,12 +200,12 @@ fn room_order(number: &str) -> (usize, &str) {
 }
 
 /// A trimmed form value, none when empty.
-fn opt(s: &str) -> Option<String> {
+pub(super) fn opt(s: &str) -> Option<String> {
     Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 /// A required id from a form field.
-fn id_field(field: &str, s: &str, invalid: &mut Vec<(String, String)>) -> i64 {
+pub(super) fn id_field(field: &str, s: &str, invalid: &mut Vec<(String, String)>) -> i64 {
     let s = s.trim();
     match s.parse::<i64>() {
         Ok(n) => n,

@@ -18,6 +18,7 @@ pub mod session;
 pub mod templates;
 pub mod testing;
 pub mod tracing;
+pub mod treatment;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -196,6 +197,26 @@ pub fn routes() -> Router<AppState> {
             "/isolation/stays/{id}/certificate",
             get(isolation::certificate),
         )
+        .route("/treatment", get(treatment::board))
+        .route("/treatment/admissions", post(treatment::admit))
+        .route("/treatment/admissions/{id}", get(treatment::admission))
+        .route(
+            "/treatment/admissions/{id}/transfer",
+            post(treatment::transfer),
+        )
+        .route(
+            "/treatment/admissions/{id}/severity",
+            post(treatment::severity),
+        )
+        .route(
+            "/treatment/admissions/{id}/discharge",
+            post(treatment::discharge),
+        )
+        .route(
+            "/treatment/teams",
+            get(treatment::teams).post(treatment::create_team),
+        )
+        .route("/treatment/deployments", post(treatment::deploy))
         .route("/api/docs", get(docs::show))
 }
 
@@ -243,6 +264,7 @@ impl IntoResponse for WebError {
             can_inbound => false,
             can_tracing => false,
             can_isolation => false,
+            can_treatment => false,
             status => self.status.as_u16(),
             detail => self.detail,
             operation_id => crate::middleware::current_operation_id(),
@@ -287,6 +309,7 @@ pub fn page_context(
         can_inbound => can(Permission::InboundRead),
         can_tracing => can(Permission::TracingRead),
         can_isolation => can(Permission::IsolationRead),
+        can_treatment => can(Permission::TreatmentRead),
         ..page
     }
 }
