@@ -12,6 +12,7 @@ mod imports;
 mod inbound;
 mod inbound_web;
 mod isolation;
+mod isolation_web;
 mod jurisdictions;
 mod measures;
 mod ops;
