@@ -1851,6 +1851,11 @@ pub struct PlacementCommit {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PlacementCommitRequest {
     pub placements: Vec<PlacementCommit>,
+    /// The measures the proposal was made for, when only some of its rows are committed
+    /// (by default, the committed ones): the proposal is made again for them, so the rooms
+    /// compared are the ones staff saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposed_for: Option<Vec<i64>>,
 }
 
 /// A reason (cancellations, out of service).

@@ -511,7 +511,8 @@ impl App {
             .isolation()
             .queue(&actor.scope, QUEUE_LIMIT)
             .await?;
-        let mut out = Vec::with_capacity(rows.len());
+        let mut out: Vec<QueueEntry> = Vec::with_capacity(rows.len());
+        let mut at: HashMap<i64, usize> = HashMap::new();
         for row in rows {
             let plan = decode_plan(&row.stages, &row.test_days)?;
             let starts_on = crate::measures::parse_day(&row.starts_on)?;
@@ -528,15 +529,14 @@ impl App {
                 .any(|t| t == DISABILITY_TAG);
             // One entry a person: of two measures that both quarantine, the one whose
             // centralised stage ends later.
-            if let Some(i) = out
-                .iter()
-                .position(|q: &QueueEntry| q.row.person_id == row.person_id)
-            {
-                if out[i].centralised_to >= to {
+            if let Some(&i) = at.get(&row.person_id) {
+                let earlier: &QueueEntry = &out[i];
+                if earlier.centralised_to >= to {
                     continue;
                 }
-                out.remove(i);
+                out[i].row.measure_id = -1;
             }
+            at.insert(row.person_id, out.len());
             out.push(QueueEntry {
                 household_key: row.household_id.unwrap_or(-row.person_id),
                 age,
@@ -548,6 +548,8 @@ impl App {
                 row,
             });
         }
+        // Entries replaced by a later-ending measure of the same person were marked.
+        out.retain(|q| q.row.measure_id >= 0);
         Ok(out)
     }
 
@@ -634,7 +636,8 @@ impl App {
 
     /// Places people into rooms, all or nothing: each placement is the proposal's room
     /// (explained by the allocator's reasons) or another one with the staff's reason (an
-    /// override). The allocator's rules are checked on the whole batch (capacity, one
+    /// override). `proposed_for` names the measures the proposal was made for when only some
+    /// of its rows are committed (by default, the committed ones). The allocator's rules are checked on the whole batch (capacity, one
     /// household a room, children with an adult); the database refuses a room that is full,
     /// held by another household, out of service or being cleaned. Audited.
     ///
@@ -643,7 +646,12 @@ impl App {
     /// the queue, a room outside the free rooms, a room other than the proposal's without a
     /// reason, a rule broken); `Conflict` when a room was taken meanwhile or a person is
     /// already placed (nothing stored).
-    pub async fn place(&self, actor: &Actor, input: &[PlacementInput]) -> Result<Vec<Stay>> {
+    pub async fn place(
+        &self,
+        actor: &Actor,
+        input: &[PlacementInput],
+        proposed_for: Option<&[i64]>,
+    ) -> Result<Vec<Stay>> {
         actor.require(Permission::IsolationOperate)?;
         if input.is_empty() {
             return Err(Error::invalid("placements", "must not be empty"));
@@ -656,11 +664,32 @@ impl App {
                 format!("measure {dup} is placed twice"),
             ));
         }
-        let queue = self.selected_queue(actor, Some(&ids)).await?;
+        // The proposal is made again for the people it was made for (the same input gives
+        // the same plan), so committing part of a table keeps the rooms staff saw.
+        let planned_for: Vec<i64> = match proposed_for {
+            Some(all) => {
+                let all_set: std::collections::HashSet<i64> = all.iter().copied().collect();
+                if let Some(m) = ids.iter().find(|m| !all_set.contains(m)) {
+                    return Err(Error::invalid(
+                        "proposed_for",
+                        format!("measure {m} is placed but was not in the proposal"),
+                    ));
+                }
+                let mut unique = std::collections::HashSet::new();
+                all.iter().copied().filter(|m| unique.insert(*m)).collect()
+            }
+            None => ids.clone(),
+        };
+        let planned_queue = self.selected_queue(actor, Some(&planned_for)).await?;
         let (sites, names, _) = self.free_sites(&actor.scope).await?;
+        let plan = fangkong_allocation::allocate(&sites, &alloc_people(&planned_queue));
+        let proposal = proposal_of(&plan, &planned_queue, &names, 0);
+        let by_measure: HashMap<i64, &QueueEntry> = planned_queue
+            .iter()
+            .map(|q| (q.row.measure_id, q))
+            .collect();
+        let queue: Vec<QueueEntry> = ids.iter().map(|m| by_measure[m].clone()).collect();
         let people = alloc_people(&queue);
-        let plan = fangkong_allocation::allocate(&sites, &people);
-        let proposal = proposal_of(&plan, &queue, &names, 0);
         let proposed: HashMap<i64, &ProposedPlacement> = proposal
             .placements
             .iter()

@@ -207,15 +207,36 @@ impl App {
     }
 
     async fn seed_placements(&self, actor: &Actor, today: chrono::NaiveDate) -> Result<()> {
-        let proposal = self.propose_placement(actor, None).await?;
         let queue = self.placement_queue(actor).await?;
         let starts: std::collections::HashMap<i64, chrono::NaiveDate> = queue
             .iter()
             .map(|q| (q.row.measure_id, q.centralised_from))
             .collect();
+        // Batches of whole households, in queue order, each proposed and then committed.
+        let mut households: Vec<(i64, Vec<i64>)> = Vec::new();
+        for q in &queue {
+            match households.iter_mut().find(|(h, _)| *h == q.household_key) {
+                Some((_, members)) => members.push(q.row.measure_id),
+                None => households.push((q.household_key, vec![q.row.measure_id])),
+            }
+        }
+        let mut batches: Vec<Vec<i64>> = vec![Vec::new()];
+        for (_, members) in households {
+            if batches
+                .last()
+                .is_some_and(|b| b.len() + members.len() > PLACEMENT_BATCH)
+            {
+                batches.push(Vec::new());
+            }
+            if let Some(b) = batches.last_mut() {
+                b.extend(members);
+            }
+        }
         let mut stays = Vec::new();
-        for batch in proposal.placements.chunks(PLACEMENT_BATCH) {
-            let input: Vec<PlacementInput> = batch
+        for batch in batches.iter().filter(|b| !b.is_empty()) {
+            let proposal = self.propose_placement(actor, Some(batch)).await?;
+            let input: Vec<PlacementInput> = proposal
+                .placements
                 .iter()
                 .map(|p| PlacementInput {
                     measure_id: p.measure_id,
@@ -223,7 +244,9 @@ impl App {
                     override_reason: None,
                 })
                 .collect();
-            stays.extend(self.place(actor, &input).await?);
+            if !input.is_empty() {
+                stays.extend(self.place(actor, &input, Some(batch)).await?);
+            }
         }
         // Those whose quarantine began before today have arrived; of today's, two in three.
         let mut checked_in = Vec::new();
@@ -410,9 +433,9 @@ mod tests {
         assert_eq!(
             first,
             concat!(
-                "sites=47 rooms=8348 occupied=394 occupants=415 out_of_service=2 ",
-                "stays={\"in/\": 406, \"out/hospital\": 1, \"placed/\": 9} queue=0 ",
-                "admissions={\"general\": 17, \"icu\": 1, \"isolation\": 3} teams=8 ",
+                "sites=47 rooms=8348 occupied=393 occupants=415 out_of_service=2 ",
+                "stays={\"in/\": 408, \"out/hospital\": 1, \"placed/\": 7} queue=0 ",
+                "admissions={\"general\": 18, \"icu\": 1, \"isolation\": 3} teams=8 ",
                 "members=38 deployed=6"
             )
         );

@@ -307,14 +307,18 @@ pub async fn place(
 ) -> ApiResult<(StatusCode, Json<Vec<IsolationStay>>)> {
     let input: Vec<PlacementInput> = b
         .placements
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|p| PlacementInput {
             measure_id: p.measure_id,
             room_id: p.room_id,
             override_reason: p.override_reason,
         })
         .collect();
-    let stays = state.app.place(&actor, &input).await?;
+    let stays = state
+        .app
+        .place(&actor, &input, b.proposed_for.as_deref())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(stays.iter().map(stay_to_wire).collect()),

@@ -709,7 +709,7 @@ pub async fn place(
             text(lang, "isolation.choose_a_room"),
         ))
     } else {
-        state.app.place(&user.actor, &input).await
+        state.app.place(&user.actor, &input, Some(&measures)).await
     };
     match result {
         Ok(stays) => Ok(

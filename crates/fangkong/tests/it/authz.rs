@@ -462,6 +462,7 @@ async fn setup(app: &TestApp) -> Secrets {
                 room_id: 9001,
                 override_reason: Some("authz".into()),
             }],
+            None,
         )
         .await
         .unwrap()

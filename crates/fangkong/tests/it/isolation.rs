@@ -206,6 +206,7 @@ fn problem(e: ClientError) -> (StatusCode, String, Vec<String>) {
 /// Commits the proposal as it is.
 fn commit_all(p: &fangkong_api_types::PlacementProposal) -> PlacementCommitRequest {
     PlacementCommitRequest {
+        proposed_for: None,
         placements: p
             .placements
             .iter()
@@ -230,7 +231,7 @@ async fn allocation_keeps_households_together_serves_needs_nearest_first_and_nev
             arrival(&app, "孙残", "1980-02-02", 14, 102, &["disability"]).await;
         let (s1, _, _) = arrival(&app, "李一", "1991-01-01", 15, 103, &[]).await;
         let (s2, _, _) = arrival(&app, "李二", "1992-01-01", 16, 104, &[]).await;
-        let (s3, _, _) = arrival(&app, "李三", "1993-01-01", 17, 105, &[]).await;
+        let (s3, m_s3, _) = arrival(&app, "李三", "1993-01-01", 17, 105, &[]).await;
 
         let queue = app.client.placement_queue().await.unwrap();
         assert_eq!(queue.len(), 7);
@@ -354,8 +355,18 @@ async fn allocation_keeps_households_together_serves_needs_nearest_first_and_nev
             .position(|p| p.measure_id == m_mother)
             .unwrap();
         accepted.placements[mother_at].override_reason = Some("与孩子同住".into());
-        let stays = app.client.place(&accepted).await.unwrap();
-        assert_eq!(stays.len(), 7);
+        // Part of the table first (all but the last single), naming the measures the
+        // proposal was made for; then the last row on its own.
+        let all: Vec<i64> = accepted.placements.iter().map(|p| p.measure_id).collect();
+        let last_at = accepted.placements.iter().position(|p| p.measure_id == m_s3).unwrap();
+        let last = accepted.placements.remove(last_at);
+        accepted.proposed_for = Some(all);
+        let mut stays = app.client.place(&accepted).await.unwrap();
+        assert_eq!(stays.len(), 6);
+        let alone = PlacementCommitRequest { placements: vec![last], proposed_for: None };
+        stays.extend(app.client.place(&alone).await.unwrap());
+        assert_eq!(stays.iter().find(|s| s.person_id == s3).unwrap().room_number, "201");
+        accepted.placements.insert(last_at, alone.placements[0].clone());
         assert!(stays
             .iter()
             .all(|s| s.status == "placed" && s.planned_release_on == "2026-12-06"));
@@ -483,6 +494,7 @@ async fn a_stay_runs_from_placement_to_release_and_its_room_is_cleaned_before_re
         let (status, _, errors) = problem(
             app.client
                 .place(&PlacementCommitRequest {
+                    proposed_for: None,
                     placements: vec![PlacementCommit {
                         measure_id: m_other,
                         room_id: r102.id,
