@@ -113,6 +113,9 @@ impl Role {
                 IsolationOperate,
                 TreatmentRead,
                 TreatmentOperate,
+                SentinelRead,
+                SentinelReport,
+                SentinelManage,
                 UsersAdmin,
                 DataPurge,
             ],
@@ -125,6 +128,7 @@ impl Role {
                 TracingRead,
                 IsolationRead,
                 TreatmentRead,
+                SentinelRead,
             ],
             // Investigators and inbound staff call people: they may reveal a phone number.
             // Investigators also read testing: positives and retest tasks are their leads.
@@ -187,6 +191,7 @@ impl Role {
                 IsolationRead,
                 IsolationOperate,
                 TreatmentRead,
+                SentinelRead,
                 JurisdictionsRead,
                 PersonsRead,
                 PersonsWrite,
@@ -194,15 +199,23 @@ impl Role {
                 PersonsExport,
                 PiiReveal,
             ],
-            Role::SentinelStaff | Role::SuppliesStaff => &[JurisdictionsRead],
+            // Sentinel staff run surveillance: they read and triage, set deadlines, and may
+            // enter a report on behalf of a sentinel that phoned it in.
+            Role::SentinelStaff => &[
+                JurisdictionsRead,
+                SentinelRead,
+                SentinelReport,
+                SentinelManage,
+            ],
+            Role::SuppliesStaff => &[JurisdictionsRead],
             Role::Auditor => &[JurisdictionsRead, AuditRead],
             // Fever clinics record their visits, results and dispositions and read their own
             // open loops (the fourth pocket of inbound control).
             Role::FeverClinicStaff => &[JurisdictionsRead, InboundRead, FeverReport],
-            // Machine roles: a lab or sampling site submits collections and results and reads
-            // nothing; sentinel reporting arrives with the sentinel capability.
+            // Machine roles: a lab or sampling site submits collections and results, a
+            // sentinel its daily counts (in its jurisdiction); neither reads anything else.
             Role::LabSubmitter => &[TestingSubmit],
-            Role::SentinelReporter => &[],
+            Role::SentinelReporter => &[SentinelReport],
         };
         list.iter().copied().collect()
     }

@@ -52,6 +52,7 @@ pub mod phone;
 pub mod place_code;
 pub mod policy;
 pub mod scope;
+pub mod sentinel;
 
 pub use age_band::AgeBand;
 pub use case::{
@@ -68,3 +69,4 @@ pub use national_id::{NationalId, NationalIdError, Sex};
 pub use phone::{PhoneError, PhoneNumber};
 pub use place_code::{PlaceCode, PlaceCodeError};
 pub use scope::{Permission, Scope};
+pub use sentinel::{AlertStatus, Indicator, SentinelType, SeriesLevel};

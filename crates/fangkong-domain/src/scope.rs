@@ -56,6 +56,13 @@ pub enum Permission {
     TreatmentRead,
     /// Admit, transfer and discharge patients; manage treatment teams and deployments.
     TreatmentOperate,
+    /// Read sentinels, their daily reports, missing reports, alerts and the analysis pages.
+    SentinelRead,
+    /// Submit the daily reports of sentinels (form, API, file).
+    SentinelReport,
+    /// Run aberration detection, triage alerts (verify, confirm, dismiss, assign) and set
+    /// the reporting deadlines.
+    SentinelManage,
     /// Manage users and tokens.
     UsersAdmin,
     /// Purge personal data of closed records past retention.
@@ -64,7 +71,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 23] = [
+    pub const ALL: [Permission; 26] = [
         Permission::JurisdictionsRead,
         Permission::JurisdictionsWrite,
         Permission::PersonsRead,
@@ -86,6 +93,9 @@ impl Permission {
         Permission::IsolationOperate,
         Permission::TreatmentRead,
         Permission::TreatmentOperate,
+        Permission::SentinelRead,
+        Permission::SentinelReport,
+        Permission::SentinelManage,
         Permission::UsersAdmin,
         Permission::DataPurge,
     ];
@@ -114,6 +124,9 @@ impl Permission {
             Permission::IsolationOperate => "isolation.operate",
             Permission::TreatmentRead => "treatment.read",
             Permission::TreatmentOperate => "treatment.operate",
+            Permission::SentinelRead => "sentinel.read",
+            Permission::SentinelReport => "sentinel.report",
+            Permission::SentinelManage => "sentinel.manage",
             Permission::UsersAdmin => "users.admin",
             Permission::DataPurge => "data.purge",
         }
