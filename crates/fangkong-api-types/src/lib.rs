@@ -2082,3 +2082,278 @@ pub struct StayHealthCheck {
     #[serde(default)]
     pub day: Option<String>,
 }
+
+// ---- Sentinel surveillance and early warning ------------------------------------------------
+
+/// An indicator a sentinel type reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SentinelIndicator {
+    /// The key used in reports, e.g. `fever_medicine_sales`.
+    pub key: String,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+/// A sentinel type with its indicators and reporting deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SentinelTypeInfo {
+    /// `fever_clinic`, `pharmacy`, `primary_clinic`, `school`, `market`, `cold_chain_store`,
+    /// `transport_hub`, `quarantine_hotel`, `community` or `key_enterprise`.
+    pub key: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub indicators: Vec<SentinelIndicator>,
+    /// The report of a day is due this many minutes after the end of the day (China
+    /// Standard Time); 600 is 10:00 the next morning.
+    pub deadline_minutes: u32,
+}
+
+/// A new reporting deadline of a type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SentinelDeadlineUpdate {
+    /// Minutes after the end of the reported day, 0 to 2880.
+    pub deadline_minutes: i64,
+}
+
+/// A sentinel with its reporting state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SentinelInfo {
+    /// The facility id.
+    pub id: i64,
+    pub name: String,
+    pub sentinel_type: String,
+    pub community_code: String,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    /// The latest day whose report is due by now (`YYYY-MM-DD`).
+    pub due_day: String,
+    /// When that report was due, Unix ms.
+    pub due_at: i64,
+    /// The last day it reported, if ever.
+    pub last_day: Option<String>,
+    /// Whether the report of `due_day` is missing (the sentinel is flagged).
+    pub missing: bool,
+}
+
+/// Sentinels and how many of them miss their due report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SentinelList {
+    pub items: Vec<SentinelInfo>,
+    pub missing: u64,
+}
+
+/// One daily count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SentinelReportRow {
+    /// The sentinel's facility id.
+    pub sentinel_id: i64,
+    /// The reported day, `YYYY-MM-DD` (China Standard Time).
+    pub day: String,
+    /// An indicator key of the sentinel's type (see `GET /api/v1/sentinels/types`).
+    pub indicator: String,
+    pub count: i64,
+}
+
+/// A batch of daily counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SentinelReportsBatch {
+    pub reports: Vec<SentinelReportRow>,
+}
+
+/// A stored daily count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SentinelReport {
+    pub sentinel_id: i64,
+    pub day: String,
+    pub indicator: String,
+    pub count: i64,
+    /// `form`, `api`, `file` or `demo`.
+    pub source: String,
+    pub reported_at: i64,
+    pub reported_by: String,
+    /// How many times the count was corrected.
+    pub revisions: i64,
+}
+
+/// A request to run aberration detection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AberrationRunRequest {
+    /// The day judged, `YYYY-MM-DD`; the latest day due under the 10:00 deadline when absent.
+    #[serde(default)]
+    pub day: Option<String>,
+}
+
+/// What a run of aberration detection did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AberrationRun {
+    pub day: String,
+    /// Series read: sentinel × indicator, and the aggregates by township, county and city.
+    pub series: u64,
+    /// Series judged on the day, by method (`ears-c2`, `farrington`).
+    pub evaluated: std::collections::BTreeMap<String, u64>,
+    /// Alarms before grouping across levels.
+    pub alarms: u64,
+    /// Signals after grouping: one per alert.
+    pub signals: u64,
+    /// Alerts created, by id.
+    pub created: Vec<i64>,
+    /// Open alerts extended by another day of signal.
+    pub extended: u64,
+    /// Signals already recorded (the run was repeated).
+    pub unchanged: u64,
+}
+
+/// An alert of the daily run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SentinelAlert {
+    pub id: i64,
+    pub sentinel_type: String,
+    pub indicator: String,
+    /// The most local level that alarmed: `sentinel`, `township`, `county` or `city`.
+    pub level: String,
+    /// Every level that alarmed with it, most local first.
+    pub levels: Vec<String>,
+    pub sentinel_id: Option<i64>,
+    pub sentinel_name: Option<String>,
+    /// The sentinel's community, or the jurisdiction of an aggregate.
+    pub community_code: String,
+    pub jurisdiction_name: Option<String>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub first_day: String,
+    pub last_day: String,
+    /// Days with a signal since `first_day`.
+    pub signal_days: i64,
+    pub observed: i64,
+    /// The method's upper bound on the last signal day.
+    pub threshold: f64,
+    pub expected: Option<f64>,
+    /// `observed / max(threshold, 1)`.
+    pub strength: f64,
+    /// The first alert of its series in 7 days.
+    pub novel: bool,
+    /// The rank: strength, doubled when novel.
+    pub score: f64,
+    /// `ears-c2` or `farrington`.
+    pub method: String,
+    /// `new`, `verifying`, `confirmed` or `dismissed`.
+    pub status: String,
+    pub assignee: Option<String>,
+    /// When the run raised it, Unix ms.
+    pub signal_at: i64,
+    pub verifying_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    /// Hours from the signal to the start of verification.
+    pub hours_to_verifying: Option<f64>,
+    /// Hours from the signal to the verdict (confirmed or dismissed).
+    pub hours_to_verification: Option<f64>,
+}
+
+/// Timeliness of alert verification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AlertTimeliness {
+    pub open: u64,
+    pub closed: u64,
+    pub confirmed: u64,
+    pub median_hours: Option<f64>,
+    pub mean_hours: Option<f64>,
+    pub within_24h: u64,
+}
+
+/// A list of alerts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SentinelAlertList {
+    pub items: Vec<SentinelAlert>,
+    /// New alerts matching the caller's subscription.
+    pub notifications: u64,
+    pub timeliness: AlertTimeliness,
+}
+
+/// One entry of an alert's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SentinelAlertEvent {
+    pub at: i64,
+    /// `signal`, `signal_again`, `status`, `assign` or `note`.
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub assignee: Option<String>,
+    pub note: Option<String>,
+    pub actor: String,
+}
+
+/// An alert with its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SentinelAlertDetail {
+    pub alert: SentinelAlert,
+    pub events: Vec<SentinelAlertEvent>,
+}
+
+/// A step of an alert's workflow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AlertStatusChange {
+    /// `verifying`, `confirmed` or `dismissed`.
+    pub status: String,
+    /// Required when dismissing.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Who verifies an alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AlertAssignment {
+    /// Absent or empty clears it.
+    #[serde(default)]
+    pub assignee: Option<String>,
+}
+
+/// A note on an alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AlertNote {
+    pub note: String,
+}
+
+/// What the caller is notified of.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SentinelSubscription {
+    /// Sentinel types; empty means all.
+    #[serde(default)]
+    pub types: Vec<String>,
+    /// Indicators; empty means all.
+    #[serde(default)]
+    pub indicators: Vec<String>,
+    /// Alerts that alarmed at least at this level: `sentinel` (all), `township`, `county`,
+    /// `city`.
+    pub min_level: String,
+    /// Alerts at least this strong.
+    #[serde(default)]
+    pub min_strength: f64,
+}
+
+/// An Rt estimate over one window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RtWindow {
+    pub t_start: String,
+    pub t_end: String,
+    pub mean: f64,
+    pub std: f64,
+    pub q025: f64,
+    pub q975: f64,
+}
+
+/// The epidemic curve, Rt and growth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EpidemicAnalysis {
+    /// One date a day, `YYYY-MM-DD`.
+    pub days: Vec<String>,
+    /// Cases by day of onset.
+    pub by_onset: Vec<u32>,
+    /// Cases by day of report.
+    pub by_report: Vec<u32>,
+    /// Cori et al. 2013 on the report-date incidence, sliding weekly windows.
+    pub rt: Vec<RtWindow>,
+    /// Doubling time over the last 7 days (negative: halving), when every day had a case.
+    pub doubling_days: Option<f64>,
+    pub si_mean: f64,
+    pub si_sd: f64,
+}

@@ -230,6 +230,119 @@ pub fn pooling(
         .map_err(|e| Error::invalid("prevalence", e.to_string()))
 }
 
+/// Serial interval assumed for Rt on the analysis page when none is given: mean 4 days, sd
+/// 2.5 days, within the range of published Omicron-era estimates (about 3 to 5 days);
+/// the page and the API accept others.
+pub const DEFAULT_SI_MEAN: f64 = 4.0;
+/// See [`DEFAULT_SI_MEAN`].
+pub const DEFAULT_SI_SD: f64 = 2.5;
+
+/// Daily case counts by onset and by report date over a window of days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpiCurve {
+    /// The first day (China Standard Time).
+    pub start: NaiveDate,
+    /// Cases by day of onset (cases without an onset, asymptomatic ones, are not counted).
+    pub by_onset: Vec<u32>,
+    /// Cases by day of report.
+    pub by_report: Vec<u32>,
+}
+
+impl EpiCurve {
+    /// Buckets `(onset, reported)` times (Unix ms) into the `days` days ending on `last`.
+    pub fn from_times(times: &[(Option<i64>, i64)], last: NaiveDate, days: usize) -> EpiCurve {
+        let days = days.max(1);
+        let start = last - chrono::Duration::days(days as i64 - 1);
+        let origin = crate::clock::china_midnight_ms(start);
+        let index = |t: i64| -> Option<usize> {
+            let d = (t - origin).div_euclid(86_400_000);
+            usize::try_from(d).ok().filter(|d| *d < days)
+        };
+        let mut by_onset = vec![0u32; days];
+        let mut by_report = vec![0u32; days];
+        for (onset, reported) in times {
+            if let Some(i) = onset.and_then(index) {
+                by_onset[i] += 1;
+            }
+            if let Some(i) = index(*reported) {
+                by_report[i] += 1;
+            }
+        }
+        EpiCurve {
+            start,
+            by_onset,
+            by_report,
+        }
+    }
+
+    /// The date of day `i`.
+    pub fn date(&self, i: usize) -> NaiveDate {
+        self.start + chrono::Duration::days(i as i64)
+    }
+}
+
+/// The epidemic curve with Rt on the report-date incidence and the growth of the last week.
+#[derive(Debug, Clone)]
+pub struct EpiAnalysis {
+    pub curve: EpiCurve,
+    /// Cori et al. 2013 over sliding weekly windows; empty when there are too few cases.
+    pub rt: Vec<RtEstimate>,
+    /// Doubling time over the last 7 days, when every day had a case.
+    pub growth: Option<fangkong_epi::rt::Growth>,
+    pub si_mean: f64,
+    pub si_sd: f64,
+}
+
+impl crate::App {
+    /// The epidemic curve of the cases inside the actor's jurisdiction over the last `days`
+    /// days (by onset and by report date), Rt (Cori, parametric serial interval, weekly
+    /// windows) on the report-date incidence, and the doubling time of the last week. Counts
+    /// only.
+    ///
+    /// # Errors
+    /// `Forbidden` without `sentinel.read`; `Invalid` for a serial interval Rt refuses.
+    pub async fn epidemic_analysis(
+        &self,
+        actor: &crate::Actor,
+        days: usize,
+        si_mean: Option<f64>,
+        si_sd: Option<f64>,
+    ) -> Result<EpiAnalysis> {
+        actor.require(fangkong_domain::Permission::SentinelRead)?;
+        let times = self.store().tracing().case_times(&actor.scope).await?;
+        let curve = EpiCurve::from_times(&times, self.today(), days.clamp(7, 366));
+        let si_mean = si_mean.unwrap_or(DEFAULT_SI_MEAN);
+        let si_sd = si_sd.unwrap_or(DEFAULT_SI_SD);
+        let params = RtParams::parametric(si_mean, si_sd);
+        fangkong_epi::rt::discretise_serial_interval(si_mean, si_sd, 2)
+            .map_err(|e| Error::invalid("si_mean", e.to_string()))?;
+        // Rt from the first reported case on: leading zeros only add empty windows.
+        let first = curve.by_report.iter().position(|c| *c > 0);
+        let rt = match first {
+            Some(f) => fangkong_epi::rt::estimate_rt(&curve.by_report[f..], &params)
+                .map(|v| {
+                    v.into_iter()
+                        .map(|mut e| {
+                            e.t_start += f;
+                            e.t_end += f;
+                            e
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let growth = fangkong_epi::rt::doubling_time(&curve.by_report, 7).ok();
+        Ok(EpiAnalysis {
+            curve,
+            rt,
+            growth,
+            si_mean,
+            si_sd,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +361,23 @@ mod tests {
             e.to_string(),
             "bad.csv:3: date: must come after line 2\nbad.csv:4: date: expected YYYY-MM-DD\nbad.csv:5: count: expected a whole number of at least 0"
         );
+    }
+
+    #[test]
+    fn curve_buckets_by_china_day_and_drops_times_outside() {
+        let last = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let midnight = crate::clock::china_midnight_ms(last);
+        let h = 3_600_000;
+        let times = [
+            (Some(midnight - 30 * h), midnight + h),
+            (None, midnight - h),
+            (Some(midnight - 100 * 24 * h), midnight - 49 * h),
+        ];
+        let c = EpiCurve::from_times(&times, last, 3);
+        assert_eq!(c.start.to_string(), "2026-11-28");
+        assert_eq!(c.by_onset, [1, 0, 0]);
+        assert_eq!(c.by_report, [0, 1, 1]);
+        assert_eq!(c.date(2), last);
     }
 
     #[test]

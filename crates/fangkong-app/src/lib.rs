@@ -20,6 +20,7 @@ pub mod isolation;
 pub mod jurisdictions;
 pub mod measures;
 pub mod persons;
+pub mod sentinel;
 pub mod testing;
 pub mod tracing;
 pub mod treatment;

@@ -1337,6 +1337,258 @@ impl Client {
         self.import("/api/v1/tracing/venues:import", file_name, bytes)
             .await
     }
+
+    // ---- Sentinels ---------------------------------------------------------------------
+
+    /// `GET /api/v1/sentinels/types`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn sentinel_types(&self) -> Result<Vec<fangkong_api_types::SentinelTypeInfo>> {
+        self.call(Method::GET, "/api/v1/sentinels/types", None::<&()>)
+            .await
+    }
+
+    /// `PUT /api/v1/sentinels/types/{sentinel_type}`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn set_sentinel_deadline(&self, sentinel_type: &str, minutes: i64) -> Result<()> {
+        let r = self
+            .request(
+                Method::PUT,
+                &format!("/api/v1/sentinels/types/{sentinel_type}"),
+            )
+            .json(&fangkong_api_types::SentinelDeadlineUpdate {
+                deadline_minutes: minutes,
+            })
+            .send()
+            .await?;
+        let status = r.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let bytes = r.bytes().await?;
+        Err(ClientError::Api {
+            status,
+            problem: serde_json::from_slice(&bytes).ok(),
+        })
+    }
+
+    /// `GET /api/v1/sentinels?within=&sentinel_type=`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn sentinels(
+        &self,
+        within: Option<&str>,
+    ) -> Result<fangkong_api_types::SentinelList> {
+        let path = match within {
+            Some(w) => format!("/api/v1/sentinels?within={w}"),
+            None => "/api/v1/sentinels".to_string(),
+        };
+        self.call(Method::GET, &path, None::<&()>).await
+    }
+
+    /// `GET /api/v1/sentinels/missing`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn missing_sentinel_reports(&self) -> Result<fangkong_api_types::SentinelList> {
+        self.call(Method::GET, "/api/v1/sentinels/missing", None::<&()>)
+            .await
+    }
+
+    /// `GET /api/v1/sentinels/{id}/reports?days=`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn sentinel_reports(
+        &self,
+        id: i64,
+        days: i64,
+    ) -> Result<Vec<fangkong_api_types::SentinelReport>> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/sentinels/{id}/reports?days={days}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/sentinels/reports:batch`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn submit_sentinel_reports(
+        &self,
+        reports: &[fangkong_api_types::SentinelReportRow],
+    ) -> Result<ImportSummary> {
+        self.call(
+            Method::POST,
+            "/api/v1/sentinels/reports:batch",
+            Some(&fangkong_api_types::SentinelReportsBatch {
+                reports: reports.to_vec(),
+            }),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/sentinels/reports:import`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn import_sentinel_reports(
+        &self,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<ImportSummary> {
+        self.import("/api/v1/sentinels/reports:import", file_name, bytes)
+            .await
+    }
+
+    /// `POST /api/v1/sentinels/alerts:run`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn run_aberration(
+        &self,
+        day: Option<&str>,
+    ) -> Result<fangkong_api_types::AberrationRun> {
+        self.call(
+            Method::POST,
+            "/api/v1/sentinels/alerts:run",
+            Some(&fangkong_api_types::AberrationRunRequest {
+                day: day.map(str::to_string),
+            }),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/sentinels/alerts` with a query string (`status=new&subscribed=true`).
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn sentinel_alerts(
+        &self,
+        query: &str,
+    ) -> Result<fangkong_api_types::SentinelAlertList> {
+        let path = if query.is_empty() {
+            "/api/v1/sentinels/alerts".to_string()
+        } else {
+            format!("/api/v1/sentinels/alerts?{query}")
+        };
+        self.call(Method::GET, &path, None::<&()>).await
+    }
+
+    /// `GET /api/v1/sentinels/alerts/{id}`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn sentinel_alert(&self, id: i64) -> Result<fangkong_api_types::SentinelAlertDetail> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/sentinels/alerts/{id}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/sentinels/alerts/{id}/status`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn set_alert_status(
+        &self,
+        id: i64,
+        status: &str,
+        note: Option<&str>,
+    ) -> Result<fangkong_api_types::SentinelAlertDetail> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/sentinels/alerts/{id}/status"),
+            Some(&fangkong_api_types::AlertStatusChange {
+                status: status.to_string(),
+                note: note.map(str::to_string),
+            }),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/sentinels/alerts/{id}/assign`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn assign_alert(
+        &self,
+        id: i64,
+        assignee: Option<&str>,
+    ) -> Result<fangkong_api_types::SentinelAlertDetail> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/sentinels/alerts/{id}/assign"),
+            Some(&fangkong_api_types::AlertAssignment {
+                assignee: assignee.map(str::to_string),
+            }),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/sentinels/alerts/{id}/notes`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn note_alert(
+        &self,
+        id: i64,
+        note: &str,
+    ) -> Result<fangkong_api_types::SentinelAlertDetail> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/sentinels/alerts/{id}/notes"),
+            Some(&fangkong_api_types::AlertNote {
+                note: note.to_string(),
+            }),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/sentinels/subscription`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn sentinel_subscription(&self) -> Result<fangkong_api_types::SentinelSubscription> {
+        self.call(Method::GET, "/api/v1/sentinels/subscription", None::<&()>)
+            .await
+    }
+
+    /// `PUT /api/v1/sentinels/subscription`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn set_sentinel_subscription(
+        &self,
+        body: &fangkong_api_types::SentinelSubscription,
+    ) -> Result<fangkong_api_types::SentinelSubscription> {
+        self.call(Method::PUT, "/api/v1/sentinels/subscription", Some(body))
+            .await
+    }
+
+    /// `GET /api/v1/analysis/epidemic?days=`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn epidemic_analysis(
+        &self,
+        days: usize,
+    ) -> Result<fangkong_api_types::EpidemicAnalysis> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/analysis/epidemic?days={days}"),
+            None::<&()>,
+        )
+        .await
+    }
 }
 
 /// The query of fever-clinic lists.

@@ -34,6 +34,7 @@ pub mod persons;
 pub mod policy;
 pub mod risk_areas;
 pub mod schedules;
+pub mod sentinel;
 pub mod table;
 pub mod testing;
 pub mod travel;

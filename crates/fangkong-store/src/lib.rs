@@ -24,6 +24,7 @@ pub mod jurisdictions;
 pub mod measures;
 pub mod meta;
 pub mod persons;
+pub mod sentinel;
 pub mod testing;
 pub mod tracing;
 pub mod treatment;
@@ -173,6 +174,11 @@ impl Store {
     /// Fever-clinic visits (the fourth pocket): results, dispositions, open loops.
     pub fn fever(&self) -> fever::Fever<'_> {
         fever::Fever { db: &self.inner.db }
+    }
+
+    /// Sentinel surveillance: sentinels, daily reports, deadlines, alerts, subscriptions.
+    pub fn sentinels(&self) -> sentinel::Sentinels<'_> {
+        sentinel::Sentinels { db: &self.inner.db }
     }
 
     /// Nucleic-acid testing: rounds, tubes, samples, results, fan-out.

@@ -805,6 +805,28 @@ impl Tracing<'_> {
         Ok(())
     }
 
+    /// The onset (if known) and report times of every case inside the scope that is not
+    /// excluded, for the epidemic curve and Rt. No personal data.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn case_times(&self, scope: &Scope) -> Result<Vec<(Option<i64>, i64)>> {
+        let (lo, hi) = scope.code_bounds();
+        Ok(with_db!(
+            self.db,
+            read | pool | {
+                sqlx::query_as(
+                    "SELECT onset_at, reported_at FROM cases WHERE classification <> 'excluded' \
+                     AND community_code >= $1 AND community_code < $2",
+                )
+                .bind(&lo)
+                .bind(&hi)
+                .fetch_all(pool)
+                .await?
+            }
+        ))
+    }
+
     /// A case's history, oldest first.
     ///
     /// # Errors

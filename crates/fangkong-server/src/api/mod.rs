@@ -14,6 +14,7 @@ pub mod isolation;
 pub mod jurisdictions;
 pub mod measures;
 pub mod persons;
+pub mod sentinels;
 pub mod testing;
 pub mod tracing;
 pub mod treatment;
@@ -55,6 +56,7 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "fever", description = "Fever-clinic visits (the fourth pocket): results, dispositions, open loops"),
         (name = "tracing", description = "Epidemiological investigation: cases, itineraries, check-ins, exposure matching, contacts, chains, timeliness"),
         (name = "isolation", description = "Quarantine sites and rooms: placement queue, allocation, stays, release certificates, transfers, room forecast"),
+        (name = "sentinels", description = "Sentinel surveillance and early warning: sentinels, daily reports, missing reports, aberration runs, alerts, subscriptions; the epidemic curve and Rt"),
         (name = "treatment", description = "Designated hospitals and beds: admissions, transfers, discharges, treatment teams and rotation, bed forecast"),
     )
 )]
@@ -88,6 +90,8 @@ pub fn routes(
         .routes(routes!(fever::import_visits))
         .routes(routes!(tracing::import_checkins))
         .routes(routes!(tracing::import_venues))
+        .routes(routes!(sentinels::import_reports))
+        .routes(routes!(sentinels::reports_batch))
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -194,6 +198,23 @@ pub fn routes(
         .routes(routes!(treatment::deploy))
         .routes(routes!(treatment::deployments))
         .routes(routes!(treatment::forecast))
+        .routes(routes!(sentinels::list))
+        .routes(routes!(sentinels::missing))
+        .routes(routes!(sentinels::types))
+        .routes(routes!(sentinels::set_deadline))
+        .routes(routes!(sentinels::show))
+        .routes(routes!(sentinels::reports))
+        .routes(routes!(sentinels::run))
+        .routes(routes!(sentinels::alerts))
+        .routes(routes!(sentinels::alert))
+        .routes(routes!(sentinels::set_status))
+        .routes(routes!(sentinels::assign))
+        .routes(routes!(sentinels::note))
+        .routes(routes!(
+            sentinels::subscription,
+            sentinels::set_subscription
+        ))
+        .routes(routes!(sentinels::epidemic))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(imports)
         .merge(extra.unwrap_or_default())

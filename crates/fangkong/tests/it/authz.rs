@@ -190,6 +190,30 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
             | "/api/v1/treatment/teams"
             | "/api/v1/treatment/teams/{id}/deployments",
         ) => Some("treatment.operate"),
+        (
+            "GET",
+            "/api/v1/sentinels"
+            | "/api/v1/sentinels/missing"
+            | "/api/v1/sentinels/types"
+            | "/api/v1/sentinels/{id}"
+            | "/api/v1/sentinels/{id}/reports"
+            | "/api/v1/sentinels/alerts"
+            | "/api/v1/sentinels/alerts/{id}"
+            | "/api/v1/sentinels/subscription"
+            | "/api/v1/analysis/epidemic",
+        )
+        | ("PUT", "/api/v1/sentinels/subscription") => Some("sentinel.read"),
+        ("POST", "/api/v1/sentinels/reports:batch" | "/api/v1/sentinels/reports:import") => {
+            Some("sentinel.report")
+        }
+        (
+            "POST",
+            "/api/v1/sentinels/alerts:run"
+            | "/api/v1/sentinels/alerts/{id}/status"
+            | "/api/v1/sentinels/alerts/{id}/assign"
+            | "/api/v1/sentinels/alerts/{id}/notes",
+        )
+        | ("PUT", "/api/v1/sentinels/types/{sentinel_type}") => Some("sentinel.manage"),
         _ => return None,
     };
     Some(rule)
@@ -237,6 +261,8 @@ struct Secrets {
     stay_id: i64,
     admission_id: i64,
     team_id: i64,
+    /// An alert on the fever-clinic sentinel (facility 2) of the first county.
+    alert_id: i64,
     strings: Vec<String>,
 }
 
@@ -492,7 +518,48 @@ async fn setup(app: &TestApp) -> Secrets {
         )
         .await
         .unwrap();
+    // A day of counts of the fever-clinic sentinel and an alert on it.
+    app.app
+        .submit_sentinel_reports(
+            &system,
+            fangkong_app::sentinel::ReportSource::Api,
+            &[fangkong_app::sentinel::ReportInput {
+                sentinel_id: 2,
+                day: "2026-11-29".into(),
+                indicator: "fever_patients".into(),
+                count: 30,
+            }],
+        )
+        .await
+        .unwrap();
+    let alert_id = app
+        .store
+        .sentinels()
+        .record_signals(
+            &[fangkong_store::sentinel::NewSignal {
+                series_key: "s:2",
+                sentinel_type: "fever_clinic",
+                indicator: "fever_patients",
+                level: "sentinel",
+                levels: "sentinel,county",
+                sentinel_id: Some(2),
+                community_code: "411702001001",
+                day: "2026-11-29",
+                observed: 30,
+                threshold: 10.0,
+                expected: Some(5.0),
+                strength: 3.0,
+                method: "ears-c2",
+            }],
+            "2026-11-22",
+            0,
+            "system:matrix",
+        )
+        .await
+        .unwrap()
+        .created[0];
     Secrets {
+        alert_id,
         site_id: 9001,
         room_id: 9001,
         measure_id: measure,
@@ -555,6 +622,12 @@ fn request_for(
         template.replace("{id}", &s.admission_id.to_string())
     } else if template.starts_with("/api/v1/treatment/teams/") {
         template.replace("{id}", &s.team_id.to_string())
+    } else if template.starts_with("/api/v1/sentinels/alerts/") {
+        template.replace("{id}", &s.alert_id.to_string())
+    } else if template.starts_with("/api/v1/sentinels/types/") {
+        template.replace("{sentinel_type}", "fever_clinic")
+    } else if template.starts_with("/api/v1/sentinels/") {
+        template.replace("{id}", "2")
     } else {
         path
     };
@@ -726,6 +799,27 @@ fn request_for(
             "members": [{"name": "甲", "specialty": "nursing", "leader": true}]})),
         ("POST", "/api/v1/treatment/teams/{id}/deployments") => json(serde_json::json!({
             "facility_id": s.facility_id, "starts_on": "2026-12-01", "ends_on": "2026-12-07"})),
+        ("POST", "/api/v1/sentinels/reports:batch") => json(serde_json::json!({
+            "reports": [{"sentinel_id": 2, "day": "2026-11-29", "indicator": "visits", "count": 80}]})),
+        ("POST", "/api/v1/sentinels/reports:import") => (
+            Some(b"sentinel_id,day,indicator,count\n2,2026-11-29,visits,81\n".to_vec()),
+            "text/csv",
+        ),
+        ("POST", "/api/v1/sentinels/alerts:run") => json(serde_json::json!({"day": "2026-11-29"})),
+        ("POST", "/api/v1/sentinels/alerts/{id}/status") => {
+            json(serde_json::json!({"status": "verifying"}))
+        }
+        ("POST", "/api/v1/sentinels/alerts/{id}/assign") => {
+            json(serde_json::json!({"assignee": "authz"}))
+        }
+        ("POST", "/api/v1/sentinels/alerts/{id}/notes") => {
+            json(serde_json::json!({"note": "authorization test"}))
+        }
+        ("PUT", "/api/v1/sentinels/types/{sentinel_type}") => {
+            json(serde_json::json!({"deadline_minutes": 480}))
+        }
+        ("PUT", "/api/v1/sentinels/subscription") => json(serde_json::json!({
+            "types": ["fever_clinic"], "indicators": [], "min_level": "sentinel", "min_strength": 0})),
         _ => (None, ""),
     };
     let path = match template {
@@ -849,9 +943,12 @@ async fn violations(app: &TestApp) -> (Vec<String>, Secrets) {
             let lists = *method == Method::GET && !template.contains('{');
             // Classification reads no record of any jurisdiction: every county computes it.
             let computes = *template == "/api/v1/inbound/classify";
+            // A subscription is the caller's own setting, in no jurisdiction.
+            let own = *template == "/api/v1/sentinels/subscription";
             if !refused
                 && !lists
                 && !computes
+                && !own
                 && !template.ends_with(":import")
                 && *template != "/api/v1/persons"
             {

@@ -17,6 +17,7 @@ mod jurisdictions;
 mod measures;
 mod ops;
 mod persons;
+mod sentinels;
 mod testing;
 mod testing_web;
 mod tracing;
