@@ -25,6 +25,7 @@ const META_REFERENCE_DATE: &str = "demo.reference_date";
 
 mod inbound;
 mod isolation;
+mod sentinel;
 mod testing;
 mod tracing;
 

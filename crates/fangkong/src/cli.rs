@@ -163,6 +163,9 @@ pub enum ImportKind {
     /// Check-ins (national_id or person_id, place_code, time_in, optional time_out; CSV,
     /// XLSX or NDJSON): valid rows stored, refused rows listed, rows already stored skipped.
     Checkins,
+    /// Sentinel daily reports (sentinel_id, day, indicator, count), all rows or none; a count
+    /// already stored is left alone, a different one replaces it (a correction).
+    SentinelReports,
 }
 
 #[derive(Debug, Args)]

@@ -101,6 +101,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             app.seed_demo_isolation(&config)
                 .await
                 .context("seeding the demo quarantine stays, admissions and teams")?;
+            app.seed_demo_sentinel(&config)
+                .await
+                .context("seeding the demo sentinel reports and alerts")?;
             if outcome.loaded {
                 eprintln!(
                     "demo city {} loaded: {} jurisdictions, {} residents, {} households, {} facilities in {:.1} s",
@@ -139,6 +142,9 @@ pub async fn run(cli: Cli) -> Result<()> {
                 ImportKind::Persons => app.import_persons(&actor, &name, &bytes).await,
                 ImportKind::RiskAreas => app.import_risk_areas(&actor, &name, &bytes).await,
                 ImportKind::Venues => app.import_venues(&actor, &name, &bytes).await,
+                ImportKind::SentinelReports => {
+                    app.import_sentinel_reports(&actor, &name, &bytes).await
+                }
                 ImportKind::Checkins => {
                     let started = std::time::Instant::now();
                     let done = app.import_checkins(&actor, &name, &bytes).await;
@@ -375,6 +381,30 @@ async fn serve(app: App, addr: std::net::SocketAddr, secure_cookies: bool) -> Re
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "lifting risk areas failed"),
+            }
+        }
+    });
+    // The daily aberration run of the sentinels: hourly, each run judging the latest day
+    // whose reports are due (10:00 the next morning); a repeated run is a no-op, so the
+    // hour after the deadline raises the day's alerts and the others change nothing.
+    let watcher = app.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match watcher
+                .run_sentinel_aberration(&Actor::system("aberration-run"), None)
+                .await
+            {
+                Ok(run) if !run.created.is_empty() => {
+                    tracing::info!(
+                        alerts = run.created.len(),
+                        series = run.series,
+                        "sentinel alerts raised"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "sentinel aberration run failed"),
             }
         }
     });

@@ -134,6 +134,30 @@ fn demo_import_user_analyze_export_from_the_command_line() {
         text(&o)
     );
 
+    // Sentinel reports: every bad value with file, line and field, nothing applied.
+    let reports = dir.path().join("sentinel.csv");
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    std::fs::write(
+        &reports,
+        format!(
+            "sentinel_id,day,indicator,count\n999999999,{yesterday},visits,3\n\
+             999999999,{yesterday},antiviral_sales,1\n"
+        ),
+    )
+    .unwrap();
+    let o = fangkong(
+        &data,
+        &["import", "sentinel-reports", reports.to_str().unwrap()],
+    );
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(
+        t.contains("sentinel.csv:2: sentinel_id: no sentinel has this id in your jurisdiction")
+            && t.contains("sentinel.csv:3: sentinel_id:")
+            && t.contains("nothing was imported (2 bad value(s))"),
+        "{t}"
+    );
+
     // A policy version: a bad one is refused with its line, rule and field; a good one is
     // loaded once.
     let policy = dir.path().join("city.toml");
