@@ -14,6 +14,7 @@ pub mod inbound;
 pub mod isolation;
 pub mod jurisdictions;
 pub mod persons;
+pub mod sentinels;
 pub mod session;
 pub mod templates;
 pub mod testing;
@@ -217,6 +218,24 @@ pub fn routes() -> Router<AppState> {
             get(treatment::teams).post(treatment::create_team),
         )
         .route("/treatment/deployments", post(treatment::deploy))
+        .route("/sentinels", get(sentinels::registry))
+        .route(
+            "/sentinels/report",
+            get(sentinels::report_form).post(sentinels::submit_report),
+        )
+        .route(
+            "/sentinels/reports/upload",
+            post(sentinels::upload_reports)
+                .layer(DefaultBodyLimit::max(crate::api::IMPORT_BODY_LIMIT)),
+        )
+        .route("/sentinels/alerts", get(sentinels::alerts))
+        .route("/sentinels/alerts/{id}", get(sentinels::alert))
+        .route("/sentinels/alerts/{id}/status", post(sentinels::set_status))
+        .route("/sentinels/alerts/{id}/assign", post(sentinels::assign))
+        .route("/sentinels/alerts/{id}/note", post(sentinels::note))
+        .route("/sentinels/subscription", post(sentinels::subscribe))
+        .route("/sentinels/{id}", get(sentinels::sentinel))
+        .route("/analysis", get(sentinels::analysis))
         .route("/api/docs", get(docs::show))
 }
 
@@ -265,6 +284,8 @@ impl IntoResponse for WebError {
             can_tracing => false,
             can_isolation => false,
             can_treatment => false,
+            can_sentinel => false,
+            can_report => false,
             status => self.status.as_u16(),
             detail => self.detail,
             operation_id => crate::middleware::current_operation_id(),
@@ -310,6 +331,8 @@ pub fn page_context(
         can_tracing => can(Permission::TracingRead),
         can_isolation => can(Permission::IsolationRead),
         can_treatment => can(Permission::TreatmentRead),
+        can_sentinel => can(Permission::SentinelRead),
+        can_report => can(Permission::SentinelReport),
         ..page
     }
 }

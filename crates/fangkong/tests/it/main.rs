@@ -18,6 +18,7 @@ mod measures;
 mod ops;
 mod persons;
 mod sentinels;
+mod sentinels_web;
 mod testing;
 mod testing_web;
 mod tracing;
