@@ -1464,6 +1464,57 @@ mod tests {
         );
     }
 
+    /// Property (over seeded random days of alarms, no proptest needed): every signal is
+    /// accounted for exactly once, as a primary or as a level of one group; a group's levels
+    /// are distinct, most local first, and each lies above its primary's place.
+    #[test]
+    fn grouping_accounts_for_every_signal_once() {
+        let mut state = 0x5EED_u64;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) % n
+        };
+        for _ in 0..300 {
+            let mut signals = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for _ in 0..next(12) {
+                let community = format!("41170{}00{}00{}", 1 + next(2), 1 + next(2), 1 + next(2));
+                let level = SeriesLevel::ALL[next(4) as usize];
+                let code = match level.code_len() {
+                    None => community.clone(),
+                    Some(n) => community[..n].to_string(),
+                };
+                let id = (level == SeriesLevel::Sentinel).then(|| next(5) as i64);
+                let mut s = signal(
+                    level,
+                    &code,
+                    id,
+                    10 + next(50) as u32,
+                    5.0 + next(20) as f64,
+                );
+                if next(3) == 0 {
+                    s.indicator = Indicator::AntiviralSales;
+                }
+                // One signal per series.
+                if seen.insert((s.series_key(), s.indicator)) {
+                    signals.push(s);
+                }
+            }
+            let n = signals.len();
+            let groups = group_signals(signals);
+            assert_eq!(groups.iter().map(|g| g.levels.len()).sum::<usize>(), n);
+            for g in &groups {
+                assert_eq!(g.levels[0], g.primary.level);
+                assert!(g.levels.windows(2).all(|w| w[0] < w[1]), "{g:?}");
+            }
+            for w in groups.windows(2) {
+                assert!(w[0].primary.strength() >= w[1].primary.strength());
+            }
+        }
+    }
+
     #[test]
     fn series_are_summed_up_the_hierarchy_and_missing_days_stay_missing() {
         let set = SeriesSet::build(
