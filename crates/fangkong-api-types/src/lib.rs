@@ -2354,6 +2354,21 @@ pub struct EpidemicAnalysis {
     pub rt: Vec<RtWindow>,
     /// Doubling time over the last 7 days (negative: halving), when every day had a case.
     pub doubling_days: Option<f64>,
+    /// Cases reported on each of the next 14 days by the renewal equation with the last
+    /// window's Rt (`fangkong_epi::rt::forecast`: the band is the 2.5% Poisson quantile of the
+    /// path with Rt at its 2.5% quantile and the 97.5% one of the path at its 97.5%);
+    /// empty when there is no Rt.
+    #[serde(default)]
+    pub forecast: Vec<CaseForecastDay>,
     pub si_mean: f64,
     pub si_sd: f64,
+}
+
+/// One day of the case forecast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseForecastDay {
+    pub date: String,
+    pub mean: f64,
+    pub lower: f64,
+    pub upper: f64,
 }

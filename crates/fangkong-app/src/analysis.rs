@@ -289,6 +289,9 @@ pub struct EpiAnalysis {
     pub rt: Vec<RtEstimate>,
     /// Doubling time over the last 7 days, when every day had a case.
     pub growth: Option<fangkong_epi::rt::Growth>,
+    /// Reported cases of the next 14 days (`fangkong_epi::rt::forecast`, the renewal
+    /// equation with the last window's Rt and its band); empty without Rt.
+    pub forecast: Vec<fangkong_epi::rt::ForecastPoint>,
     pub si_mean: f64,
     pub si_sd: f64,
 }
@@ -296,8 +299,8 @@ pub struct EpiAnalysis {
 impl crate::App {
     /// The epidemic curve of the cases inside the actor's jurisdiction over the last `days`
     /// days (by onset and by report date), Rt (Cori, parametric serial interval, weekly
-    /// windows) on the report-date incidence, and the doubling time of the last week. Counts
-    /// only.
+    /// windows) on the report-date incidence, the doubling time of the last week and the
+    /// 14-day forecast of reported cases with its band. Counts only.
     ///
     /// # Errors
     /// `Forbidden` without `sentinel.read`; `Invalid` for a serial interval Rt refuses.
@@ -333,10 +336,20 @@ impl crate::App {
             None => Vec::new(),
         };
         let growth = fangkong_epi::rt::doubling_time(&curve.by_report, 7).ok();
+        let forecast = match first {
+            Some(f) if !rt.is_empty() => fangkong_epi::rt::forecast(
+                &curve.by_report[f..],
+                &params,
+                fangkong_epi::rt::FORECAST_DAYS,
+            )
+            .unwrap_or_default(),
+            _ => Vec::new(),
+        };
         Ok(EpiAnalysis {
             curve,
             rt,
             growth,
+            forecast,
             si_mean,
             si_sd,
         })

@@ -577,6 +577,16 @@ pub(crate) fn analysis_to_wire(a: &fangkong_app::analysis::EpiAnalysis) -> Epide
             .as_ref()
             .map(|g| g.doubling_time)
             .filter(|d| d.is_finite()),
+        forecast: a
+            .forecast
+            .iter()
+            .map(|f| fangkong_api_types::CaseForecastDay {
+                date: c.date(c.by_report.len() - 1 + f.day_ahead).to_string(),
+                mean: f.mean,
+                lower: f.lower,
+                upper: f.upper,
+            })
+            .collect(),
         si_mean: a.si_mean,
         si_sd: a.si_sd,
     }

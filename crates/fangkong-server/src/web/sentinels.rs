@@ -706,6 +706,10 @@ pub async fn analysis(
         si_sd => wire.si_sd,
         rows => wire.days.iter().enumerate().rev().filter(|(i, _)| wire.by_report[*i] > 0 || wire.by_onset[*i] > 0)
             .map(|(i, d)| context! { day => d.clone(), onset => wire.by_onset[i], report => wire.by_report[i] }).collect::<Vec<_>>(),
+        forecast => wire.forecast.iter().map(|f| context! {
+            date => f.date.clone(), mean => format!("{:.1}", f.mean),
+            lower => format!("{:.0}", f.lower), upper => format!("{:.0}", f.upper),
+        }).collect::<Vec<_>>(),
         chart => serde_json::to_string(&wire).unwrap_or_default(),
     };
     render_page(

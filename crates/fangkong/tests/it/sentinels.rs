@@ -553,7 +553,7 @@ async fn the_epidemic_curve_counts_cases_by_onset_and_report_day() {
         let a = app.client.epidemic_analysis(14).await.unwrap();
         assert_eq!(a.days.len(), 14);
         assert_eq!(a.days[13], "2026-11-30");
-        assert!(a.by_report.iter().all(|c| *c == 0) && a.rt.is_empty());
+        assert!(a.by_report.iter().all(|c| *c == 0) && a.rt.is_empty() && a.forecast.is_empty());
         assert_eq!((a.si_mean, a.si_sd), (4.0, 2.5));
         let reporter = app
             .client_for("pharmacy-1", "sentinel-reporter", Some("411702"))
