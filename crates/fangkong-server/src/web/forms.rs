@@ -108,3 +108,28 @@ pub(super) fn china_time(ms: i64) -> String {
         .map(|t| t.naive_utc().format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default()
 }
+
+/// The name of a stored key of one of the domain's vocabularies in `lang`; an unknown key
+/// shows itself.
+macro_rules! name_of {
+    ($ty:ty, $lang:expr, $key:expr) => {{
+        let key: &str = $key;
+        <$ty>::parse(key).map_or_else(
+            || key.to_string(),
+            |v| super::forms::by_lang($lang, v.name_zh(), v.name_en()),
+        )
+    }};
+}
+
+/// Every value of a vocabulary as `{key, name}` for a `<select>`.
+macro_rules! options {
+    ($ty:ty, $lang:expr) => {
+        <$ty>::ALL
+            .iter()
+            .map(|v| minijinja::context! { key => v.as_str(), name => super::forms::by_lang($lang, v.name_zh(), v.name_en()) })
+            .collect::<Vec<_>>()
+    };
+}
+
+pub(super) use name_of;
+pub(super) use options;

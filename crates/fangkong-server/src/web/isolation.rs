@@ -28,7 +28,7 @@ use fangkong_store::isolation::{SiteRow, Stay};
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::forms::{by_lang, china_time, done_text, err, form_error, Notice};
+use super::forms::{by_lang, china_time, done_text, err, form_error, name_of, options, Notice};
 use super::{check_csrf, render_page, PageResult, WebError};
 use crate::auth::WebUser;
 use crate::i18n::{text, Lang};
@@ -43,31 +43,6 @@ const ROOM_SITES: usize = 5;
 const ROOMS_PER_SITE: usize = 20;
 /// People listed on the queue page.
 const QUEUE_ROWS: usize = 500;
-
-/// The name of a stored key of one of the domain's vocabularies in `lang`; an unknown key
-/// shows itself.
-macro_rules! name_of {
-    ($ty:ty, $lang:expr, $key:expr) => {{
-        let key: &str = $key;
-        <$ty>::parse(key).map_or_else(
-            || key.to_string(),
-            |v| super::forms::by_lang($lang, v.name_zh(), v.name_en()),
-        )
-    }};
-}
-
-/// Every value of a vocabulary as `{key, name}` for a `<select>`.
-macro_rules! options {
-    ($ty:ty, $lang:expr) => {
-        <$ty>::ALL
-            .iter()
-            .map(|v| minijinja::context! { key => v.as_str(), name => super::forms::by_lang($lang, v.name_zh(), v.name_en()) })
-            .collect::<Vec<_>>()
-    };
-}
-
-pub(super) use name_of;
-pub(super) use options;
 
 // ---------------------------------------------------------------------------------------
 // What the treatment pages share.

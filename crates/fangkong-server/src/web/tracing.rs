@@ -30,7 +30,7 @@ use fangkong_store::tracing::{Case, Venue};
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::forms::{by_lang, china_time, err, form_error, with_status, Notice};
+use super::forms::{by_lang, china_time, err, form_error, name_of, options, with_status, Notice};
 use super::{check_csrf, render_page, PageResult, WebError};
 use crate::auth::WebUser;
 use crate::i18n::{text, Lang};
@@ -43,28 +43,6 @@ const VENUES: i64 = 100;
 /// Days of cases the timeliness table covers.
 const TIMELINESS_DAYS: i64 = 30;
 const MS_PER_DAY: i64 = 86_400_000;
-
-/// The name of a stored key of one of the domain's vocabularies in `lang`; an unknown key
-/// shows itself.
-macro_rules! name_of {
-    ($ty:ty, $lang:expr, $key:expr) => {{
-        let key: &str = $key;
-        <$ty>::parse(key).map_or_else(
-            || key.to_string(),
-            |v| by_lang($lang, v.name_zh(), v.name_en()),
-        )
-    }};
-}
-
-/// Every value of a vocabulary as `{key, name}` for a `<select>`.
-macro_rules! options {
-    ($ty:ty, $lang:expr) => {
-        <$ty>::ALL
-            .iter()
-            .map(|v| context! { key => v.as_str(), name => by_lang($lang, v.name_zh(), v.name_en()) })
-            .collect::<Vec<_>>()
-    };
-}
 
 /// Unix milliseconds as RFC 3339 in China Standard Time, to the second: the exact value a
 /// form sends back (the displayed time drops the seconds).

@@ -23,10 +23,8 @@ use fangkong_store::treatment::{Admission, AdmissionFilter, Deployment, Hospital
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::forms::{by_lang, china_time, err, Notice};
-use super::isolation::{
-    answer, bar, done_notice, forecast_value, id_field, name_of, opt, options, refused,
-};
+use super::forms::{by_lang, china_time, err, name_of, options, Notice};
+use super::isolation::{answer, bar, done_notice, forecast_value, id_field, opt, refused};
 use super::{check_csrf, render_page, PageResult};
 use crate::auth::WebUser;
 use crate::i18n::{text, Lang};
