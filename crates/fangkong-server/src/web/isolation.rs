@@ -209,6 +209,14 @@ impl Fields {
             .map_or("", |(_, v)| v.as_str())
     }
 
+    fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
     fn ids(&self, name: &str) -> Vec<i64> {
         self.0
             .iter()
@@ -992,6 +1000,8 @@ async fn stay_page(
         severities => options!(Severity, lang),
         transfer => transfer.unwrap_or(&blank).value(),
         can_operate => user.actor.scope.can(Permission::IsolationOperate),
+        today => state.app.today().to_string(),
+        symptoms => fangkong_app::measures::SYMPTOMS,
         notice => notice.value(),
     };
     let here = format!("/isolation/stays/{id}");
@@ -1074,6 +1084,41 @@ pub async fn check_in(
     check_csrf(&user, &form.csrf)?;
     let r = state.app.check_in(&user.actor, id).await;
     after_stay_action(&state, &user, id, &form.back, r, "checked_in", None).await
+}
+
+/// `POST /isolation/stays/{id}/checks`: the day's health check of a checked-in person by the
+/// site's staff (`day`, empty for today; `temperature`; `symptoms` once per ticked box).
+pub async fn health_check(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let f = Fields(form);
+    check_csrf(&user, f.one("csrf"))?;
+    let day = match f.one("day").trim() {
+        "" => Ok(None),
+        d => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| Error::invalid("day", "must be a date YYYY-MM-DD")),
+    };
+    let temperature = f
+        .one("temperature")
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|t| t.is_finite())
+        .ok_or_else(|| Error::invalid("temperature", "must be a number in °C"));
+    let r = match (day, temperature) {
+        (Ok(day), Ok(t)) => {
+            state
+                .app
+                .stay_health_check(&user.actor, id, day, t, &f.all("symptoms"))
+                .await
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    after_stay_action(&state, &user, id, "stay", r, "checked", None).await
 }
 
 /// `POST /isolation/stays/{id}/cancel`: cancels a placement before check-in (with the

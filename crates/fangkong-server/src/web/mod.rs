@@ -192,6 +192,10 @@ pub fn routes() -> Router<AppState> {
         .route("/isolation/stays/{id}", get(isolation::stay))
         .route("/isolation/stays/{id}/check-in", post(isolation::check_in))
         .route("/isolation/stays/{id}/cancel", post(isolation::cancel))
+        .route(
+            "/isolation/stays/{id}/checks",
+            post(isolation::health_check),
+        )
         .route("/isolation/stays/{id}/release", post(isolation::release))
         .route("/isolation/stays/{id}/transfer", post(isolation::transfer))
         .route(

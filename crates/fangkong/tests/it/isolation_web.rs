@@ -573,16 +573,18 @@ async fn a_released_stay_prints_its_certificate() {
                 .unwrap();
         }
         app.clock.advance(chrono::Duration::days(6));
-        let (status, _) = app
-            .client
-            .send_json(Method::POST, &format!("/api/v1/inbound/measures/{m}/health-checks"), &serde_json::json!({"temperature": 36.4}))
-            .await
-            .unwrap();
-        assert_eq!(status, StatusCode::OK);
-        // A session lasts 12 hours: sign in again.
+        // A session lasts 12 hours: sign in again. The site's staff record the last day's
+        // health check on the stay's page.
         let mut b = login(&app, "admin", "admin-password").await;
         let (_, html, _) = b.get(&stay).await;
         let csrf = csrf_of(&html);
+        assert!(html.contains("id=\"check-form\""));
+        let (status, _, location) = post_form(&app, &b, &format!("{stay}/checks"), &[("csrf", &csrf), ("temperature", "36.4")]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(location.unwrap(), format!("{stay}?done=checked"));
+        let (_, html, _) = b.get(&format!("{stay}?done=checked")).await;
+        assert_eq!(figure(&html, "notice-done"), "已录入健康监测。");
+        assert!(part(&html, "checks", "</table>").contains("36.4 ℃"));
         assert!(html.contains("<p id=\"blockers-none\"><strong>可解除隔离</strong></p>"), "{}", part(&html, "release-card", "</section>"));
         assert!(html.contains("居家健康监测 2026-12-07 – 2026-12-09"), "the measure goes on at home");
         let (status, _, location) = post_form(&app, &b, &format!("{stay}/release"), &[("csrf", &csrf), ("back", "stay")]).await;
