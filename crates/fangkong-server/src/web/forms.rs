@@ -109,6 +109,34 @@ pub(super) fn china_time(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A form's values by name (a form may repeat a name: one per ticked box, one per row).
+pub(super) struct Fields(pub(super) Vec<(String, String)>);
+
+impl Fields {
+    pub(super) fn one(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    pub(super) fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    pub(super) fn ids(&self, name: &str) -> Vec<i64> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .filter_map(|(_, v)| v.trim().parse().ok())
+            .collect()
+    }
+}
+
 /// The name of a stored key of one of the domain's vocabularies in `lang`; an unknown key
 /// shows itself.
 macro_rules! name_of {

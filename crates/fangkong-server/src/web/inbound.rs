@@ -24,7 +24,7 @@ use fangkong_store::inbound::RiskArea;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::forms::{by_lang, china_time, err, form_error, with_status, Notice};
+use super::forms::{by_lang, china_time, err, form_error, with_status, Fields, Notice};
 use super::{check_csrf, render, render_page, PageResult, WebError};
 use crate::auth::{PageLang, WebUser};
 use crate::i18n::{text, Lang};
@@ -34,26 +34,6 @@ use crate::AppState;
 const ARRIVALS: i64 = 200;
 /// Jurisdictions whose boundaries the risk-area map asks for at most.
 const MAP_AREAS: usize = 300;
-
-/// A form's values by name (the form may repeat a name, e.g. one per ticked box).
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn one(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    }
-
-    fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-}
 
 /// One part of a `multipart/form-data` body.
 struct Part {

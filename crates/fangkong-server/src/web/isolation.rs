@@ -28,7 +28,9 @@ use fangkong_store::isolation::{SiteRow, Stay};
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::forms::{by_lang, china_time, done_text, err, form_error, name_of, options, Notice};
+use super::forms::{
+    by_lang, china_time, done_text, err, form_error, name_of, options, Fields, Notice,
+};
 use super::{check_csrf, render_page, PageResult, WebError};
 use crate::auth::WebUser;
 use crate::i18n::{text, Lang};
@@ -195,34 +197,6 @@ pub(super) fn id_field(field: &str, s: &str, invalid: &mut Vec<(String, String)>
             ));
             0
         }
-    }
-}
-
-/// A form's values by name (the placement form repeats `measure`, one per row).
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn one(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    }
-
-    fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-
-    fn ids(&self, name: &str) -> Vec<i64> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .filter_map(|(_, v)| v.trim().parse().ok())
-            .collect()
     }
 }
 
