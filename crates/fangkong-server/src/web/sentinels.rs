@@ -17,7 +17,7 @@ use fangkong_store::sentinel::Alert;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::forms::{china_time, done_text, err, form_error, with_status, Notice};
+use super::forms::{china_time, done_text, err, form_error, name_of, with_status, Notice};
 use super::{check_csrf, render_page, PageResult};
 use crate::auth::WebUser;
 use crate::i18n::{text, Lang};
@@ -27,45 +27,15 @@ use crate::AppState;
 const REGISTRY_ROWS: usize = 300;
 
 fn type_name(lang: Lang, key: &str) -> String {
-    SentinelType::parse(key).map_or_else(
-        || key.to_string(),
-        |t| {
-            if lang == Lang::En {
-                t.name_en()
-            } else {
-                t.name_zh()
-            }
-            .to_string()
-        },
-    )
+    name_of!(SentinelType, lang, key)
 }
 
 fn indicator_name(lang: Lang, key: &str) -> String {
-    Indicator::parse(key).map_or_else(
-        || key.to_string(),
-        |i| {
-            if lang == Lang::En {
-                i.name_en()
-            } else {
-                i.name_zh()
-            }
-            .to_string()
-        },
-    )
+    name_of!(Indicator, lang, key)
 }
 
 fn level_name(lang: Lang, key: &str) -> String {
-    SeriesLevel::parse(key).map_or_else(
-        || key.to_string(),
-        |l| {
-            if lang == Lang::En {
-                l.name_en()
-            } else {
-                l.name_zh()
-            }
-            .to_string()
-        },
-    )
+    name_of!(SeriesLevel, lang, key)
 }
 
 fn sentinel_context(lang: Lang, s: &SentinelStatus) -> Value {
