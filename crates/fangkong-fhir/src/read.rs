@@ -1,0 +1,1228 @@
+//! Reading: bytes → [`Submission`], every problem of a resource collected with its path.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use rayon::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::{
+    CodingAt, Entry, Immunization, ImmunizationStatus, Issue, LabObservation, LabReport, LabResult,
+    Patient, Resource, Sex, SubjectRef, Submission, SubmissionKind, COMMUNITY_EXTENSION, LOINC,
+    LOINC_CT, NATIONAL_ID_SYSTEM, SNOMED, SNOMED_DETECTED, SNOMED_INCONCLUSIVE,
+    SNOMED_NOT_DETECTED,
+};
+
+/// The deepest nesting of JSON objects and arrays accepted. The deepest path the accepted
+/// resources use is about 6 levels (`Bundle.entry.resource.component.code.coding`); 32 leaves
+/// room for extensions while keeping a hostile file from exhausting the stack.
+pub const MAX_DEPTH: usize = 32;
+
+const ACCEPTED: &str = "expected Patient, Immunization, Observation or DiagnosticReport";
+
+/// What kind of whole-file problem a [`FileError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileErrorKind {
+    /// The bytes are not UTF-8.
+    NotUtf8,
+    /// No JSON in the file, or not valid JSON.
+    NotJson,
+    /// JSON, but not a FHIR resource or Bundle.
+    NotFhir,
+    /// A Bundle of a type that cannot be imported (searchset, history, document, message…).
+    UnsupportedBundle,
+    /// Objects and arrays nested deeper than [`MAX_DEPTH`].
+    TooDeep,
+}
+
+/// A problem with the file as a whole; nothing in it was read.
+///
+/// Displays as `imm.json: Bundle.type: searchset bundles cannot be imported; expected batch,
+/// transaction or collection` (or `{file}: {reason}` when there is no path).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct FileError {
+    /// The file name the caller passed in.
+    pub file: String,
+    /// What kind of problem.
+    pub kind: FileErrorKind,
+    /// Where: `Bundle.type`, `line 7`, or empty for the file as a whole.
+    pub at: String,
+    /// What is wrong: lowercase, no personal data.
+    pub reason: String,
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.at.is_empty() {
+            write!(f, "{}: {}", self.file, self.reason)
+        } else {
+            write!(f, "{}: {}: {}", self.file, self.at, self.reason)
+        }
+    }
+}
+
+/// Reads a Bundle (batch, transaction or collection), an NDJSON file or a single resource.
+///
+/// A UTF-8 byte order mark is skipped. A file whose first non-blank line is a complete JSON
+/// value and which has more non-blank lines is NDJSON (blank lines skipped; lines parsed in
+/// parallel); anything else is one JSON document. References between entries are resolved
+/// (see [`SubjectRef`]). Problems of single resources are in their [`Entry`]; only problems
+/// of the file as a whole are a [`FileError`].
+pub fn read(file_name: &str, bytes: &[u8]) -> Result<Submission, FileError> {
+    let err = |kind, at: &str, reason: String| FileError {
+        file: file_name.to_string(),
+        kind,
+        at: at.to_string(),
+        reason,
+    };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        err(
+            FileErrorKind::NotUtf8,
+            "",
+            format!("not UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+        )
+    })?;
+    if let Some(line) = too_deep(text.as_bytes()) {
+        return Err(err(
+            FileErrorKind::TooDeep,
+            &format!("line {line}"),
+            format!("objects and arrays nested deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((_, first)) = lines.next() else {
+        return Err(err(FileErrorKind::NotJson, "", "the file is empty".into()));
+    };
+    let is_ndjson =
+        lines.next().is_some() && serde_json::from_str::<serde::de::IgnoredAny>(first).is_ok();
+    if is_ndjson {
+        return Ok(read_ndjson(text));
+    }
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| err(FileErrorKind::NotJson, "", format!("not JSON: {e}")))?;
+    let Some(obj) = value.as_object() else {
+        return Err(err(
+            FileErrorKind::NotFhir,
+            "",
+            "expected a JSON object: a FHIR Bundle or resource".into(),
+        ));
+    };
+    match obj.get("resourceType") {
+        Some(Value::String(t)) if t == "Bundle" => {
+            read_bundle(obj).map_err(|(kind, at, r)| err(kind, at, r))
+        }
+        Some(Value::String(_)) => Ok(finish(
+            SubmissionKind::Single,
+            vec![parse_entry(&value, Root::Single, None)],
+        )),
+        _ => Err(err(
+            FileErrorKind::NotFhir,
+            "resourceType",
+            format!("missing; expected Bundle or a resource ({ACCEPTED})"),
+        )),
+    }
+}
+
+/// The 1-based line where nesting first exceeds [`MAX_DEPTH`], if it does.
+fn too_deep(bytes: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(bytes[..i].iter().filter(|&&c| c == b'\n').count() + 1);
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            // A new NDJSON line starts afresh; in a JSON document a newline is whitespace and
+            // the structure decides validity anyway.
+            _ => {}
+        }
+    }
+    None
+}
+
+fn read_ndjson(text: &str) -> Submission {
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l))
+        .collect();
+    let parsed: Vec<Parsed> = lines
+        .par_iter()
+        .with_min_len(256)
+        .map(|&(n, line)| match serde_json::from_str::<Value>(line) {
+            Ok(v) => parse_entry(&v, Root::Line(n), None),
+            Err(e) => Parsed::failed(
+                format!("line {n}"),
+                None,
+                Issue::new(
+                    format!("line {n}"),
+                    format!("not JSON: {}", strip_serde_line(&e)),
+                ),
+            ),
+        })
+        .collect();
+    finish(SubmissionKind::Ndjson, parsed)
+}
+
+/// serde_json's message without its "at line 1 column 9" (each NDJSON line is line 1).
+fn strip_serde_line(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => format!("{} at column {}", &s[..i], e.column()),
+        None => s,
+    }
+}
+
+type BundleError = (FileErrorKind, &'static str, String);
+
+fn read_bundle(obj: &Map<String, Value>) -> Result<Submission, BundleError> {
+    let kind = match obj.get("type") {
+        Some(Value::String(t)) => match t.as_str() {
+            "batch" => SubmissionKind::Batch,
+            "transaction" => SubmissionKind::Transaction,
+            "collection" => SubmissionKind::Collection,
+            "searchset"
+            | "history"
+            | "document"
+            | "message"
+            | "batch-response"
+            | "transaction-response"
+            | "subscription-notification" => {
+                return Err((
+                    FileErrorKind::UnsupportedBundle,
+                    "Bundle.type",
+                    format!(
+                        "{t} bundles cannot be imported; expected batch, transaction or collection"
+                    ),
+                ))
+            }
+            other => {
+                return Err((
+                    FileErrorKind::NotFhir,
+                    "Bundle.type",
+                    format!(
+                        "{} is not a bundle type; expected batch, transaction or collection",
+                        shown(other)
+                    ),
+                ))
+            }
+        },
+        Some(_) => {
+            return Err((
+                FileErrorKind::NotFhir,
+                "Bundle.type",
+                "expected a string: batch, transaction or collection".into(),
+            ))
+        }
+        None => {
+            return Err((
+                FileErrorKind::NotFhir,
+                "Bundle.type",
+                "missing; expected batch, transaction or collection".into(),
+            ))
+        }
+    };
+    let entries: &[Value] = match obj.get("entry") {
+        None => &[],
+        Some(Value::Array(a)) => a,
+        Some(_) => {
+            return Err((
+                FileErrorKind::NotFhir,
+                "Bundle.entry",
+                "expected an array of entries".into(),
+            ))
+        }
+    };
+    let parsed = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let location = format!("Bundle.entry[{i}]");
+            let Some(e) = e.as_object() else {
+                return Parsed::failed(
+                    location.clone(),
+                    None,
+                    Issue::new(location, "expected an object"),
+                );
+            };
+            let full_url = match e.get("fullUrl") {
+                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                Some(_) => {
+                    return Parsed::failed(
+                        location.clone(),
+                        None,
+                        Issue::new(format!("{location}.fullUrl"), "expected a non-empty string"),
+                    )
+                }
+                None => None,
+            };
+            match e.get("resource") {
+                Some(r) => parse_entry(r, Root::Entry(i), full_url),
+                None => Parsed::failed(
+                    location.clone(),
+                    full_url,
+                    Issue::new(format!("{location}.resource"), "missing"),
+                ),
+            }
+        })
+        .collect();
+    Ok(finish(kind, parsed))
+}
+
+/// Where a resource sits, which decides its paths.
+#[derive(Clone, Copy)]
+enum Root {
+    Entry(usize),
+    Line(usize),
+    Single,
+}
+
+/// A reference as written, before it is resolved against the submission.
+#[derive(Debug, Clone)]
+enum RawRef {
+    /// `urn:uuid:…` and other references without a `Type/id` form: must be a fullUrl.
+    Url(String),
+    /// `[base/]Type/id`: a fullUrl, else the id of an entry of that type, else outside.
+    Typed { text: String, id: String },
+    /// `Reference.identifier`.
+    Identifier { system: String, value: String },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Subject,
+    Result,
+}
+
+#[derive(Debug)]
+struct Pending {
+    slot: Slot,
+    raw: RawRef,
+    /// The path of the Reference.
+    path: String,
+    /// The resource type it must point at.
+    expect: &'static str,
+}
+
+/// A resource read but not yet resolved against the rest of the submission.
+struct Parsed {
+    location: String,
+    full_url: Option<String>,
+    /// The resourceType and id as written, for resolving `Type/id` references to this entry.
+    key: Option<(&'static str, String)>,
+    resource: Option<Resource>,
+    issues: Vec<Issue>,
+    pending: Vec<Pending>,
+}
+
+impl Parsed {
+    fn failed(location: String, full_url: Option<String>, issue: Issue) -> Parsed {
+        Parsed {
+            location,
+            full_url,
+            key: None,
+            resource: None,
+            issues: vec![issue],
+            pending: Vec::new(),
+        }
+    }
+}
+
+/// Resolves references through hash maps of full URLs and `Type/id`s, then builds entries.
+fn finish(kind: SubmissionKind, mut parsed: Vec<Parsed>) -> Submission {
+    let mut by_url: HashMap<String, usize> = HashMap::new();
+    let mut by_id: HashMap<(&'static str, String), usize> = HashMap::new();
+    let mut duplicates = Vec::new();
+    for (i, p) in parsed.iter().enumerate() {
+        if let Some(u) = &p.full_url {
+            if let Some(&first) = by_url.get(u) {
+                duplicates.push((i, first));
+            } else {
+                by_url.insert(u.clone(), i);
+            }
+        }
+        if let Some(key) = &p.key {
+            by_id.entry(key.clone()).or_insert(i);
+        }
+    }
+    for (i, first) in duplicates {
+        let loc = parsed[i].location.clone();
+        let first_loc = parsed[first].location.clone();
+        parsed[i].issues.push(Issue::new(
+            format!("{loc}.fullUrl"),
+            format!("the same fullUrl as {first_loc}"),
+        ));
+    }
+    let types: Vec<Option<&'static str>> =
+        parsed.iter().map(|p| p.key.as_ref().map(|k| k.0)).collect();
+    let locations: Vec<String> = parsed.iter().map(|p| p.location.clone()).collect();
+    let entries = parsed
+        .into_iter()
+        .map(|mut p| {
+            for pending in std::mem::take(&mut p.pending) {
+                let target = match &pending.raw {
+                    RawRef::Identifier { system, value } => Ok(SubjectRef::Identifier {
+                        system: system.clone(),
+                        value: value.clone(),
+                    }),
+                    RawRef::Url(u) => match by_url.get(u) {
+                        Some(&i) => Ok(SubjectRef::Entry(i)),
+                        None => Err(format!(
+                            "{} is not the fullUrl of any entry of this submission",
+                            shown(u)
+                        )),
+                    },
+                    RawRef::Typed { text, id } => {
+                        match by_url
+                            .get(text)
+                            .or_else(|| by_id.get(&(pending.expect, id.clone())))
+                        {
+                            Some(&i) => Ok(SubjectRef::Entry(i)),
+                            None => Ok(SubjectRef::Literal(id.clone())),
+                        }
+                    }
+                };
+                let target = target.and_then(|t| match t {
+                    SubjectRef::Entry(i) => match types[i] {
+                        Some(t) if t != pending.expect => Err(format!(
+                            "refers to {} ({t}); expected {}",
+                            locations[i], a(pending.expect)
+                        )),
+                        _ => Ok(SubjectRef::Entry(i)),
+                    },
+                    other => Ok(other),
+                });
+                match (target, pending.slot, p.resource.as_mut()) {
+                    (Err(m), _, _) => p.issues.push(Issue::new(pending.path, m)),
+                    (Ok(t), Slot::Subject, Some(r)) => set_subject(r, t),
+                    (Ok(SubjectRef::Entry(i)), Slot::Result, Some(Resource::DiagnosticReport(r))) => {
+                        r.results.push(i)
+                    }
+                    (Ok(SubjectRef::Literal(_)), Slot::Result, _) => p.issues.push(Issue::new(
+                        pending.path,
+                        "not an Observation of this submission; a report's results must be sent with it",
+                    )),
+                    (Ok(SubjectRef::Identifier { .. }), Slot::Result, _) => p.issues.push(Issue::new(
+                        pending.path,
+                        "a result must be a reference to an Observation of this submission, not an identifier",
+                    )),
+                    _ => {}
+                }
+            }
+            let resource = match p.resource {
+                Some(r) if p.issues.is_empty() => Ok(r),
+                _ => Err(p.issues),
+            };
+            Entry {
+                location: p.location,
+                full_url: p.full_url,
+                resource,
+            }
+        })
+        .collect();
+    Submission { kind, entries }
+}
+
+fn set_subject(r: &mut Resource, t: SubjectRef) {
+    match r {
+        Resource::Immunization(x) => x.subject = t,
+        Resource::Observation(x) => x.subject = t,
+        Resource::DiagnosticReport(x) => x.subject = t,
+        Resource::Patient(_) => {}
+    }
+}
+
+/// `a Patient`, `an Observation`.
+fn a(t: &str) -> String {
+    match t.chars().next() {
+        Some('A' | 'E' | 'I' | 'O' | 'U') => format!("an {t}"),
+        _ => format!("a {t}"),
+    }
+}
+
+/// A value for a message: at most 40 characters.
+fn shown(s: &str) -> String {
+    if s.chars().count() > 40 {
+        let mut t: String = s.chars().take(40).collect();
+        t.push('…');
+        t
+    } else {
+        s.to_string()
+    }
+}
+
+fn parse_entry(v: &Value, root: Root, full_url: Option<String>) -> Parsed {
+    let location = match root {
+        Root::Entry(i) => format!("Bundle.entry[{i}]"),
+        Root::Line(n) => format!("line {n}"),
+        Root::Single => "resource".to_string(),
+    };
+    let obj = match v.as_object() {
+        Some(o) => o,
+        None => {
+            let path = match root {
+                Root::Entry(i) => format!("Bundle.entry[{i}].resource"),
+                _ => location.clone(),
+            };
+            return Parsed::failed(
+                location,
+                full_url,
+                Issue::new(path, "expected a resource object"),
+            );
+        }
+    };
+    let rt = obj.get("resourceType");
+    let rt_str = rt.and_then(Value::as_str);
+    let base = match root {
+        Root::Entry(i) => format!("Bundle.entry[{i}].resource"),
+        Root::Line(n) => match rt_str {
+            Some(t) => format!("line {n}: {}", shown(t)),
+            None => format!("line {n}:"),
+        },
+        Root::Single => rt_str.map(shown).unwrap_or_default(),
+    };
+    let rt_path = match (root, rt_str) {
+        (Root::Line(n), None) => format!("line {n}: resourceType"),
+        (Root::Single, None) => "resourceType".to_string(),
+        _ => format!("{base}.resourceType"),
+    };
+    let mut v = V {
+        issues: Vec::new(),
+        pending: Vec::new(),
+    };
+    let (resource, rtype) = match rt {
+        None => {
+            v.issue(rt_path, format!("missing; {ACCEPTED}"));
+            (None, None)
+        }
+        Some(Value::String(t)) => match t.as_str() {
+            "Patient" => (
+                v.patient(obj, &base).map(Resource::Patient),
+                Some("Patient"),
+            ),
+            "Immunization" => (
+                v.immunization(obj, &base).map(Resource::Immunization),
+                Some("Immunization"),
+            ),
+            "Observation" => (
+                v.observation(obj, &base).map(Resource::Observation),
+                Some("Observation"),
+            ),
+            "DiagnosticReport" => (
+                v.report(obj, &base).map(Resource::DiagnosticReport),
+                Some("DiagnosticReport"),
+            ),
+            other => {
+                v.issue(
+                    rt_path,
+                    format!("{} is not accepted here; {ACCEPTED}", shown(other)),
+                );
+                (None, None)
+            }
+        },
+        Some(_) => {
+            v.issue(rt_path, format!("expected a string; {ACCEPTED}"));
+            (None, None)
+        }
+    };
+    let key = match (rtype, obj.get("id")) {
+        (Some(t), Some(Value::String(id))) => Some((t, id.clone())),
+        _ => None,
+    };
+    Parsed {
+        location,
+        full_url,
+        key,
+        resource,
+        issues: v.issues,
+        pending: v.pending,
+    }
+}
+
+fn join(base: &str, name: &str) -> String {
+    if base.ends_with(':') || base.is_empty() {
+        format!("{base}{}{name}", if base.is_empty() { "" } else { " " })
+    } else {
+        format!("{base}.{name}")
+    }
+}
+
+/// The validator of one resource: collects issues and unresolved references.
+struct V {
+    issues: Vec<Issue>,
+    pending: Vec<Pending>,
+}
+
+type Obj = Map<String, Value>;
+
+impl V {
+    fn issue(&mut self, path: String, message: impl Into<String>) {
+        self.issues.push(Issue::new(path, message));
+    }
+
+    /// An optional string field; a non-string or empty string is an issue.
+    fn str<'a>(&mut self, obj: &'a Obj, base: &str, name: &str) -> Option<&'a str> {
+        match obj.get(name)? {
+            Value::String(s) if !s.trim().is_empty() => Some(s),
+            Value::String(_) => {
+                self.issue(join(base, name), "must not be empty");
+                None
+            }
+            _ => {
+                self.issue(join(base, name), "expected a string");
+                None
+            }
+        }
+    }
+
+    fn req_str<'a>(&mut self, obj: &'a Obj, base: &str, name: &str) -> Option<&'a str> {
+        if !obj.contains_key(name) {
+            self.issue(join(base, name), "missing");
+        }
+        self.str(obj, base, name)
+    }
+
+    fn obj<'a>(&mut self, obj: &'a Obj, base: &str, name: &str) -> Option<&'a Obj> {
+        match obj.get(name)? {
+            Value::Object(o) => Some(o),
+            _ => {
+                self.issue(join(base, name), "expected an object");
+                None
+            }
+        }
+    }
+
+    fn arr<'a>(&mut self, obj: &'a Obj, base: &str, name: &str) -> &'a [Value] {
+        match obj.get(name) {
+            None => &[],
+            Some(Value::Array(a)) => a,
+            Some(_) => {
+                self.issue(join(base, name), "expected an array");
+                &[]
+            }
+        }
+    }
+
+    /// The objects of an array field with their paths; non-objects are issues.
+    fn objs<'a>(&mut self, obj: &'a Obj, base: &str, name: &str) -> Vec<(String, &'a Obj)> {
+        let arr = self.arr(obj, base, name);
+        let mut out = Vec::with_capacity(arr.len());
+        for (i, v) in arr.iter().enumerate() {
+            let path = format!("{}[{i}]", join(base, name));
+            match v {
+                Value::Object(o) => out.push((path, o)),
+                _ => self.issue(path, "expected an object"),
+            }
+        }
+        out
+    }
+
+    fn first_obj<'a>(&mut self, obj: &'a Obj, base: &str, name: &str) -> Option<(String, &'a Obj)> {
+        self.objs(obj, base, name).into_iter().next()
+    }
+
+    /// `CodeableConcept.coding`, each with system and code; at least one if `required`.
+    fn codings(&mut self, obj: &Obj, base: &str, name: &str) -> Vec<CodingAt> {
+        let Some(cc) = obj.get(name) else {
+            self.issue(join(base, name), "missing");
+            return Vec::new();
+        };
+        let cc_path = join(base, name);
+        let Value::Object(cc) = cc else {
+            self.issue(cc_path, "expected a CodeableConcept object");
+            return Vec::new();
+        };
+        let list = self.objs(cc, &cc_path, "coding");
+        if list.is_empty() && !self.issues.iter().any(|i| i.path.starts_with(&cc_path)) {
+            self.issue(
+                join(&cc_path, "coding"),
+                "missing; expected at least one coding",
+            );
+        }
+        let mut out = Vec::with_capacity(list.len());
+        for (path, c) in list {
+            let system = self.req_str(c, &path, "system");
+            let code = self.req_str(c, &path, "code");
+            let display = self.str(c, &path, "display");
+            if let (Some(system), Some(code)) = (system, code) {
+                out.push(CodingAt {
+                    system: system.to_string(),
+                    code: code.to_string(),
+                    display: display.map(str::to_string),
+                    path,
+                });
+            }
+        }
+        out
+    }
+
+    /// A Reference to a resource of type `expect`, queued for resolution.
+    fn reference(&mut self, r: &Obj, path: String, slot: Slot, expect: &'static str) {
+        if let Some(t) = self.str(r, &path, "type") {
+            if t != expect {
+                self.issue(
+                    join(&path, "type"),
+                    format!("{} is not {}", shown(t), a(expect)),
+                );
+                return;
+            }
+        }
+        let raw = if let Some(text) = self.str(r, &path, "reference") {
+            let rpath = join(&path, "reference");
+            if text.starts_with("urn:") {
+                RawRef::Url(text.to_string())
+            } else {
+                let no_history = match text.find("/_history/") {
+                    Some(i) => &text[..i],
+                    None => text,
+                };
+                let mut parts = no_history.rsplit('/');
+                match (parts.next(), parts.next()) {
+                    (Some(id), Some(t)) if !id.is_empty() && !t.is_empty() => {
+                        if t != expect {
+                            self.issue(
+                                rpath,
+                                format!("refers to {}; expected {}", a(&shown(t)), a(expect)),
+                            );
+                            return;
+                        }
+                        RawRef::Typed {
+                            text: text.to_string(),
+                            id: id.to_string(),
+                        }
+                    }
+                    _ => {
+                        self.issue(
+                            rpath,
+                            format!("expected {expect}/{{id}} or a urn:uuid: full URL"),
+                        );
+                        return;
+                    }
+                }
+            }
+        } else if let Some(ident) = self.obj(r, &path, "identifier") {
+            let ipath = join(&path, "identifier");
+            let system = self.req_str(ident, &ipath, "system");
+            let value = self.req_str(ident, &ipath, "value");
+            match (system, value) {
+                (Some(s), Some(v)) => RawRef::Identifier {
+                    system: s.to_string(),
+                    value: v.to_string(),
+                },
+                _ => return,
+            }
+        } else {
+            if !self.issues.iter().any(|i| i.path.starts_with(&path)) {
+                self.issue(path, "neither a reference nor an identifier");
+            }
+            return;
+        };
+        self.pending.push(Pending {
+            slot,
+            raw,
+            path,
+            expect,
+        });
+    }
+
+    /// The required subject reference (`subject`, or `patient` of an Immunization).
+    fn subject(&mut self, obj: &Obj, base: &str, name: &str) -> String {
+        let path = join(base, name);
+        match obj.get(name) {
+            None => self.issue(path.clone(), "missing; expected a reference to a Patient"),
+            Some(Value::Object(r)) => self.reference(r, path.clone(), Slot::Subject, "Patient"),
+            Some(_) => self.issue(path.clone(), "expected a Reference object"),
+        }
+        path
+    }
+
+    fn patient(&mut self, obj: &Obj, base: &str) -> Option<Patient> {
+        let before = self.issues.len();
+        let id = self.str(obj, base, "id").map(str::to_string);
+        let mut id_number = None;
+        for (path, ident) in self.objs(obj, base, "identifier") {
+            if ident.get("system").and_then(Value::as_str) == Some(NATIONAL_ID_SYSTEM) {
+                if let Some(v) = self.req_str(ident, &path, "value") {
+                    id_number.get_or_insert_with(|| v.to_string());
+                }
+            }
+        }
+        let name = match self.first_obj(obj, base, "name") {
+            Some((path, n)) => {
+                let text = self.str(n, &path, "text");
+                let family = self.str(n, &path, "family");
+                let given: Vec<&str> = self
+                    .arr(n, &path, "given")
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect();
+                match (text, family) {
+                    (Some(t), _) => Some(t.to_string()),
+                    (None, Some(f)) if !f.is_ascii() => Some(format!("{f}{}", given.concat())),
+                    (None, Some(f)) => {
+                        let mut parts = given.clone();
+                        parts.push(f);
+                        Some(parts.join(" "))
+                    }
+                    (None, None) if !given.is_empty() => Some(given.join(" ")),
+                    _ => {
+                        self.issue(path, "expected text, family or given");
+                        None
+                    }
+                }
+            }
+            None => {
+                if !obj.contains_key("name") || self.arr(obj, base, "name").is_empty() {
+                    self.issue(join(base, "name"), "missing");
+                }
+                None
+            }
+        };
+        let sex = self.str(obj, base, "gender").and_then(|g| match g {
+            "male" => Some(Sex::Male),
+            "female" => Some(Sex::Female),
+            "other" => Some(Sex::Other),
+            "unknown" => Some(Sex::Unknown),
+            other => {
+                self.issue(
+                    join(base, "gender"),
+                    format!(
+                        "{} is not a gender; expected male, female, other or unknown",
+                        shown(other)
+                    ),
+                );
+                None
+            }
+        });
+        let birth_date = self
+            .str(obj, base, "birthDate")
+            .and_then(|d| match parse_date(d) {
+                Ok(d) => Some(d),
+                Err(m) => {
+                    self.issue(join(base, "birthDate"), m);
+                    None
+                }
+            });
+        let phone = self
+            .objs(obj, base, "telecom")
+            .into_iter()
+            .find(|(_, t)| t.get("system").and_then(Value::as_str) == Some("phone"))
+            .and_then(|(path, t)| self.req_str(t, &path, "value").map(str::to_string));
+        let mut address_text = None;
+        let mut community_code = None;
+        if let Some((path, a)) = self.first_obj(obj, base, "address") {
+            address_text = self.str(a, &path, "text").map(str::to_string);
+            for (epath, e) in self.objs(a, &path, "extension") {
+                if e.get("url").and_then(Value::as_str) == Some(COMMUNITY_EXTENSION) {
+                    let code = match e.get("valueCode") {
+                        Some(_) => self.str(e, &epath, "valueCode"),
+                        None => self.req_str(e, &epath, "valueString"),
+                    };
+                    if let Some(c) = code {
+                        if c.len() == 12 && c.bytes().all(|b| b.is_ascii_digit()) {
+                            community_code = Some(c.to_string());
+                        } else {
+                            self.issue(
+                                join(&epath, "valueCode"),
+                                "expected a 12-digit division code",
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if self.issues.len() > before {
+            return None;
+        }
+        Some(Patient {
+            id,
+            id_number,
+            name: name?,
+            sex,
+            birth_date,
+            phone,
+            address_text,
+            community_code,
+            path: base.to_string(),
+        })
+    }
+
+    fn immunization(&mut self, obj: &Obj, base: &str) -> Option<Immunization> {
+        let id = self.str(obj, base, "id").map(str::to_string);
+        let identifier = self
+            .first_obj(obj, base, "identifier")
+            .and_then(|(path, i)| {
+                let s = self.req_str(i, &path, "system");
+                let v = self.req_str(i, &path, "value");
+                Some((s?.to_string(), v?.to_string()))
+            });
+        let status = self.req_str(obj, base, "status").and_then(|s| match s {
+            "completed" => Some(ImmunizationStatus::Completed),
+            "entered-in-error" => Some(ImmunizationStatus::EnteredInError),
+            "not-done" => Some(ImmunizationStatus::NotDone),
+            other => {
+                self.issue(
+                    join(base, "status"),
+                    format!(
+                        "{} is not an immunization status; expected completed, entered-in-error or not-done",
+                        shown(other)
+                    ),
+                );
+                None
+            }
+        });
+        let subject_path = self.subject(obj, base, "patient");
+        let vaccine = self.codings(obj, base, "vaccineCode");
+        let occurrence = match obj.get("occurrenceDateTime") {
+            Some(_) => self
+                .str(obj, base, "occurrenceDateTime")
+                .and_then(|d| match parse_day(d) {
+                    Ok(d) => Some(d),
+                    Err(m) => {
+                        self.issue(join(base, "occurrenceDateTime"), m);
+                        None
+                    }
+                }),
+            None => {
+                let m = if obj.contains_key("occurrenceString") {
+                    "expected occurrenceDateTime, not occurrenceString"
+                } else {
+                    "missing"
+                };
+                self.issue(join(base, "occurrenceDateTime"), m);
+                None
+            }
+        };
+        let lot = self.str(obj, base, "lotNumber").map(str::to_string);
+        let dose_number = match self.first_obj(obj, base, "protocolApplied") {
+            None => {
+                self.issue(
+                    join(base, "protocolApplied"),
+                    "missing; expected the dose number in protocolApplied[0].doseNumberPositiveInt",
+                );
+                None
+            }
+            Some((path, pa)) => match (pa.get("doseNumberPositiveInt"), pa.get("doseNumberString"))
+            {
+                (Some(n), _) => {
+                    let p = join(&path, "doseNumberPositiveInt");
+                    match n.as_u64() {
+                        Some(0) => {
+                            self.issue(p, "must be at least 1");
+                            None
+                        }
+                        Some(n) if n <= 100 => Some(n as u32),
+                        Some(_) => {
+                            self.issue(p, "more than 100 doses");
+                            None
+                        }
+                        None => {
+                            self.issue(p, "expected a positive integer");
+                            None
+                        }
+                    }
+                }
+                (None, Some(Value::String(s))) => {
+                    let p = join(&path, "doseNumberString");
+                    match s.trim().parse::<u32>() {
+                        Ok(0) => {
+                            self.issue(p, "must be at least 1");
+                            None
+                        }
+                        Ok(n) if n <= 100 => Some(n),
+                        _ => {
+                            self.issue(p, format!("{} is not a dose number", shown(s)));
+                            None
+                        }
+                    }
+                }
+                (None, Some(_)) => {
+                    self.issue(join(&path, "doseNumberString"), "expected a string");
+                    None
+                }
+                (None, None) => {
+                    self.issue(join(&path, "doseNumberPositiveInt"), "missing");
+                    None
+                }
+            },
+        };
+        let site = match self.obj(obj, base, "location") {
+            Some(l) => self
+                .str(l, &join(base, "location"), "display")
+                .map(str::to_string),
+            None => None,
+        }
+        .or_else(|| {
+            let (path, p) = self.first_obj(obj, base, "performer")?;
+            let a = self.obj(p, &path, "actor")?;
+            self.str(a, &join(&path, "actor"), "display")
+                .map(str::to_string)
+        });
+        if !self.issues.is_empty() {
+            return None;
+        }
+        Some(Immunization {
+            id,
+            identifier,
+            status: status?,
+            subject: SubjectRef::Literal(String::new()),
+            subject_path,
+            vaccine,
+            occurrence: occurrence?,
+            lot,
+            dose_number: dose_number?,
+            site,
+            path: base.to_string(),
+        })
+    }
+
+    fn observation(&mut self, obj: &Obj, base: &str) -> Option<LabObservation> {
+        let id = self.str(obj, base, "id").map(str::to_string);
+        let code = self.codings(obj, base, "code");
+        let subject_path = self.subject(obj, base, "subject");
+        let result = if obj.contains_key("valueCodeableConcept") {
+            let p = join(base, "valueCodeableConcept");
+            let codings = self.codings(obj, base, "valueCodeableConcept");
+            let known = codings
+                .iter()
+                .find_map(|c| match (c.system.as_str(), c.code.as_str()) {
+                    (SNOMED, SNOMED_DETECTED) => Some(LabResult::Detected),
+                    (SNOMED, SNOMED_NOT_DETECTED) => Some(LabResult::NotDetected),
+                    (SNOMED, SNOMED_INCONCLUSIVE) => Some(LabResult::Inconclusive),
+                    _ => None,
+                });
+            if known.is_none() {
+                if let Some(c) = codings.first() {
+                    self.issue(
+                        join(&c.path, "code"),
+                        format!(
+                            "{} {} is not a lab result; expected SNOMED {SNOMED_DETECTED} (detected), {SNOMED_NOT_DETECTED} (not detected) or {SNOMED_INCONCLUSIVE} (inconclusive)",
+                            shown(&c.system),
+                            shown(&c.code)
+                        ),
+                    );
+                } else if !self.issues.iter().any(|i| i.path.starts_with(&p)) {
+                    self.issue(p, "no coding");
+                }
+            }
+            known
+        } else if obj.contains_key("valueString") {
+            self.str(obj, base, "valueString").and_then(|s| {
+                let r = result_word(s);
+                if r.is_none() {
+                    self.issue(
+                        join(base, "valueString"),
+                        format!(
+                            "{} is not a lab result; expected detected, not detected or inconclusive",
+                            shown(s)
+                        ),
+                    );
+                }
+                r
+            })
+        } else {
+            self.issue(
+                join(base, "valueCodeableConcept"),
+                "missing; expected the result as valueCodeableConcept (SNOMED) or valueString",
+            );
+            None
+        };
+        let mut ct = None;
+        for (path, c) in self.objs(obj, base, "component") {
+            let is_ct = c
+                .get("code")
+                .and_then(|cc| cc.get("coding"))
+                .and_then(Value::as_array)
+                .is_some_and(|cs| {
+                    cs.iter().any(|x| {
+                        x.get("system").and_then(Value::as_str) == Some(LOINC)
+                            && x.get("code").and_then(Value::as_str) == Some(LOINC_CT)
+                    })
+                });
+            if is_ct {
+                let q = self.obj(c, &path, "valueQuantity");
+                let p = join(&join(&path, "valueQuantity"), "value");
+                match q.map(|q| q.get("value").and_then(Value::as_f64)) {
+                    Some(Some(v)) if (0.0..=100.0).contains(&v) => ct = Some(v),
+                    Some(Some(_)) => self.issue(p, "a Ct value is between 0 and 100"),
+                    _ => self.issue(p, "missing; expected the Ct value as a number"),
+                }
+            }
+        }
+        let specimen_id = self.obj(obj, base, "specimen").and_then(|s| {
+            let path = join(base, "specimen");
+            let ident = self.obj(s, &path, "identifier");
+            ident
+                .and_then(|i| self.str(i, &join(&path, "identifier"), "value"))
+                .or_else(|| self.str(s, &path, "display"))
+                .map(str::to_string)
+        });
+        let effective_ms = self.effective(obj, base, true);
+        let performer = self
+            .first_obj(obj, base, "performer")
+            .and_then(|(path, p)| self.str(p, &path, "display").map(str::to_string));
+        if !self.issues.is_empty() {
+            return None;
+        }
+        Some(LabObservation {
+            id,
+            subject: SubjectRef::Literal(String::new()),
+            subject_path,
+            code,
+            result: result?,
+            ct,
+            specimen_id,
+            effective_ms: effective_ms?,
+            performer,
+            path: base.to_string(),
+        })
+    }
+
+    /// `effectiveDateTime`, `effectiveInstant` or `effectivePeriod.start` as UTC epoch ms.
+    fn effective(&mut self, obj: &Obj, base: &str, required: bool) -> Option<i64> {
+        let (path, text) = if obj.contains_key("effectiveDateTime") {
+            (
+                join(base, "effectiveDateTime"),
+                self.str(obj, base, "effectiveDateTime")?,
+            )
+        } else if obj.contains_key("effectiveInstant") {
+            (
+                join(base, "effectiveInstant"),
+                self.str(obj, base, "effectiveInstant")?,
+            )
+        } else if let Some(p) = self.obj(obj, base, "effectivePeriod") {
+            let pp = join(base, "effectivePeriod");
+            (join(&pp, "start"), self.req_str(p, &pp, "start")?)
+        } else {
+            if required && !obj.contains_key("effectivePeriod") {
+                self.issue(join(base, "effectiveDateTime"), "missing");
+            }
+            return None;
+        };
+        match parse_ms(text) {
+            Ok(ms) => Some(ms),
+            Err(m) => {
+                self.issue(path, m);
+                None
+            }
+        }
+    }
+
+    fn report(&mut self, obj: &Obj, base: &str) -> Option<LabReport> {
+        let id = self.str(obj, base, "id").map(str::to_string);
+        let code = self.codings(obj, base, "code");
+        let subject_path = self.subject(obj, base, "subject");
+        for (path, r) in self.objs(obj, base, "result") {
+            self.reference(r, path, Slot::Result, "Observation");
+        }
+        let conclusion = self.str(obj, base, "conclusion").map(str::to_string);
+        let effective_ms = self.effective(obj, base, false);
+        if !self.issues.is_empty() {
+            return None;
+        }
+        Some(LabReport {
+            id,
+            subject: SubjectRef::Literal(String::new()),
+            subject_path,
+            code,
+            results: Vec::new(),
+            conclusion,
+            effective_ms,
+            path: base.to_string(),
+        })
+    }
+}
+
+fn result_word(s: &str) -> Option<LabResult> {
+    match s.trim().to_lowercase().as_str() {
+        "detected" | "positive" | "pos" | "阳性" => Some(LabResult::Detected),
+        "not detected" | "not-detected" | "negative" | "neg" | "阴性" => {
+            Some(LabResult::NotDetected)
+        }
+        "inconclusive" | "indeterminate" | "不确定" | "可疑" => Some(LabResult::Inconclusive),
+        _ => None,
+    }
+}
+
+pub(crate) fn cst() -> FixedOffset {
+    #[allow(clippy::expect_used)]
+    FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset")
+}
+
+const DATE_FORMS: &str = "not a date; expected YYYY-MM-DD or a dateTime with a timezone offset";
+
+/// [`parse_date`] for a field that may also hold a dateTime.
+fn parse_date_or_forms(s: &str) -> Result<NaiveDate, &'static str> {
+    parse_date(s).map_err(|e| {
+        if e.starts_with("a partial") {
+            e
+        } else {
+            DATE_FORMS
+        }
+    })
+}
+
+/// A full `date` (`YYYY-MM-DD`).
+fn parse_date(s: &str) -> Result<NaiveDate, &'static str> {
+    let b = s.as_bytes();
+    if b.len() == 4 || b.len() == 7 {
+        return Err("a partial date is not enough; expected YYYY-MM-DD");
+    }
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err("not a date; expected YYYY-MM-DD");
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| "not a date; expected YYYY-MM-DD")
+}
+
+/// A `dateTime` parsed as a moment; a date alone is midnight China Standard Time, a time
+/// without an offset is read as China Standard Time.
+fn parse_moment(s: &str) -> Result<DateTime<FixedOffset>, &'static str> {
+    if s.len() <= 10 {
+        let d = parse_date_or_forms(s)?;
+        return cst()
+            .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            .single()
+            .ok_or(DATE_FORMS);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t);
+    }
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .and_then(|n| cst().from_local_datetime(&n).single())
+        .ok_or(DATE_FORMS)
+}
+
+/// The China Standard Time date of a `date` or `dateTime`.
+fn parse_day(s: &str) -> Result<NaiveDate, &'static str> {
+    if s.len() <= 10 {
+        return parse_date_or_forms(s);
+    }
+    parse_moment(s).map(|t| t.with_timezone(&cst()).date_naive())
+}
+
+fn parse_ms(s: &str) -> Result<i64, &'static str> {
+    parse_moment(s).map(|t| t.timestamp_millis())
+}

@@ -1,0 +1,47 @@
+//! No panic on any input.
+
+use fangkong_fhir::read;
+use proptest::prelude::*;
+
+const VALID: &str = r#"{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:a","resource":{"resourceType":"Patient","id":"p","name":[{"family":"张","given":["三"]}],"gender":"female","birthDate":"1990-02-03"}},{"resource":{"resourceType":"Immunization","status":"completed","patient":{"reference":"urn:uuid:a"},"vaccineCode":{"coding":[{"system":"http://hl7.org/fhir/sid/cvx","code":"511"}]},"occurrenceDateTime":"2021-06-01T10:00:00+08:00","protocolApplied":[{"doseNumberString":"1"}]}},{"resource":{"resourceType":"Observation","code":{"coding":[{"system":"http://loinc.org","code":"94500-6"}]},"subject":{"reference":"Patient/p"},"effectiveInstant":"2022-01-01T00:00:00Z","valueString":"positive","component":[{"code":{"coding":[{"system":"http://loinc.org","code":"94509-7"}]},"valueQuantity":{"value":30}}]}},{"resource":{"resourceType":"DiagnosticReport","code":{"coding":[{"system":"http://loinc.org","code":"1"}]},"subject":{"reference":"urn:uuid:a"},"result":[{"reference":"urn:uuid:a"}]}}]}"#;
+
+#[test]
+fn the_valid_bundle_is_valid_but_for_the_report() {
+    let s = read("b.json", VALID.as_bytes()).unwrap();
+    let issues: Vec<String> = s
+        .entries
+        .iter()
+        .filter_map(|e| e.resource.as_ref().err())
+        .flatten()
+        .map(|i| i.to_string())
+        .collect();
+    assert_eq!(issues, ["Bundle.entry[3].resource.result[0]: refers to Bundle.entry[0] (Patient); expected an Observation"]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let _ = read("x", &bytes);
+    }
+
+    #[test]
+    fn mutated_bundles_never_panic(edits in proptest::collection::vec((0usize..VALID.len(), any::<u8>(), 0u8..3), 1..8)) {
+        let mut bytes = VALID.as_bytes().to_vec();
+        for (at, b, op) in edits {
+            let at = at.min(bytes.len().saturating_sub(1));
+            match op {
+                0 => bytes[at] = b,
+                1 => { bytes.remove(at); }
+                _ => bytes.insert(at, b),
+            }
+        }
+        let _ = read("x", &bytes);
+    }
+
+    #[test]
+    fn json_like_text_never_panics(s in r#"[\[\]{}":,0-9a-zA-Z \n-]{0,200}"#) {
+        let _ = read("x", s.as_bytes());
+    }
+}
