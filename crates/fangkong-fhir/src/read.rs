@@ -794,7 +794,7 @@ impl V {
                 }
             }
             None => {
-                if !obj.contains_key("name") || self.arr(obj, base, "name").is_empty() {
+                if matches!(obj.get("name"), None | Some(Value::Array(_))) {
                     self.issue(join(base, "name"), "missing");
                 }
                 None
