@@ -330,6 +330,8 @@ struct Pending {
 struct Parsed {
     location: String,
     full_url: Option<String>,
+    /// The resourceType, if an accepted one.
+    rtype: Option<&'static str>,
     /// The resourceType and id as written, for resolving `Type/id` references to this entry.
     key: Option<(&'static str, String)>,
     resource: Option<Resource>,
@@ -342,6 +344,7 @@ impl Parsed {
         Parsed {
             location,
             full_url,
+            rtype: None,
             key: None,
             resource: None,
             issues: vec![issue],
@@ -375,8 +378,7 @@ fn finish(kind: SubmissionKind, mut parsed: Vec<Parsed>) -> Submission {
             format!("the same fullUrl as {first_loc}"),
         ));
     }
-    let types: Vec<Option<&'static str>> =
-        parsed.iter().map(|p| p.key.as_ref().map(|k| k.0)).collect();
+    let types: Vec<Option<&'static str>> = parsed.iter().map(|p| p.rtype).collect();
     let locations: Vec<String> = parsed.iter().map(|p| p.location.clone()).collect();
     let entries = parsed
         .into_iter()
@@ -554,6 +556,7 @@ fn parse_entry(v: &Value, root: Root, full_url: Option<String>) -> Parsed {
     Parsed {
         location,
         full_url,
+        rtype,
         key,
         resource,
         issues: v.issues,

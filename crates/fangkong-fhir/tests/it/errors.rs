@@ -98,3 +98,59 @@ fn observation_patient_and_reference_errors() {
         "#]],
     );
 }
+
+#[test]
+fn entry_and_reference_errors() {
+    let imm = |patient: &str| {
+        format!(
+            r#"{{"resourceType":"Immunization","status":"completed","patient":{patient},"vaccineCode":{{"coding":[{{"system":"http://hl7.org/fhir/sid/cvx","code":"510"}}]}},"occurrenceDateTime":"2021-06-01","protocolApplied":[{{"doseNumberPositiveInt":1}}]}}"#
+        )
+    };
+    let entries = [
+        format!(
+            r#"{{"fullUrl":"urn:uuid:i","resource":{}}}"#,
+            imm(r#"{"reference":"urn:uuid:i"}"#)
+        ),
+        format!(
+            r#"{{"fullUrl":"urn:uuid:i","resource":{}}}"#,
+            imm(r#"{"reference":"Patient/1","type":"Group"}"#)
+        ),
+        r#"{"fullUrl":"urn:uuid:x"}"#.to_string(),
+        r#"{"fullUrl":7,"resource":{}}"#.to_string(),
+        "3".to_string(),
+        format!(r#"{{"resource":{}}}"#, imm(r#""Patient/1""#)),
+        format!(r#"{{"resource":{}}}"#, imm(r#"{"reference":"123"}"#)),
+    ];
+    let b = format!(
+        r#"{{"resourceType":"Bundle","type":"transaction","entry":[{}]}}"#,
+        entries.join(",")
+    );
+    expect![[r#"
+        Transaction
+        Bundle.entry[0]: Bundle.entry[0].resource.patient: refers to Bundle.entry[0] (Immunization); expected a Patient
+        Bundle.entry[1]: Bundle.entry[1].resource.patient.type: Group is not a Patient
+        Bundle.entry[1]: Bundle.entry[1].fullUrl: the same fullUrl as Bundle.entry[0]
+        Bundle.entry[2]: Bundle.entry[2].resource: missing
+        Bundle.entry[3]: Bundle.entry[3].fullUrl: expected a non-empty string
+        Bundle.entry[4]: Bundle.entry[4]: expected an object
+        Bundle.entry[5]: Bundle.entry[5].resource.patient: expected a Reference object
+        Bundle.entry[6]: Bundle.entry[6].resource.patient.reference: expected Patient/{id} or a urn:uuid: full URL
+    "#]]
+    .assert_eq(&outline(&ok("b.json", &b)));
+}
+
+#[test]
+fn a_too_deep_ndjson_line_is_a_file_error() {
+    let deep = format!(
+        r#"{{"resourceType":"Patient","x":{}1{}}}"#,
+        "[".repeat(40),
+        "]".repeat(40)
+    );
+    let text = format!("{{\"resourceType\":\"Patient\"}}\n{deep}\n");
+    assert_eq!(
+        fangkong_fhir::read("x.ndjson", text.as_bytes())
+            .unwrap_err()
+            .to_string(),
+        "x.ndjson: line 2: objects and arrays nested deeper than 32 levels"
+    );
+}
