@@ -84,13 +84,6 @@ pub fn read(file_name: &str, bytes: &[u8]) -> Result<Submission, FileError> {
             format!("not UTF-8 (invalid byte at offset {})", e.valid_up_to()),
         )
     })?;
-    if let Some(line) = too_deep(text.as_bytes()) {
-        return Err(err(
-            FileErrorKind::TooDeep,
-            &format!("line {line}"),
-            format!("objects and arrays nested deeper than {MAX_DEPTH} levels"),
-        ));
-    }
     let mut lines = text
         .lines()
         .enumerate()
@@ -98,10 +91,21 @@ pub fn read(file_name: &str, bytes: &[u8]) -> Result<Submission, FileError> {
     let Some((_, first)) = lines.next() else {
         return Err(err(FileErrorKind::NotJson, "", "the file is empty".into()));
     };
+    let too_deep_error = |line: usize| {
+        err(
+            FileErrorKind::TooDeep,
+            &format!("line {line}"),
+            format!("objects and arrays nested deeper than {MAX_DEPTH} levels"),
+        )
+    };
+    // serde_json's own recursion limit (128) keeps this first look safe.
     let is_ndjson =
         lines.next().is_some() && serde_json::from_str::<serde::de::IgnoredAny>(first).is_ok();
     if is_ndjson {
-        return Ok(read_ndjson(text));
+        return read_ndjson(text).map_err(too_deep_error);
+    }
+    if let Some(line) = too_deep(text.as_bytes()) {
+        return Err(too_deep_error(line));
     }
     let value: Value = serde_json::from_str(text)
         .map_err(|e| err(FileErrorKind::NotJson, "", format!("not JSON: {e}")))?;
@@ -161,29 +165,47 @@ fn too_deep(bytes: &[u8]) -> Option<usize> {
     None
 }
 
-fn read_ndjson(text: &str) -> Submission {
+/// The lines in parallel; `Err(line)` if a line nests deeper than [`MAX_DEPTH`].
+fn read_ndjson(text: &str) -> Result<Submission, usize> {
     let lines: Vec<(usize, &str)> = text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| (i + 1, l))
         .collect();
-    let parsed: Vec<Parsed> = lines
+    let parsed: Vec<Result<Parsed, usize>> = lines
         .par_iter()
         .with_min_len(256)
-        .map(|&(n, line)| match serde_json::from_str::<Value>(line) {
-            Ok(v) => parse_entry(&v, Root::Line(n), None),
-            Err(e) => Parsed::failed(
-                format!("line {n}"),
-                None,
-                Issue::new(
+        .map(|&(n, line)| {
+            if too_deep(line.as_bytes()).is_some() {
+                return Err(n);
+            }
+            if let Some(p) = fast::immunization(line, n) {
+                return Ok(p);
+            }
+            Ok(match serde_json::from_str::<Value>(line) {
+                Ok(v) => parse_entry(&v, Root::Line(n), None),
+                Err(e) => Parsed::failed(
                     format!("line {n}"),
-                    format!("not JSON: {}", strip_serde_line(&e)),
+                    None,
+                    Issue::new(
+                        format!("line {n}"),
+                        format!("not JSON: {}", strip_serde_line(&e)),
+                    ),
                 ),
-            ),
+            })
         })
         .collect();
-    finish(SubmissionKind::Ndjson, parsed)
+    let parsed = parsed.into_iter().collect::<Result<Vec<_>, usize>>()?;
+    Ok(finish(SubmissionKind::Ndjson, parsed))
+}
+
+/// The general path of one NDJSON line, for tests comparing it with the fast path.
+#[cfg(test)]
+fn slow_line(line: &str, n: usize) -> Option<Parsed> {
+    serde_json::from_str::<Value>(line)
+        .ok()
+        .map(|v| parse_entry(&v, Root::Line(n), None))
 }
 
 /// serde_json's message without its "at line 1 column 9" (each NDJSON line is line 1).
@@ -355,67 +377,79 @@ impl Parsed {
 
 /// Resolves references through hash maps of full URLs and `Type/id`s, then builds entries.
 fn finish(kind: SubmissionKind, mut parsed: Vec<Parsed>) -> Submission {
-    let mut by_url: HashMap<String, usize> = HashMap::new();
-    let mut by_id: HashMap<(&'static str, String), usize> = HashMap::new();
-    let mut duplicates = Vec::new();
-    for (i, p) in parsed.iter().enumerate() {
-        if let Some(u) = &p.full_url {
-            if let Some(&first) = by_url.get(u) {
-                duplicates.push((i, first));
-            } else {
-                by_url.insert(u.clone(), i);
+    let (duplicates, resolved) = {
+        let mut by_url: HashMap<&str, usize> = HashMap::with_capacity(parsed.len());
+        let mut by_id: HashMap<(&'static str, &str), usize> = HashMap::with_capacity(parsed.len());
+        let mut duplicates = Vec::new();
+        for (i, p) in parsed.iter().enumerate() {
+            if let Some(u) = &p.full_url {
+                if let Some(&first) = by_url.get(u.as_str()) {
+                    duplicates.push((i, first));
+                } else {
+                    by_url.insert(u, i);
+                }
+            }
+            if let Some((t, id)) = &p.key {
+                by_id.entry((t, id.as_str())).or_insert(i);
             }
         }
-        if let Some(key) = &p.key {
-            by_id.entry(key.clone()).or_insert(i);
-        }
-    }
-    for (i, first) in duplicates {
-        let loc = parsed[i].location.clone();
-        let first_loc = parsed[first].location.clone();
-        parsed[i].issues.push(Issue::new(
-            format!("{loc}.fullUrl"),
-            format!("the same fullUrl as {first_loc}"),
-        ));
-    }
-    let types: Vec<Option<&'static str>> = parsed.iter().map(|p| p.rtype).collect();
-    let locations: Vec<String> = parsed.iter().map(|p| p.location.clone()).collect();
-    let entries = parsed
-        .into_iter()
-        .map(|mut p| {
-            for pending in std::mem::take(&mut p.pending) {
-                let target = match &pending.raw {
-                    RawRef::Identifier { system, value } => Ok(SubjectRef::Identifier {
-                        system: system.clone(),
-                        value: value.clone(),
-                    }),
-                    RawRef::Url(u) => match by_url.get(u) {
-                        Some(&i) => Ok(SubjectRef::Entry(i)),
-                        None => Err(format!(
+        let parsed = &parsed;
+        let resolve = |pending: &Pending| -> Result<SubjectRef, String> {
+            let target = match &pending.raw {
+                RawRef::Identifier { system, value } => SubjectRef::Identifier {
+                    system: system.clone(),
+                    value: value.clone(),
+                },
+                RawRef::Url(u) => match by_url.get(u.as_str()) {
+                    Some(&i) => SubjectRef::Entry(i),
+                    None => {
+                        return Err(format!(
                             "{} is not the fullUrl of any entry of this submission",
                             shown(u)
-                        )),
-                    },
-                    RawRef::Typed { text, id } => {
-                        match by_url
-                            .get(text)
-                            .or_else(|| by_id.get(&(pending.expect, id.clone())))
-                        {
-                            Some(&i) => Ok(SubjectRef::Entry(i)),
-                            None => Ok(SubjectRef::Literal(id.clone())),
-                        }
+                        ))
                     }
-                };
-                let target = target.and_then(|t| match t {
-                    SubjectRef::Entry(i) => match types[i] {
-                        Some(t) if t != pending.expect => Err(format!(
+                },
+                RawRef::Typed { text, id } => match by_url
+                    .get(text.as_str())
+                    .or_else(|| by_id.get(&(pending.expect, id.as_str())))
+                {
+                    Some(&i) => SubjectRef::Entry(i),
+                    None => SubjectRef::Literal(id.clone()),
+                },
+            };
+            if let SubjectRef::Entry(i) = target {
+                if let Some(t) = parsed[i].rtype {
+                    if t != pending.expect {
+                        return Err(format!(
                             "refers to {} ({t}); expected {}",
-                            locations[i], a(pending.expect)
-                        )),
-                        _ => Ok(SubjectRef::Entry(i)),
-                    },
-                    other => Ok(other),
-                });
+                            parsed[i].location,
+                            a(pending.expect)
+                        ));
+                    }
+                }
+            }
+            Ok(target)
+        };
+        let resolved: Vec<Vec<Result<SubjectRef, String>>> = parsed
+            .par_iter()
+            .with_min_len(1024)
+            .map(|p| p.pending.iter().map(resolve).collect())
+            .collect();
+        (duplicates, resolved)
+    };
+    for (i, first) in duplicates {
+        let issue = Issue::new(
+            format!("{}.fullUrl", parsed[i].location),
+            format!("the same fullUrl as {}", parsed[first].location),
+        );
+        parsed[i].issues.push(issue);
+    }
+    let entries = parsed
+        .into_par_iter()
+        .zip(resolved)
+        .with_min_len(1024)
+        .map(|(mut p, resolved)| {
+            for (pending, target) in std::mem::take(&mut p.pending).into_iter().zip(resolved) {
                 match (target, pending.slot, p.resource.as_mut()) {
                     (Err(m), _, _) => p.issues.push(Issue::new(pending.path, m)),
                     (Ok(t), Slot::Subject, Some(r)) => set_subject(r, t),
@@ -453,6 +487,34 @@ fn set_subject(r: &mut Resource, t: SubjectRef) {
         Resource::Observation(x) => x.subject = t,
         Resource::DiagnosticReport(x) => x.subject = t,
         Resource::Patient(_) => {}
+    }
+}
+
+/// `Reference.reference` → a reference to resolve, or what is wrong with it.
+fn ref_text(text: &str, expect: &'static str) -> Result<RawRef, String> {
+    if text.starts_with("urn:") {
+        return Ok(RawRef::Url(text.to_string()));
+    }
+    let no_history = match text.find("/_history/") {
+        Some(i) => &text[..i],
+        None => text,
+    };
+    let mut parts = no_history.rsplit('/');
+    match (parts.next(), parts.next()) {
+        (Some(id), Some(t)) if !id.is_empty() && !t.is_empty() => {
+            if t != expect {
+                return Err(format!(
+                    "refers to {}; expected {}",
+                    a(&shown(t)),
+                    a(expect)
+                ));
+            }
+            Ok(RawRef::Typed {
+                text: text.to_string(),
+                id: id.to_string(),
+            })
+        }
+        _ => Err(format!("expected {expect}/{{id}} or a urn:uuid: full URL")),
     }
 }
 
@@ -693,36 +755,11 @@ impl V {
             }
         }
         let raw = if let Some(text) = self.str(r, &path, "reference") {
-            let rpath = join(&path, "reference");
-            if text.starts_with("urn:") {
-                RawRef::Url(text.to_string())
-            } else {
-                let no_history = match text.find("/_history/") {
-                    Some(i) => &text[..i],
-                    None => text,
-                };
-                let mut parts = no_history.rsplit('/');
-                match (parts.next(), parts.next()) {
-                    (Some(id), Some(t)) if !id.is_empty() && !t.is_empty() => {
-                        if t != expect {
-                            self.issue(
-                                rpath,
-                                format!("refers to {}; expected {}", a(&shown(t)), a(expect)),
-                            );
-                            return;
-                        }
-                        RawRef::Typed {
-                            text: text.to_string(),
-                            id: id.to_string(),
-                        }
-                    }
-                    _ => {
-                        self.issue(
-                            rpath,
-                            format!("expected {expect}/{{id}} or a urn:uuid: full URL"),
-                        );
-                        return;
-                    }
+            match ref_text(text, expect) {
+                Ok(raw) => raw,
+                Err(m) => {
+                    self.issue(join(&path, "reference"), m);
+                    return;
                 }
             }
         } else if let Some(ident) = self.obj(r, &path, "identifier") {
@@ -1228,4 +1265,260 @@ fn parse_day(s: &str) -> Result<NaiveDate, &'static str> {
 
 fn parse_ms(s: &str) -> Result<i64, &'static str> {
     parse_moment(s).map(|t| t.timestamp_millis())
+}
+
+/// The fast path of NDJSON Immunization lines: borrowed typed serde structs instead of a
+/// `Value` tree. It only ever accepts a line the general path would accept with the same
+/// result; anything it is unsure of (another resource type, `null`, escaped strings, a type it
+/// does not expect, any invalid value) goes to the general path, which finds every issue.
+mod fast {
+    use serde::Deserialize;
+
+    use super::{
+        parse_day, ref_text, CodingAt, Immunization, ImmunizationStatus, Parsed, Pending, RawRef,
+        Resource, Slot, SubjectRef,
+    };
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Imm<'a> {
+        resource_type: &'a str,
+        id: Option<&'a str>,
+        #[serde(borrow)]
+        identifier: Option<Vec<Ident<'a>>>,
+        status: &'a str,
+        #[serde(borrow)]
+        patient: Ref<'a>,
+        #[serde(borrow)]
+        vaccine_code: Concept<'a>,
+        occurrence_date_time: &'a str,
+        lot_number: Option<&'a str>,
+        protocol_applied: Vec<Protocol<'a>>,
+        #[serde(borrow)]
+        location: Option<Display<'a>>,
+        #[serde(borrow)]
+        performer: Option<Vec<Performer<'a>>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Ident<'a> {
+        system: Option<&'a str>,
+        value: Option<&'a str>,
+    }
+
+    #[derive(Deserialize)]
+    struct Ref<'a> {
+        reference: Option<&'a str>,
+        #[serde(borrow)]
+        identifier: Option<Ident<'a>>,
+        #[serde(rename = "type")]
+        kind: Option<&'a str>,
+    }
+
+    #[derive(Deserialize)]
+    struct Concept<'a> {
+        #[serde(borrow)]
+        coding: Vec<Coding<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Coding<'a> {
+        system: &'a str,
+        code: &'a str,
+        display: Option<&'a str>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Protocol<'a> {
+        dose_number_positive_int: Option<u64>,
+        dose_number_string: Option<&'a str>,
+    }
+
+    #[derive(Deserialize)]
+    struct Display<'a> {
+        display: Option<&'a str>,
+    }
+
+    #[derive(Deserialize)]
+    struct Performer<'a> {
+        #[serde(borrow)]
+        actor: Option<Display<'a>>,
+    }
+
+    /// A non-empty string, as the general path requires of every string.
+    fn ok(s: &str) -> Option<&str> {
+        (!s.trim().is_empty()).then_some(s)
+    }
+
+    fn opt(s: Option<&str>) -> Option<Option<String>> {
+        match s {
+            None => Some(None),
+            Some(s) => ok(s).map(|s| Some(s.to_string())),
+        }
+    }
+
+    /// The line parsed, if it is a valid Immunization the fast path is sure of.
+    pub(super) fn immunization(line: &str, n: usize) -> Option<Parsed> {
+        // `null` deserialises as a missing field here but is an issue on the general path.
+        if !line.contains("\"Immunization\"") || line.contains("null") {
+            return None;
+        }
+        let i: Imm = serde_json::from_str(line).ok()?;
+        if i.resource_type != "Immunization" {
+            return None;
+        }
+        let base = format!("line {n}: Immunization");
+        let id = opt(i.id)?;
+        let identifier = match &i.identifier {
+            None => None,
+            Some(list) => match list.first() {
+                None => None,
+                Some(x) => Some((ok(x.system?)?.to_string(), ok(x.value?)?.to_string())),
+            },
+        };
+        let status = match i.status {
+            "completed" => ImmunizationStatus::Completed,
+            "entered-in-error" => ImmunizationStatus::EnteredInError,
+            "not-done" => ImmunizationStatus::NotDone,
+            _ => return None,
+        };
+        if i.patient.kind.is_some_and(|k| k != "Patient") {
+            return None;
+        }
+        let raw = match (i.patient.reference, &i.patient.identifier) {
+            (Some(r), _) => ref_text(ok(r)?, "Patient").ok()?,
+            (None, Some(x)) => RawRef::Identifier {
+                system: ok(x.system?)?.to_string(),
+                value: ok(x.value?)?.to_string(),
+            },
+            (None, None) => return None,
+        };
+        if i.vaccine_code.coding.is_empty() {
+            return None;
+        }
+        let mut vaccine = Vec::with_capacity(i.vaccine_code.coding.len());
+        for (k, c) in i.vaccine_code.coding.iter().enumerate() {
+            vaccine.push(CodingAt {
+                system: ok(c.system)?.to_string(),
+                code: ok(c.code)?.to_string(),
+                display: opt(c.display)?,
+                path: format!("{base}.vaccineCode.coding[{k}]"),
+            });
+        }
+        let occurrence = parse_day(ok(i.occurrence_date_time)?).ok()?;
+        let lot = opt(i.lot_number)?;
+        let p = i.protocol_applied.first()?;
+        let dose_number = match (p.dose_number_positive_int, p.dose_number_string) {
+            (Some(n @ 1..=100), _) => n as u32,
+            (None, Some(s)) => match s.trim().parse::<u32>() {
+                Ok(n @ 1..=100) => n,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let site = match &i.location {
+            Some(l) => opt(l.display)?,
+            None => None,
+        };
+        let site = match site {
+            Some(s) => Some(s),
+            None => match i.performer.as_deref().and_then(|p| p.first()) {
+                Some(Performer {
+                    actor: Some(Display { display }),
+                }) => opt(*display)?,
+                _ => None,
+            },
+        };
+        let subject_path = format!("{base}.patient");
+        let key = id.clone().map(|id| ("Immunization", id));
+        Some(Parsed {
+            location: format!("line {n}"),
+            full_url: None,
+            rtype: Some("Immunization"),
+            key,
+            pending: vec![Pending {
+                slot: Slot::Subject,
+                raw,
+                path: subject_path.clone(),
+                expect: "Patient",
+            }],
+            resource: Some(Resource::Immunization(Immunization {
+                id,
+                identifier,
+                status,
+                subject: SubjectRef::Literal(String::new()),
+                subject_path,
+                vaccine,
+                occurrence,
+                lot,
+                dose_number,
+                site,
+                path: base,
+            })),
+            issues: Vec::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use proptest::prelude::*;
+
+    use super::{fast, slow_line};
+
+    const LINE: &str = r#"{"resourceType":"Immunization","id":"im1","identifier":[{"system":"urn:oid:1.2","value":"A1"}],"status":"completed","vaccineCode":{"coding":[{"system":"http://hl7.org/fhir/sid/cvx","code":"510","display":"BIBP"},{"system":"urn:fangkong:fhir:CodeSystem:vaccine-product","code":"SINOPHARM-BIBP"}]},"patient":{"reference":"Patient/7"},"occurrenceDateTime":"2021-06-01T23:00:00Z","lotNumber":"L1","protocolApplied":[{"doseNumberPositiveInt":2}],"performer":[{"actor":{"display":"site"}}]}"#;
+    const LINE2: &str = r#"{"resourceType":"Immunization","status":"not-done","vaccineCode":{"coding":[{"system":"s","code":"c"}]},"patient":{"type":"Patient","identifier":{"system":"s","value":"v"}},"occurrenceDateTime":"2021-06-01","protocolApplied":[{"doseNumberString":" 3 "}],"location":{"display":"x"}}"#;
+
+    /// Whatever the fast path accepts, the general path accepts with the same result.
+    fn same(line: &str) -> bool {
+        let Some(f) = fast::immunization(line, 3) else {
+            return false;
+        };
+        let s = slow_line(line, 3).expect("the fast path accepted a line that is not JSON");
+        assert!(s.issues.is_empty(), "{line}: {:?}", s.issues);
+        assert_eq!(f.resource, s.resource, "{line}");
+        assert_eq!(f.key, s.key, "{line}");
+        assert_eq!(f.rtype, s.rtype);
+        assert_eq!(f.location, s.location);
+        assert_eq!(
+            format!("{:?}", f.pending),
+            format!("{:?}", s.pending),
+            "{line}"
+        );
+        true
+    }
+
+    #[test]
+    fn the_fast_path_takes_valid_lines() {
+        assert!(same(LINE));
+        assert!(same(LINE2));
+        assert!(!same(&LINE.replace("completed", "done")));
+        assert!(!same(&LINE.replace("\"L1\"", "null")));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_fast_path_agrees_with_the_general_path(
+            which in any::<bool>(),
+            edits in proptest::collection::vec((0usize..400, proptest::sample::select(br#"{}[]":, 0123456789aeptdnlIxX-"#.to_vec()), 0u8..3), 1..4),
+        ) {
+            let mut bytes = if which { LINE } else { LINE2 }.as_bytes().to_vec();
+            for (at, b, op) in edits {
+                let at = at % bytes.len();
+                match op {
+                    0 => bytes[at] = b,
+                    1 => { bytes.remove(at); }
+                    _ => bytes.insert(at, b),
+                }
+            }
+            if let Ok(line) = std::str::from_utf8(&bytes) {
+                same(line);
+            }
+        }
+    }
 }
