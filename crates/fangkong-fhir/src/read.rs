@@ -134,6 +134,10 @@ pub fn read(file_name: &str, bytes: &[u8]) -> Result<Submission, FileError> {
 
 /// The 1-based line where nesting first exceeds [`MAX_DEPTH`], if it does.
 fn too_deep(bytes: &[u8]) -> Option<usize> {
+    // Cheap and vectorised: with no more openings than the limit the nesting cannot exceed it.
+    if bytes.iter().filter(|&&b| b == b'{' || b == b'[').count() <= MAX_DEPTH {
+        return None;
+    }
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
@@ -278,8 +282,9 @@ fn read_bundle(obj: &Map<String, Value>) -> Result<Submission, BundleError> {
         }
     };
     let parsed = entries
-        .iter()
+        .par_iter()
         .enumerate()
+        .with_min_len(256)
         .map(|(i, e)| {
             let location = format!("Bundle.entry[{i}]");
             let Some(e) = e.as_object() else {
@@ -1233,7 +1238,17 @@ fn parse_date(s: &str) -> Result<NaiveDate, &'static str> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return Err("not a date; expected YYYY-MM-DD");
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| "not a date; expected YYYY-MM-DD")
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    match (num(0..4), num(5..7), num(8..10)) {
+        (Some(y), Some(m), Some(d)) => {
+            NaiveDate::from_ymd_opt(y as i32, m, d).ok_or("not a date; expected YYYY-MM-DD")
+        }
+        _ => Err("not a date; expected YYYY-MM-DD"),
+    }
 }
 
 /// A `dateTime` parsed as a moment; a date alone is midnight China Standard Time, a time
