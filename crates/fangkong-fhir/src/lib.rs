@@ -83,6 +83,47 @@ pub struct Submission {
     pub entries: Vec<Entry>,
 }
 
+impl Submission {
+    /// Every issue of every entry, in entry order.
+    pub fn issues(&self) -> impl Iterator<Item = &Issue> {
+        self.entries
+            .iter()
+            .filter_map(|e| e.resource.as_ref().err())
+            .flatten()
+    }
+
+    /// The valid resources with their entry indexes (the indexes [`SubjectRef::Entry`] and
+    /// [`LabReport::results`] use).
+    pub fn resources(&self) -> impl Iterator<Item = (usize, &Resource)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.resource.as_ref().ok().map(|r| (i, r)))
+    }
+}
+
+impl Resource {
+    /// The resource's path (`Bundle.entry[0].resource`, `line 3: Immunization`).
+    pub fn path(&self) -> &str {
+        match self {
+            Resource::Patient(r) => &r.path,
+            Resource::Immunization(r) => &r.path,
+            Resource::Observation(r) => &r.path,
+            Resource::DiagnosticReport(r) => &r.path,
+        }
+    }
+
+    /// `Resource.id`.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Resource::Patient(r) => r.id.as_deref(),
+            Resource::Immunization(r) => r.id.as_deref(),
+            Resource::Observation(r) => r.id.as_deref(),
+            Resource::DiagnosticReport(r) => r.id.as_deref(),
+        }
+    }
+}
+
 /// The kind of file read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubmissionKind {

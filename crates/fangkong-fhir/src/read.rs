@@ -127,7 +127,8 @@ pub fn read(file_name: &str, bytes: &[u8]) -> Result<Submission, FileError> {
         _ => Err(err(
             FileErrorKind::NotFhir,
             "resourceType",
-            format!("missing; expected Bundle or a resource ({ACCEPTED})"),
+            "missing; expected Bundle, Patient, Immunization, Observation or DiagnosticReport"
+                .into(),
         )),
     }
 }

@@ -197,7 +197,7 @@ fn file_errors_name_the_file_and_reason() {
         (b"", "f.json: the file is empty"),
         (b"hello", "f.json: not JSON: expected value at line 1 column 1"),
         (b"[1,2]", "f.json: expected a JSON object: a FHIR Bundle or resource"),
-        (b"{\"a\":1}", "f.json: resourceType: missing; expected Bundle or a resource (expected Patient, Immunization, Observation or DiagnosticReport)"),
+        (b"{\"a\":1}", "f.json: resourceType: missing; expected Bundle, Patient, Immunization, Observation or DiagnosticReport"),
         (br#"{"resourceType":"Bundle","type":"searchset"}"#, "f.json: Bundle.type: searchset bundles cannot be imported; expected batch, transaction or collection"),
         (br#"{"resourceType":"Bundle","type":"history"}"#, "f.json: Bundle.type: history bundles cannot be imported; expected batch, transaction or collection"),
         (br#"{"resourceType":"Bundle","type":"document"}"#, "f.json: Bundle.type: document bundles cannot be imported; expected batch, transaction or collection"),
