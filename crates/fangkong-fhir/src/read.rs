@@ -725,8 +725,9 @@ impl V {
             self.issue(cc_path, "expected a CodeableConcept object");
             return Vec::new();
         };
+        let before = self.issues.len();
         let list = self.objs(cc, &cc_path, "coding");
-        if list.is_empty() && !self.issues.iter().any(|i| i.path.starts_with(&cc_path)) {
+        if list.is_empty() && self.issues.len() == before {
             self.issue(
                 join(&cc_path, "coding"),
                 "missing; expected at least one coding",
@@ -751,6 +752,8 @@ impl V {
 
     /// A Reference to a resource of type `expect`, queued for resolution.
     fn reference(&mut self, r: &Obj, path: String, slot: Slot, expect: &'static str) {
+        // Only this reference's own issues are looked at below (a report may have many results).
+        let before = self.issues.len();
         if let Some(t) = self.str(r, &path, "type") {
             if t != expect {
                 self.issue(
@@ -780,7 +783,7 @@ impl V {
                 _ => return,
             }
         } else {
-            if !self.issues.iter().any(|i| i.path.starts_with(&path)) {
+            if self.issues.len() == before {
                 self.issue(path, "neither a reference nor an identifier");
             }
             return;

@@ -45,3 +45,25 @@ proptest! {
         let _ = read("x", s.as_bytes());
     }
 }
+
+#[test]
+fn large_inputs_stay_linear() {
+    // One report with 20 000 bad results, and 20 000 entries referencing one patient.
+    let results = vec![r#"{"display":"x"}"#; 20_000].join(",");
+    let report = format!(
+        r#"{{"resourceType":"DiagnosticReport","code":{{"coding":[{{"system":"s","code":"c"}}]}},"subject":{{"reference":"Patient/1"}},"result":[{results}]}}"#
+    );
+    let started = std::time::Instant::now();
+    let s = read("r.json", report.as_bytes()).unwrap();
+    assert_eq!(s.issues().count(), 20_000);
+    let mut lines =
+        vec![r#"{"resourceType":"Patient","id":"1","name":[{"text":"x"}]}"#.to_string()];
+    lines.extend((0..20_000).map(|k| {
+        format!(
+            r#"{{"resourceType":"Immunization","id":"i{k}","status":"completed","vaccineCode":{{"coding":[{{"system":"http://hl7.org/fhir/sid/cvx","code":"510"}}]}},"patient":{{"reference":"Patient/1"}},"occurrenceDateTime":"2021-06-01","protocolApplied":[{{"doseNumberPositiveInt":1}}]}}"#
+        )
+    }));
+    let s = read("x.ndjson", lines.join("\n").as_bytes()).unwrap();
+    assert_eq!(s.resources().count(), 20_001);
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+}
