@@ -89,7 +89,7 @@ fn observation_patient_and_reference_errors() {
             Bundle.entry[1]: Bundle.entry[1].resource.valueString: maybe is not a lab result; expected detected, not detected or inconclusive
             Bundle.entry[1]: Bundle.entry[1].resource.effectiveDateTime: missing
             Bundle.entry[2]: Bundle.entry[2].resource.name: missing
-            Bundle.entry[2]: Bundle.entry[2].resource.gender: f is not a gender; expected male, female, other or unknown
+            Bundle.entry[2]: Bundle.entry[2].resource.gender: not a gender; expected male, female, other or unknown
             Bundle.entry[2]: Bundle.entry[2].resource.birthDate: a partial date is not enough; expected YYYY-MM-DD
             Bundle.entry[2]: Bundle.entry[2].resource.address[0].extension[0].valueCode: expected a 12-digit division code
             Bundle.entry[3]: ok
