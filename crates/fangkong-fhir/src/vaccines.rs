@@ -20,7 +20,8 @@ pub struct VaccineProduct {
     pub name_zh: &'static str,
     /// The English name.
     pub name_en: &'static str,
-    /// The number of doses of the primary course.
+    /// The number of doses of the primary course (1 for the inhaled CanSino vaccine, which
+    /// China authorised as a booster).
     pub primary_doses: u32,
 }
 

@@ -376,7 +376,7 @@ pub fn observation_json(o: &LabObservationOut) -> Value {
         o.ct.map(|ct| {
             json!([{
                 "code": { "coding": [{ "system": LOINC, "code": LOINC_CT,
-                    "display": "SARS-CoV-2 (COVID-19) E gene [Cycle Threshold #] in Specimen by NAA with probe detection" }] },
+                    "display": "SARS coronavirus 2 E gene [Cycle Threshold #] in Unspecified specimen by NAA with probe detection" }] },
                 "valueQuantity": { "value": ct, "unit": "{Ct}", "system": "http://unitsofmeasure.org", "code": "{Ct}" }
             }])
         }),
