@@ -116,6 +116,8 @@ impl Role {
                 SentinelRead,
                 SentinelReport,
                 SentinelManage,
+                ImmunizationRead,
+                ImmunizationWrite,
                 UsersAdmin,
                 DataPurge,
             ],
@@ -129,6 +131,7 @@ impl Role {
                 IsolationRead,
                 TreatmentRead,
                 SentinelRead,
+                ImmunizationRead,
             ],
             // Investigators and inbound staff call people: they may reveal a phone number.
             // Investigators also read testing: positives and retest tasks are their leads.
@@ -181,7 +184,15 @@ impl Role {
                 TreatmentRead,
                 TreatmentOperate,
             ],
-            Role::ImmunizationStaff => &[JurisdictionsRead, PersonsRead, PersonsWrite],
+            // Immunization staff reach the unvaccinated by phone: they may reveal a number.
+            Role::ImmunizationStaff => &[
+                JurisdictionsRead,
+                PersonsRead,
+                PersonsWrite,
+                PiiReveal,
+                ImmunizationRead,
+                ImmunizationWrite,
+            ],
             Role::CountyOperator => &[
                 TestingRead,
                 InboundRead,
@@ -192,6 +203,8 @@ impl Role {
                 IsolationOperate,
                 TreatmentRead,
                 SentinelRead,
+                ImmunizationRead,
+                ImmunizationWrite,
                 JurisdictionsRead,
                 PersonsRead,
                 PersonsWrite,

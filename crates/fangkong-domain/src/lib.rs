@@ -44,6 +44,7 @@ pub mod age_band;
 pub mod case;
 pub mod country;
 pub mod document;
+pub mod immunization;
 pub mod isolation;
 pub mod jurisdiction;
 pub mod mask;

@@ -63,6 +63,11 @@ pub enum Permission {
     /// Run aberration detection, triage alerts (verify, confirm, dismiss, assign) and set
     /// the reporting deadlines.
     SentinelManage,
+    /// Read vaccination records, coverage and outreach lists (masked), and export them
+    /// with a stated purpose.
+    ImmunizationRead,
+    /// Record and import vaccinations (files and FHIR), and correct them.
+    ImmunizationWrite,
     /// Manage users and tokens.
     UsersAdmin,
     /// Purge personal data of closed records past retention.
@@ -71,7 +76,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 26] = [
+    pub const ALL: [Permission; 28] = [
         Permission::JurisdictionsRead,
         Permission::JurisdictionsWrite,
         Permission::PersonsRead,
@@ -96,6 +101,8 @@ impl Permission {
         Permission::SentinelRead,
         Permission::SentinelReport,
         Permission::SentinelManage,
+        Permission::ImmunizationRead,
+        Permission::ImmunizationWrite,
         Permission::UsersAdmin,
         Permission::DataPurge,
     ];
@@ -127,6 +134,8 @@ impl Permission {
             Permission::SentinelRead => "sentinel.read",
             Permission::SentinelReport => "sentinel.report",
             Permission::SentinelManage => "sentinel.manage",
+            Permission::ImmunizationRead => "immunization.read",
+            Permission::ImmunizationWrite => "immunization.write",
             Permission::UsersAdmin => "users.admin",
             Permission::DataPurge => "data.purge",
         }

@@ -39,7 +39,7 @@ pub use write::{
 use chrono::NaiveDate;
 
 /// CDC's vaccine administered code set (CVX).
-pub const CVX: &str = "http://hl7.org/fhir/sid/cvx";
+pub const CVX: &str = fangkong_domain::immunization::CVX_SYSTEM;
 /// LOINC.
 pub const LOINC: &str = "http://loinc.org";
 /// SNOMED CT.
@@ -49,7 +49,7 @@ pub const SNOMED: &str = "http://snomed.info/sct";
 pub const NATIONAL_ID_SYSTEM: &str = "urn:oid:2.16.156.10011.1.3";
 /// Fangkong's own code system of vaccine products, for Chinese COVID-19 vaccines without a CVX
 /// code (and, as a second coding, for those with one). Codes are listed in [`VACCINE_PRODUCTS`].
-pub const VACCINE_PRODUCT_SYSTEM: &str = "urn:fangkong:fhir:CodeSystem:vaccine-product";
+pub const VACCINE_PRODUCT_SYSTEM: &str = fangkong_domain::immunization::PRODUCT_SYSTEM;
 /// Extension on `Patient.address`: the 12-digit statistical division code (GB/T 2260 extended
 /// to community level) of the person's community, as `valueCode`.
 pub const COMMUNITY_EXTENSION: &str = "urn:fangkong:fhir:StructureDefinition:community-code";

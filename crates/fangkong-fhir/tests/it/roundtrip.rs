@@ -76,10 +76,10 @@ fn immunization(patient_id: String) -> impl Strategy<Value = ImmunizationOut> {
                 let p = &VACCINE_PRODUCTS[product];
                 let mut vaccine = vec![CodingOut {
                     system: VACCINE_PRODUCT_SYSTEM.into(),
-                    code: p.code.into(),
-                    display: Some(p.name_zh.into()),
+                    code: p.fhir_code().into(),
+                    display: Some(p.name_zh().into()),
                 }];
-                if let Some(cvx) = p.cvx {
+                if let Some(cvx) = p.cvx() {
                     vaccine.insert(
                         0,
                         CodingOut {

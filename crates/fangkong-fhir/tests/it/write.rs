@@ -132,18 +132,24 @@ fn condition_outcome_and_responses() {
 
 #[test]
 fn vaccine_table() {
-    assert_eq!(vaccine_product(CVX, "510").unwrap().code, "SINOPHARM-BIBP");
-    assert_eq!(vaccine_product(CVX, "511").unwrap().primary_doses, 2);
-    assert_eq!(vaccine_product(CVX, "507").unwrap().code, "ZHIFEI-ZF2001");
+    assert_eq!(
+        vaccine_product(CVX, "510").unwrap().fhir_code(),
+        "SINOPHARM-BIBP"
+    );
+    assert_eq!(vaccine_product(CVX, "511").unwrap().primary_doses(), 2);
+    assert_eq!(
+        vaccine_product(CVX, "507").unwrap().fhir_code(),
+        "ZHIFEI-ZF2001"
+    );
     assert_eq!(
         vaccine_product(VACCINE_PRODUCT_SYSTEM, "SINOPHARM-WIBP")
             .unwrap()
-            .cvx,
+            .cvx(),
         None
     );
     assert!(vaccine_product(CVX, "208").is_none());
     assert!(vaccine_product(LOINC, "510").is_none());
-    let mut codes: Vec<&str> = VACCINE_PRODUCTS.iter().map(|p| p.code).collect();
+    let mut codes: Vec<&str> = VACCINE_PRODUCTS.iter().map(|p| p.fhir_code()).collect();
     codes.sort_unstable();
     codes.dedup();
     assert_eq!(codes.len(), VACCINE_PRODUCTS.len());
