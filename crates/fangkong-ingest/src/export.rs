@@ -178,6 +178,90 @@ pub fn write_workbook(sheets: &[Sheet]) -> Result<Vec<u8>, XlsxExportError> {
     Ok(book.save_to_buffer()?)
 }
 
+/// The format of an exported table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+}
+
+impl ExportFormat {
+    /// Parses `csv` or `xlsx` (any case).
+    pub fn parse(text: &str) -> Option<ExportFormat> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "csv" => Some(ExportFormat::Csv),
+            "xlsx" => Some(ExportFormat::Xlsx),
+            _ => None,
+        }
+    }
+
+    /// XLSX for a file name ending in `.xlsx` (any case), else CSV.
+    pub fn of_file_name(name: &str) -> ExportFormat {
+        if name.to_ascii_lowercase().ends_with(".xlsx") {
+            ExportFormat::Xlsx
+        } else {
+            ExportFormat::Csv
+        }
+    }
+
+    /// The file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Xlsx => "xlsx",
+        }
+    }
+
+    /// The media type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "text/csv; charset=utf-8",
+            ExportFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        }
+    }
+}
+
+/// Writes one table as CSV ([`write_csv`]: numbers as their shortest text, empty cells
+/// empty) or as a one-sheet XLSX workbook ([`write_xlsx`]), so every export offers both with
+/// the same columns. Imports read both back through [`crate::read_table`].
+///
+/// # Errors
+/// As [`write_workbook`] for XLSX; CSV cannot fail.
+///
+/// # Examples
+/// ```
+/// use fangkong_ingest::export::{write_table, ExportCell, ExportFormat};
+/// let rows = || [vec![ExportCell::from("00123"), ExportCell::from(2_i64)]].into_iter();
+/// let csv = write_table(ExportFormat::Csv, "t", &["tube", "n"], rows()).unwrap();
+/// assert_eq!(String::from_utf8(csv).unwrap(), "\u{feff}tube,n\r\n00123,2\r\n");
+/// let xlsx = write_table(ExportFormat::Xlsx, "t", &["tube", "n"], rows()).unwrap();
+/// assert!(xlsx.starts_with(b"PK"));
+/// ```
+pub fn write_table(
+    format: ExportFormat,
+    sheet_name: &str,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<ExportCell>>,
+) -> Result<Vec<u8>, XlsxExportError> {
+    match format {
+        ExportFormat::Xlsx => write_xlsx(sheet_name, header, rows),
+        ExportFormat::Csv => Ok(write_csv(
+            header,
+            rows.map(|row| row.into_iter().map(cell_text).collect()),
+        )),
+    }
+}
+
+fn cell_text(cell: ExportCell) -> String {
+    match cell {
+        ExportCell::Text(s) => s,
+        ExportCell::Number(n) => n.to_string(),
+        ExportCell::Empty => String::new(),
+    }
+}
+
 fn col(c: usize) -> Result<u16, rust_xlsxwriter::XlsxError> {
     u16::try_from(c).map_err(|_| rust_xlsxwriter::XlsxError::RowColumnLimitError)
 }

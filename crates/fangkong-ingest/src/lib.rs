@@ -28,6 +28,7 @@ pub mod export;
 pub mod fever;
 pub mod graph;
 mod identity;
+pub mod immunization;
 pub mod jurisdictions;
 mod ndjson;
 pub mod persons;

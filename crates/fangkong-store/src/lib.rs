@@ -18,6 +18,7 @@ mod error;
 pub mod facilities;
 pub mod fever;
 pub mod idempotency;
+pub mod immunization;
 pub mod inbound;
 pub mod isolation;
 pub mod jurisdictions;
@@ -190,6 +191,11 @@ impl Store {
     /// transmission links.
     pub fn tracing(&self) -> tracing::Tracing<'_> {
         tracing::Tracing { db: &self.inner.db }
+    }
+
+    /// Immunization: vaccination records, statuses, coverage and outreach lists.
+    pub fn immunization(&self) -> immunization::Immunization<'_> {
+        immunization::Immunization { db: &self.inner.db }
     }
 
     /// Isolation: quarantine sites, rooms, the placement queue and stays.

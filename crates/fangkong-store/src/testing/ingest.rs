@@ -220,26 +220,41 @@ impl Testing<'_> {
         rows: &[SampleRow],
         snapshot: Option<&PersonSnapshot>,
     ) -> Result<ResolvedPersons> {
+        let blinds: Vec<&[u8]> = rows.iter().map(|r| r.doc_blind.as_slice()).collect();
+        Ok(ResolvedPersons(
+            self.resolve_blinds(&blinds, snapshot).await?,
+        ))
+    }
+
+    /// The person (id, merged or not) of each document blind index, in order, looked up
+    /// like [`Testing::resolve_persons`]: in `snapshot` when given, else by probing the
+    /// index on a reader. Any list of documents (a vaccination list, a contact list) is
+    /// resolved this way.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn resolve_blinds(
+        &self,
+        rows: &[&[u8]],
+        snapshot: Option<&PersonSnapshot>,
+    ) -> Result<Vec<Option<i64>>> {
         // The distinct documents in index order, and for each row which of them it holds.
         // Comparing the first 8 bytes as one number, then the rest only on a tie, gives the
         // order of comparing them whole with a fraction of the byte comparisons.
         let mut keyed: Vec<(u64, u32)> = rows
             .iter()
             .enumerate()
-            .map(|(i, r)| (key_prefix(&r.doc_blind), i as u32))
+            .map(|(i, r)| (key_prefix(r), i as u32))
             .collect();
         keyed.sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0).then_with(|| {
-                rows[a.1 as usize]
-                    .doc_blind
-                    .cmp(&rows[b.1 as usize].doc_blind)
-            })
+            a.0.cmp(&b.0)
+                .then_with(|| rows[a.1 as usize].cmp(rows[b.1 as usize]))
         });
         let order = keyed.into_iter().map(|(_, i)| i);
         let mut blinds: Vec<&[u8]> = Vec::with_capacity(rows.len());
         let mut slot = vec![0u32; rows.len()];
         for i in order {
-            let b = rows[i as usize].doc_blind.as_slice();
+            let b = rows[i as usize];
             if blinds.last() != Some(&b) {
                 blinds.push(b);
             }
@@ -279,9 +294,7 @@ impl Testing<'_> {
             );
             ids.extend(blinds.iter().map(|b| by_blind.get(*b).copied()));
         }
-        Ok(ResolvedPersons(
-            slot.into_iter().map(|k| ids[k as usize]).collect(),
-        ))
+        Ok(slot.into_iter().map(|k| ids[k as usize]).collect())
     }
 
     /// Stores collected samples in one transaction: tubes are created on first sight,

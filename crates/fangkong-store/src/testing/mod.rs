@@ -128,6 +128,27 @@ pub struct TubeResult {
     pub received_at: i64,
 }
 
+/// A result of a tube a person was sampled into (their own or a pool's), for FHIR
+/// `Observation`s.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PersonResult {
+    /// The result's id (`Observation.id`).
+    pub id: i64,
+    pub person_id: i64,
+    pub tube_code: String,
+    pub pool_size: i64,
+    pub outcome: String,
+    pub ct_orf1ab: Option<f64>,
+    pub ct_n: Option<f64>,
+    pub lab_code: String,
+    pub tested_at: i64,
+}
+
+const PERSON_RESULT: &str = "SELECT r.id, s.person_id, t.code AS tube_code, t.pool_size, \
+    r.outcome, r.ct_orf1ab, r.ct_n, r.lab_code, r.tested_at FROM tube_results r \
+    JOIN tubes t ON t.id = r.tube_id JOIN samples s ON s.tube_id = t.id \
+    JOIN persons p ON p.id = s.person_id";
+
 /// One accepted upload of samples or results, as recorded.
 #[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
 pub struct Batch {
@@ -316,6 +337,73 @@ impl Testing<'_> {
             .await?
                 }
         ))
+    }
+
+    /// The results of the tubes persons in the scope were sampled into: of one person when
+    /// `person_id` is given, else of everyone in `within` (by result id from `after_id`, at
+    /// most `limit`).
+    ///
+    /// # Errors
+    /// `Forbidden` without `testing.read`.
+    pub async fn person_results(
+        &self,
+        scope: &fangkong_domain::Scope,
+        person_id: Option<i64>,
+        within: Option<&fangkong_domain::JurisdictionCode>,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<PersonResult>> {
+        if !scope.can(fangkong_domain::Permission::TestingRead) {
+            return Err(crate::StoreError::Forbidden);
+        }
+        let (lo, hi) = scope.code_bounds();
+        let (wlo, whi) = crate::within_bounds(within);
+        let sql = format!(
+            "{PERSON_RESULT} WHERE p.community_code >= $1 AND p.community_code < $2 \
+             AND p.community_code >= $3 AND p.community_code < $4 AND r.id > $5 \
+             AND ($6 < 0 OR s.person_id = $6) ORDER BY r.id, s.person_id LIMIT $7"
+        );
+        Ok(with_db!(
+            self.db,
+            read | pool | {
+                sqlx::query_as(&sql)
+                    .bind(&lo)
+                    .bind(&hi)
+                    .bind(&wlo)
+                    .bind(&whi)
+                    .bind(after_id)
+                    .bind(person_id.unwrap_or(-1))
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?
+            }
+        ))
+    }
+
+    /// The tube codes among `codes` that were collected.
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn known_tubes(&self, codes: &[String]) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for chunk in codes.chunks(500) {
+            let sql = format!(
+                "SELECT code FROM tubes WHERE code IN ({})",
+                self.db.placeholders(1, chunk.len())
+            );
+            let rows: Vec<String> = with_db!(
+                self.db,
+                read | pool | {
+                    let mut q = sqlx::query_scalar(&sql);
+                    for c in chunk {
+                        q = q.bind(c);
+                    }
+                    q.fetch_all(pool).await?
+                }
+            );
+            out.extend(rows);
+        }
+        Ok(out)
     }
 
     /// Every result of a tube, oldest first.
