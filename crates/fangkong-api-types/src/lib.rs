@@ -2372,3 +2372,111 @@ pub struct CaseForecastDay {
     pub lower: f64,
     pub upper: f64,
 }
+
+/// One recorded vaccine dose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct VaccinationDose {
+    pub id: i64,
+    pub person_id: i64,
+    pub dose_number: u32,
+    /// Product key (`coronavac`, `bibp`, …).
+    pub product: String,
+    pub product_name: String,
+    /// `YYYY-MM-DD`.
+    pub vaccinated_on: String,
+    pub lot: Option<String>,
+    pub site: Option<String>,
+    /// `file:NAME`, `form` or `fhir`.
+    pub source: String,
+}
+
+/// A person's doses and the status they make.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PersonImmunization {
+    pub person_id: i64,
+    pub doses: Vec<VaccinationDose>,
+    pub first_on: Option<String>,
+    pub full_on: Option<String>,
+    pub booster_on: Option<String>,
+    /// When the next dose is due (none once boosted).
+    pub next_due_on: Option<String>,
+    /// Whether that day is past.
+    pub overdue: bool,
+}
+
+/// A dose entered by hand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DoseRecordRequest {
+    pub person_id: i64,
+    pub dose_number: u32,
+    /// Product key, name or CVX code.
+    pub product: String,
+    /// `YYYY-MM-DD`.
+    pub vaccinated_on: String,
+    pub lot: Option<String>,
+    pub site: Option<String>,
+}
+
+/// Population and persons at each level in one age band (`band`: `80+`, `60+`, `60-79`,
+/// `15-59`, `0-14` or `all`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoverageCounts {
+    pub band: String,
+    pub population: i64,
+    pub first: i64,
+    pub full: i64,
+    pub booster: i64,
+    pub first_rate: f64,
+    pub full_rate: f64,
+    pub booster_rate: f64,
+}
+
+/// Coverage of one area, its bands elderly first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AreaCoverageReport {
+    pub code: String,
+    pub name: String,
+    pub bands: Vec<CoverageCounts>,
+}
+
+/// Coverage of a jurisdiction and its children against the registered population.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoverageReport {
+    /// The day ages are computed on.
+    pub date: String,
+    pub total: AreaCoverageReport,
+    pub areas: Vec<AreaCoverageReport>,
+}
+
+/// Cumulative persons at each level on a day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoverageTrendPoint {
+    pub day: String,
+    pub first: i64,
+    pub full: i64,
+    pub booster: i64,
+}
+
+/// One person of an outreach list (identifiers masked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OutreachEntry {
+    pub person_id: i64,
+    pub name: String,
+    pub sex: String,
+    pub age: u32,
+    pub id_number_masked: String,
+    pub phone_masked: Option<String>,
+    pub community_code: String,
+    pub doses: i64,
+    pub last_on: Option<String>,
+    pub next_due_on: Option<String>,
+    /// `unvaccinated` or `overdue`.
+    pub reason: String,
+}
+
+/// A page of an outreach list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OutreachList {
+    pub total: i64,
+    pub entries: Vec<OutreachEntry>,
+}

@@ -23,6 +23,7 @@ use crate::{App, Error, Result};
 /// testing seed must regenerate the very same residents.
 const META_REFERENCE_DATE: &str = "demo.reference_date";
 
+mod immunization;
 mod inbound;
 mod isolation;
 mod sentinel;

@@ -373,7 +373,7 @@ pub struct PopulationProfile {
 }
 
 /// The date `years` years before `date` (29 February becomes 28 February).
-fn years_before(date: chrono::NaiveDate, years: i32) -> chrono::NaiveDate {
+pub(crate) fn years_before(date: chrono::NaiveDate, years: i32) -> chrono::NaiveDate {
     use chrono::Datelike as _;
     let year = date.year() - years;
     chrono::NaiveDate::from_ymd_opt(year, date.month(), date.day())

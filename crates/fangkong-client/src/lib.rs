@@ -148,6 +148,86 @@ impl Client {
         ))
     }
 
+    /// Any POST of raw bytes (a file, a FHIR Bundle), answered as raw status and JSON.
+    ///
+    /// # Errors
+    /// Transport failure only; error statuses are returned.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(StatusCode, serde_json::Value)> {
+        let response = self
+            .request(Method::POST, path)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let bytes = response.bytes().await?;
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        ))
+    }
+
+    /// Any GET answered as raw status and bytes (a download).
+    ///
+    /// # Errors
+    /// Transport failure only; error statuses are returned.
+    pub async fn get_bytes(&self, path: &str) -> Result<(StatusCode, Vec<u8>)> {
+        let response = self.request(Method::GET, path).send().await?;
+        let status = response.status();
+        Ok((status, response.bytes().await?.to_vec()))
+    }
+
+    /// `POST /api/v1/immunization/vaccinations:import`: a vaccination list, all rows or none.
+    ///
+    /// # Errors
+    /// `Api`, 422 naming every bad value.
+    pub async fn import_vaccinations(
+        &self,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<ImportSummary> {
+        self.import("/api/v1/immunization/vaccinations:import", file_name, bytes)
+            .await
+    }
+
+    /// `GET /api/v1/immunization/coverage?within=`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn immunization_coverage(
+        &self,
+        within: &str,
+    ) -> Result<fangkong_api_types::CoverageReport> {
+        let r = self
+            .request(
+                Method::GET,
+                &format!("/api/v1/immunization/coverage?within={within}"),
+            )
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
+    /// `GET /api/v1/immunization/outreach` with its query (`group=…&within=…&kind=…`).
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn outreach(&self, query: &str) -> Result<fangkong_api_types::OutreachList> {
+        let r = self
+            .request(
+                Method::GET,
+                &format!("/api/v1/immunization/outreach?{query}"),
+            )
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
     /// `POST /api/v1/persons`: 201 for a new person, 200 for an already registered document.
     ///
     /// # Errors

@@ -84,7 +84,11 @@ pub async fn api_problems(request: Request, next: Next) -> Response {
     let already = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+        .is_some_and(|v| {
+            // A FHIR answer carries its own error form (an OperationOutcome).
+            v.as_bytes().starts_with(b"application/problem+json")
+                || v.as_bytes().starts_with(b"application/fhir+json")
+        });
     if !is_api || already || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }

@@ -166,6 +166,14 @@ pub enum ImportKind {
     /// Sentinel daily reports (sentinel_id, day, indicator, count), all rows or none; a count
     /// already stored is left alone, a different one replaces it (a correction).
     SentinelReports,
+    /// A vaccination list (id_number, dose_number, product, vaccinated_on, optional lot,
+    /// site; CSV, XLSX or NDJSON), all rows or none; a dose already stored is left alone, a
+    /// different one corrects it.
+    Vaccinations,
+    /// FHIR R4 resources (a Bundle of type batch, transaction or collection, NDJSON, or one
+    /// resource): Patient, Immunization, Observation (lab results), DiagnosticReport. A
+    /// transaction is all or nothing; otherwise each valid entry is applied.
+    Fhir,
 }
 
 #[derive(Debug, Args)]

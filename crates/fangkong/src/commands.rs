@@ -104,6 +104,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             app.seed_demo_sentinel(&config)
                 .await
                 .context("seeding the demo sentinel reports and alerts")?;
+            app.seed_demo_immunization(&config)
+                .await
+                .context("seeding the demo vaccination records")?;
             if outcome.loaded {
                 eprintln!(
                     "demo city {} loaded: {} jurisdictions, {} residents, {} households, {} facilities in {:.1} s",
@@ -144,6 +147,52 @@ pub async fn run(cli: Cli) -> Result<()> {
                 ImportKind::Venues => app.import_venues(&actor, &name, &bytes).await,
                 ImportKind::SentinelReports => {
                     app.import_sentinel_reports(&actor, &name, &bytes).await
+                }
+                ImportKind::Vaccinations => {
+                    let started = std::time::Instant::now();
+                    let done = app.import_vaccinations(&actor, &name, &bytes).await;
+                    app.store().close().await;
+                    let o = match done {
+                        Ok(o) => o,
+                        Err(fangkong_app::Error::Import(errors)) => bail!(
+                            "{errors}\nnothing was imported ({} bad value(s))",
+                            errors.errors.len()
+                        ),
+                        Err(e) => return Err(e).context(format!("importing {name}")),
+                    };
+                    println!(
+                        "{name}: {} rows in {:.2} s: {} doses added, {} corrected, {} unchanged; {} persons' status updated",
+                        o.rows,
+                        started.elapsed().as_secs_f64(),
+                        o.inserted,
+                        o.updated,
+                        o.unchanged,
+                        o.persons
+                    );
+                    return Ok(());
+                }
+                ImportKind::Fhir => {
+                    let done = app.import_fhir(&actor, &name, &bytes).await;
+                    app.store().close().await;
+                    let o = done.with_context(|| format!("importing {name}"))?;
+                    let refused: Vec<_> =
+                        o.outcomes.iter().filter(|e| !e.issues.is_empty()).collect();
+                    println!(
+                        "{name}: {} entries: {} patients, {} immunizations, {} lab results applied; {} refused{}",
+                        o.outcomes.len(),
+                        o.patients,
+                        o.doses,
+                        o.results,
+                        refused.len(),
+                        if o.applied { "" } else { " (a transaction: nothing applied)" }
+                    );
+                    for i in o.issues().iter().take(50) {
+                        println!("  {name}: {}: {}", i.path, i.message);
+                    }
+                    if !refused.is_empty() {
+                        bail!("{} entries refused", refused.len());
+                    }
+                    return Ok(());
                 }
                 ImportKind::Checkins => {
                     let started = std::time::Instant::now();

@@ -7,8 +7,10 @@ pub mod audit;
 pub mod coldchain;
 pub mod facilities;
 pub mod fever;
+pub mod fhir;
 pub mod health;
 pub mod idempotency;
+pub mod immunization;
 pub mod inbound;
 pub mod isolation;
 pub mod jurisdictions;
@@ -57,6 +59,8 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "tracing", description = "Epidemiological investigation: cases, itineraries, check-ins, exposure matching, contacts, chains, timeliness"),
         (name = "isolation", description = "Quarantine sites and rooms: placement queue, allocation, stays, release certificates, transfers, room forecast"),
         (name = "sentinels", description = "Sentinel surveillance and early warning: sentinels, daily reports, missing reports, aberration runs, alerts, subscriptions; the epidemic curve and Rt"),
+        (name = "immunization", description = "Vaccination records, coverage by area, age band and dose, trend, outreach lists of the unvaccinated and overdue"),
+        (name = "fhir", description = "FHIR R4 interchange: import Bundles and NDJSON (batch and transaction semantics); read Patient, Immunization, Observation, Condition; export a collection Bundle"),
         (name = "treatment", description = "Designated hospitals and beds: admissions, transfers, discharges, treatment teams and rotation, bed forecast"),
     )
 )]
@@ -91,6 +95,8 @@ pub fn routes(
         .routes(routes!(tracing::import_checkins))
         .routes(routes!(tracing::import_venues))
         .routes(routes!(sentinels::import_reports))
+        .routes(routes!(immunization::import))
+        .routes(routes!(fhir::import))
         .routes(routes!(sentinels::reports_batch))
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -215,11 +221,56 @@ pub fn routes(
             sentinels::set_subscription
         ))
         .routes(routes!(sentinels::epidemic))
+        .routes(routes!(immunization::record))
+        .routes(routes!(immunization::person))
+        .routes(routes!(immunization::coverage))
+        .routes(routes!(immunization::trend))
+        .routes(routes!(immunization::outreach))
+        .routes(routes!(immunization::export_outreach))
+        .routes(routes!(fhir::patient))
+        .routes(routes!(fhir::immunizations))
+        .routes(routes!(fhir::immunization))
+        .routes(routes!(fhir::observations))
+        .routes(routes!(fhir::observation))
+        .routes(routes!(fhir::conditions))
+        .routes(routes!(fhir::export))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(imports)
         .merge(extra.unwrap_or_default())
         .split_for_parts();
     (router, api)
+}
+
+/// A file download: the media type of `format` and an attachment named `name` (only ASCII
+/// letters, digits, `-`, `_` and `.` reach the header).
+pub(crate) fn file_response(
+    name: &str,
+    format: fangkong_ingest::export::ExportFormat,
+    bytes: Vec<u8>,
+) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse as _;
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// Reads `limit`/`offset` with defaults.

@@ -10,6 +10,7 @@ pub mod facilities;
 pub mod fever;
 mod forms;
 pub mod home;
+pub mod immunization;
 pub mod inbound;
 pub mod isolation;
 pub mod jurisdictions;
@@ -176,6 +177,14 @@ pub fn routes() -> Router<AppState> {
             post(tracing::import_checkins)
                 .layer(DefaultBodyLimit::max(crate::api::IMPORT_BODY_LIMIT)),
         )
+        .route("/immunization", get(immunization::coverage))
+        .route(
+            "/immunization/upload",
+            post(immunization::upload).layer(DefaultBodyLimit::max(crate::api::IMPORT_BODY_LIMIT)),
+        )
+        .route("/immunization/doses", post(immunization::record))
+        .route("/immunization/outreach", get(immunization::outreach))
+        .route("/immunization/outreach/export", get(immunization::export))
         .route("/isolation", get(isolation::board))
         .route("/isolation/queue", get(isolation::queue))
         .route("/isolation/queue/propose", post(isolation::propose))
@@ -287,6 +296,7 @@ impl IntoResponse for WebError {
             can_inbound => false,
             can_tracing => false,
             can_isolation => false,
+            can_immunization => false,
             can_treatment => false,
             can_sentinel => false,
             can_report => false,
@@ -334,6 +344,7 @@ pub fn page_context(
         can_inbound => can(Permission::InboundRead),
         can_tracing => can(Permission::TracingRead),
         can_isolation => can(Permission::IsolationRead),
+        can_immunization => can(Permission::ImmunizationRead),
         can_treatment => can(Permission::TreatmentRead),
         can_sentinel => can(Permission::SentinelRead),
         can_report => can(Permission::SentinelReport),

@@ -8,6 +8,7 @@ mod authz;
 mod cli;
 mod coldchain;
 mod fever;
+mod immunization;
 mod imports;
 mod inbound;
 mod inbound_web;
