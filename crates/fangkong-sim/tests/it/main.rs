@@ -1,0 +1,8 @@
+//! Integration tests of `fangkong-sim`: validation against theory, determinism, the
+//! response and interventions.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod determinism;
+mod interventions;
+mod validation;
