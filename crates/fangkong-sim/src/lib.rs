@@ -13,8 +13,7 @@
 //!   `fangkong-synth`'s city; the platform can build it from its registry.
 //! - [`Scenario`]: disease, contact layers, the routine [`Response`] and [`Intervention`]s
 //!   scheduled by day; `serde` with defaults, so a TOML or JSON file names only what
-//!   it changes. The defaults (Omicron BA.2-like, sources in [`params`]) give a basic
-//!   reproduction number of roughly 5 in the synthetic city.
+//!   it changes. The defaults are Omicron BA.2-like, sources in [`params`].
 //! - [`InitialState`]: people infected, in isolation, in quarantine on day 0.
 //! - [`Simulation`]: `new`, then `step()` one day at a time (a stepped clock: a drill can
 //!   feed each day's events as it goes) or `run(days)`. Each day gives a [`DayReport`] of
