@@ -165,6 +165,23 @@
 //! cargo run --release -p fangkong-bench -- allocate --json
 //! ```
 //!
+//! # `sim`
+//!
+//! Issue #12: the agent-based simulator (`fangkong-sim`) over the synthetic Zhumadian of
+//! `--population N` (default 7 000 000) for `--days` (100) with the default scenario (or
+//! `--scenario FILE`), 100 people infected on day 0 in the central county: `seconds`,
+//! `agent_days_per_second`, `peak_rss_bytes`, `attack_rate`; building the population from
+//! `fangkong-synth` is timed apart (`build_seconds`). In the same run, Covasim (pinned, in
+//! its own virtual environment created on first use, like `aberration`'s Python reference)
+//! on a 'hybrid' population of `--covasim-population` people (default 1 000 000; 0 skips
+//! it) for the same days: `speedup_vs_covasim` compares agent-days per second. Issue #12
+//! wants 7 million x 100 days in 60 s or less on two cores and at least 20 times Covasim.
+//! `crates/fangkong-bench/reference/covasim-run.md` records a side-by-side run.
+//!
+//! ```text
+//! cargo run --release -p fangkong-bench -- sim --json
+//! ```
+//!
 //! What it must not do: talk to the network, or write outside its data directory (a
 //! temporary one without `--data`). The one exception is `aberration`'s Python reference:
 //! its first run installs pinned packages from PyPI into its own virtual environment
@@ -177,6 +194,7 @@ mod exposure_match;
 mod generate;
 mod python_reference;
 mod reference;
+mod sim;
 mod testing_round;
 mod travel_import;
 
@@ -324,6 +342,39 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The agent-based simulator over the synthetic city for some days, against Covasim on
+    /// a population of the same kind (agent-days per second).
+    ///
+    /// Building the population from the synthetic city is timed apart (`build_seconds`).
+    /// Covasim runs in a virtual environment that the scenario creates on its first run
+    /// (`pip install` of pinned covasim; needs PyPI once); without it the report says why.
+    Sim {
+        /// Residents of the synthetic city.
+        #[arg(long, default_value_t = 7_000_000)]
+        population: u64,
+        /// Simulated days.
+        #[arg(long, default_value_t = 100)]
+        days: u16,
+        /// Seed of the city and the simulation.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// A scenario file (TOML, or JSON by its `.json` name) instead of the default.
+        #[arg(long, value_name = "FILE")]
+        scenario: Option<std::path::PathBuf>,
+        /// People in Covasim's population; 0 skips Covasim.
+        #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+        covasim_population: u64,
+        /// The interpreter that creates Covasim's environment.
+        #[arg(long, value_name = "PATH", default_value = "python3")]
+        python: std::path::PathBuf,
+        /// Covasim's virtual environment [default: next to the aberration reference's,
+        /// `.../fangkong-bench/covasim-venv`].
+        #[arg(long, value_name = "DIR")]
+        covasim_venv: Option<std::path::PathBuf>,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -439,6 +490,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
                 print!("{}", allocate::render(&report));
+            }
+        }
+        Command::Sim {
+            population,
+            days,
+            seed,
+            scenario,
+            covasim_population,
+            python,
+            covasim_venv,
+            json,
+        } => {
+            let report = sim::run(&sim::Options {
+                population,
+                days,
+                seed,
+                scenario,
+                covasim_population,
+                python,
+                covasim_venv: covasim_venv.unwrap_or_else(sim::default_venv),
+            })?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{}", sim::render(&report));
             }
         }
     }

@@ -76,7 +76,7 @@ fn venv_python(venv: &Path) -> PathBuf {
 }
 
 /// Runs `command`; an error naming `what` with the end of its output unless it succeeds.
-fn run_checked(command: &mut Command, what: &str) -> Result<Output> {
+pub fn run_checked(command: &mut Command, what: &str) -> Result<Output> {
     let output = command
         .output()
         .with_context(|| format!("starting {what}"))?;
@@ -110,11 +110,32 @@ fn tail(stderr: &[u8], stdout: &[u8]) -> String {
 /// When the interpreter does not run, `venv` exists but is not a virtual environment, or
 /// creating it or installing the packages fails.
 pub fn prepare(interpreter: &Path, venv: &Path) -> Result<Environment> {
+    prepare_with(
+        interpreter,
+        venv,
+        REQUIREMENTS,
+        "pip install -r requirements.txt (numpy, scipy, statsmodels)",
+    )
+}
+
+/// [`prepare`] with other pins (`requirements`, the text of a requirements file); `what`
+/// names the installation in errors. Other scenarios (`sim`'s Covasim) keep their own
+/// environment this way.
+///
+/// # Errors
+///
+/// As [`prepare`].
+pub fn prepare_with(
+    interpreter: &Path,
+    venv: &Path,
+    requirements_text: &str,
+    what: &str,
+) -> Result<Environment> {
     let clock = Instant::now();
     let python = venv_python(venv);
     let marker = venv.join(MARKER);
     let installed = std::fs::read_to_string(&marker).ok();
-    if python.exists() && installed.as_deref() == Some(REQUIREMENTS) {
+    if python.exists() && installed.as_deref() == Some(requirements_text) {
         return Ok(Environment {
             python,
             venv: venv.to_owned(),
@@ -149,7 +170,7 @@ pub fn prepare(interpreter: &Path, venv: &Path) -> Result<Environment> {
         &format!("{} -m venv", interpreter.display()),
     )?;
     let requirements = venv.join("fangkong-bench-requirements.pending.txt");
-    std::fs::write(&requirements, REQUIREMENTS)
+    std::fs::write(&requirements, requirements_text)
         .with_context(|| format!("writing {}", requirements.display()))?;
     run_checked(
         Command::new(&python)
@@ -164,7 +185,7 @@ pub fn prepare(interpreter: &Path, venv: &Path) -> Result<Environment> {
                 "-r",
             ])
             .arg(&requirements),
-        "pip install -r requirements.txt (numpy, scipy, statsmodels)",
+        what,
     )?;
     std::fs::rename(&requirements, &marker)
         .with_context(|| format!("writing {}", marker.display()))?;

@@ -7,6 +7,7 @@
 mod aberration;
 mod allocate;
 mod exposure_match;
+mod sim;
 mod testing_round;
 
 use std::process::Command;
