@@ -434,6 +434,10 @@ impl<'p> Simulation<'p> {
             }
         }
         self.active.retain(|a| a.stage != RECOVERED);
+        // In person order the walk reads the per-person columns and member lists nearly
+        // sequentially instead of at random (persons are unique, so the order is
+        // deterministic).
+        self.active.par_sort_unstable_by_key(|a| a.person);
         let counties = self
             .today
             .iter()
