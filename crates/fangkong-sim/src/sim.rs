@@ -49,6 +49,7 @@ const ACCEPT: u64 = 4 << 40;
 const TEST: u64 = 5 << 40;
 const TRACE: u64 = 6 << 40;
 const SEEDING: u64 = 7 << 40;
+const SEEK: u64 = 8 << 40;
 
 /// Active people per parallel task.
 const CHUNK: usize = 4096;
@@ -530,7 +531,7 @@ impl<'p> Simulation<'p> {
                 self.event(day, person, EventKind::Onset);
                 let r = &self.scenario.response;
                 if self.response_on(day)
-                    && unit(self.seed, TEST, u64::from(person)) < r.symptomatic_test_probability
+                    && unit(self.seed, SEEK, u64::from(person)) < r.symptomatic_test_probability
                 {
                     let test_day = day.saturating_add(r.symptomatic_test_delay);
                     self.schedule(
@@ -872,6 +873,7 @@ fn transmit(ctx: &Ctx<'_>, agent: &Agent, out: &mut ChunkOut) {
     );
     if !locked {
         if ctx.class[p] != NONE && ctx.masks.school_open[community] {
+            let from = out.infections.len();
             clique(
                 ctx.classes.group(ctx.class[p]),
                 c.school_beta * infectiousness,
@@ -879,6 +881,16 @@ fn transmit(ctx: &Ctx<'_>, agent: &Agent, out: &mut ChunkOut) {
                 &mut rng,
                 &mut out.infections,
             );
+            // Classmates whose own school is closed (by their residence) stay at home.
+            let mut kept = from;
+            for i in from..out.infections.len() {
+                let target = out.infections[i].0;
+                if ctx.masks.school_open[pop.community[target as usize] as usize] {
+                    out.infections[kept] = out.infections[i];
+                    kept += 1;
+                }
+            }
+            out.infections.truncate(kept);
         }
         if ctx.team[p] != NONE {
             clique(
