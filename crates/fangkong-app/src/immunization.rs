@@ -446,15 +446,32 @@ impl App {
         within: Option<&str>,
     ) -> Result<Coverage> {
         actor.require(Permission::ImmunizationRead)?;
+        let jurisdictions = self.store().jurisdictions();
         let code = match parse_within(within)? {
             Some(c) => c,
-            None => JurisdictionCode::parse(&self.top_jurisdiction(actor).await?)
-                .map_err(|e| Error::invalid("within", e.to_string()))?,
+            None => {
+                // The top jurisdiction, or below it while it has a single child (a province
+                // instance holding one city shows the city).
+                let mut code = JurisdictionCode::parse(&self.top_jurisdiction(actor).await?)
+                    .map_err(|e| Error::invalid("within", e.to_string()))?;
+                loop {
+                    let children = jurisdictions
+                        .list(&actor.scope, None, Some(&code), 2)
+                        .await?;
+                    match children.as_slice() {
+                        [only] => match JurisdictionCode::parse(&only.code) {
+                            Ok(c) if c.level().child().is_some() => code = c,
+                            _ => break,
+                        },
+                        _ => break,
+                    }
+                }
+                code
+            }
         };
         if !actor.scope.covers(code.as_str()) {
             return Err(Error::NotFound);
         }
-        let jurisdictions = self.store().jurisdictions();
         let top = jurisdictions.get(code.as_str()).await?;
         let children = jurisdictions
             .list(&actor.scope, None, Some(&code), 10_000)

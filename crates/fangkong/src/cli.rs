@@ -200,7 +200,8 @@ pub struct ExportArgs {
     /// Only this jurisdiction's subtree.
     #[arg(long)]
     pub within: Option<String>,
-    /// Output file (CSV, UTF-8 with BOM); standard output when absent.
+    /// Output file: an XLSX workbook when the name ends in `.xlsx`, else CSV (UTF-8 with BOM);
+    /// standard output (CSV) when absent.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Why the export is made (required for persons; recorded in the audit log).

@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use fangkong_app::demo::{DemoConfig, Progress};
 use fangkong_app::{Actor, App, SystemClock};
 use fangkong_domain::Scope;
+use fangkong_ingest::export::{ExportCell, ExportFormat};
 use fangkong_server::ServerConfig;
 use fangkong_store::{ConnectOptions, MasterKey, Store};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -307,11 +308,16 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Export(args) => {
             let app = app(open_store(&cli.store).await?);
+            // An output file named `.xlsx` gets a workbook, anything else CSV.
+            let format = args.out.as_deref().map_or(ExportFormat::Csv, |p| {
+                ExportFormat::of_file_name(&p.to_string_lossy())
+            });
             let bytes = export(
                 &app,
                 args.kind,
                 args.within.as_deref(),
                 args.purpose.as_deref(),
+                format,
             )
             .await?;
             app.store().close().await;
@@ -478,11 +484,26 @@ async fn serve(app: App, addr: std::net::SocketAddr, secure_cookies: bool) -> Re
     Ok(())
 }
 
+/// A table of text cells as CSV or XLSX (every cell text, so codes keep their digits).
+fn table(
+    format: ExportFormat,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<Vec<u8>> {
+    Ok(fangkong_ingest::export::write_table(
+        format,
+        "export",
+        header,
+        rows.map(|r| r.into_iter().map(ExportCell::Text).collect()),
+    )?)
+}
+
 async fn export(
     app: &App,
     kind: ExportKind,
     within: Option<&str>,
     purpose: Option<&str>,
+    format: ExportFormat,
 ) -> Result<Vec<u8>> {
     let actor = Actor::system("cli");
     let within_code = within
@@ -499,7 +520,8 @@ async fn export(
             let rows = rows
                 .into_iter()
                 .filter(|j| within_code.as_ref().is_none_or(|w| w.contains(&j.code)));
-            fangkong_ingest::write_csv(
+            table(
+                format,
                 &[
                     "code",
                     "name",
@@ -523,7 +545,7 @@ async fn export(
                         n(j.pop_80_plus),
                     ]
                 }),
-            )
+            )?
         }
         ExportKind::Facilities => {
             let mut all = Vec::new();
@@ -537,7 +559,8 @@ async fn export(
                     break;
                 }
             }
-            fangkong_ingest::write_csv(
+            table(
+                format,
                 &[
                     "id",
                     "kind",
@@ -569,7 +592,7 @@ async fn export(
                         o(f.lat),
                     ]
                 }),
-            )
+            )?
         }
         ExportKind::Persons => {
             let purpose = purpose.context(
@@ -578,7 +601,8 @@ async fn export(
             let all = app.export_persons(&actor, within, purpose).await?;
             // Identifiers stay masked; full numbers are revealed one person at a time, each
             // reveal audited.
-            fangkong_ingest::write_csv(
+            table(
+                format,
                 &[
                     "id",
                     "name",
@@ -603,7 +627,7 @@ async fn export(
                         p.household_id.map(|h| h.to_string()).unwrap_or_default(),
                     ]
                 }),
-            )
+            )?
         }
     })
 }

@@ -13,7 +13,7 @@ use crate::id;
 
 /// Two counties. In 驿城区 (411702): residents aged 85, 82, 70, 65, 40, 30, 10 and 2 on
 /// 2026-11-30; in 西平县 (411721): 90 and 50.
-async fn fixture(app: &TestApp) -> Vec<String> {
+pub(crate) async fn fixture(app: &TestApp) -> Vec<String> {
     let csv = "code,name\n41,河南省\n4117,驻马店市\n411702,驿城区\n411721,西平县\n\
                411702001,顺河街道\n411702001001,一号社区\n\
                411721001,柏城街道\n411721001001,西平一社区\n";
@@ -51,7 +51,7 @@ async fn fixture(app: &TestApp) -> Vec<String> {
 
 /// The doses: 85 full (CoronaVac ×2), 82 one dose, 70 boosted (BIBP ×2 + inhaled), 65
 /// none, 40 full (single-dose CanSino), 30 two of three ZF2001 doses, 90 full.
-fn doses(ids: &[String]) -> Vec<[String; 5]> {
+pub(crate) fn doses(ids: &[String]) -> Vec<[String; 5]> {
     let d = |k: usize, n: &str, p: &str, on: &str, lot: &str| {
         [ids[k].clone(), n.into(), p.into(), on.into(), lot.into()]
     };
@@ -78,7 +78,7 @@ const HEADER: [&str; 5] = [
     "lot",
 ];
 
-fn csv_of(rows: &[[String; 5]]) -> Vec<u8> {
+pub(crate) fn csv_of(rows: &[[String; 5]]) -> Vec<u8> {
     let mut out = HEADER.join(",") + "\n";
     for r in rows {
         out.push_str(&r.join(","));

@@ -9,6 +9,7 @@ mod cli;
 mod coldchain;
 mod fever;
 mod immunization;
+mod immunization_web;
 mod imports;
 mod inbound;
 mod inbound_web;

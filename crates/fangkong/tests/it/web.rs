@@ -46,7 +46,7 @@ impl Browser {
         (r.status(), r.text().await.unwrap(), location)
     }
 
-    async fn post(
+    pub(crate) async fn post(
         &mut self,
         path: &str,
         form: &[(&str, &str)],
@@ -69,6 +69,56 @@ impl Browser {
 }
 
 impl Browser {
+    /// A browser signed in as a new user of `role` (in `jurisdiction` when given).
+    pub(crate) async fn signed_in(
+        app: &TestApp,
+        user: &str,
+        role: &str,
+        jurisdiction: Option<&str>,
+    ) -> Browser {
+        app.app
+            .create_user(user, "password", role, jurisdiction)
+            .await
+            .unwrap();
+        let mut b = Browser::new(app);
+        let (status, _, _) = b.login(user, "password", "/").await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        b
+    }
+
+    /// Posts a `multipart/form-data` upload of one file with the page's CSRF token.
+    pub(crate) async fn upload(
+        &mut self,
+        path: &str,
+        csrf: &str,
+        file_name: &str,
+        content: &[u8],
+    ) -> (StatusCode, String) {
+        let boundary = "----fangkongUploadBoundary7";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookies.join("; "))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&r);
+        (r.status(), r.text().await.unwrap())
+    }
+
     /// Opens the login page (which sets the login form's CSRF cookie) and posts the form.
     pub(crate) async fn login(
         &mut self,
