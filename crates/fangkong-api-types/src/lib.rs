@@ -2479,4 +2479,259 @@ pub struct OutreachEntry {
 pub struct OutreachList {
     pub total: i64,
     pub entries: Vec<OutreachEntry>,
+// ---- Supplies (物资保障) ----
+
+/// Units of an item consumed per unit of activity (the consumption model).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SupplyRates {
+    #[serde(default)]
+    pub per_sample: f64,
+    /// Per sampler shift (a set of protective clothing for one sampler's shift; 400 samples).
+    #[serde(default)]
+    pub per_sampler_shift: f64,
+    #[serde(default)]
+    pub per_quarantine_day: f64,
+    #[serde(default)]
+    pub per_bed_day_general: f64,
+    #[serde(default)]
+    pub per_bed_day_icu: f64,
+    #[serde(default)]
+    pub per_bed_day_isolation: f64,
+    #[serde(default)]
+    pub per_team_day: f64,
+}
+
+/// An item with its unit, pack size, reserve target and consumption model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SupplyItem {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    /// `ppe`, `sampling`, `reagent`, `disinfectant`, `device`, `medicine`.
+    pub category: String,
+    pub unit: String,
+    pub pack_size: i64,
+    /// The reserve target: days of demand at the forecast peak.
+    pub target_days: i64,
+    pub rates: SupplyRates,
+}
+
+/// A new item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SupplyItemCreate {
+    pub code: String,
+    pub name: String,
+    pub category: String,
+    pub unit: String,
+    pub pack_size: i64,
+    #[serde(default = "default_target_days")]
+    pub target_days: i64,
+    #[serde(default)]
+    pub rates: SupplyRates,
+}
+
+fn default_target_days() -> i64 {
+    30
+}
+
+/// An item's consumption model and reserve target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SupplyModel {
+    pub target_days: i64,
+    pub rates: SupplyRates,
+}
+
+/// A warehouse (a facility of kind `warehouse`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Warehouse {
+    pub id: i64,
+    pub name: String,
+    /// `city_reserve`, `county_reserve` or `site_store`.
+    pub kind: String,
+    pub community_code: String,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+}
+
+/// A new warehouse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WarehouseCreate {
+    pub name: String,
+    pub kind: String,
+    pub community_code: String,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+}
+
+/// The balance of one batch at a warehouse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StockBalance {
+    pub warehouse_id: i64,
+    pub item_id: i64,
+    pub lot: String,
+    pub expires_on: Option<String>,
+    pub quantity: i64,
+    pub expired: bool,
+}
+
+/// One line of a movement request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MovementLineInput {
+    /// The item's code.
+    pub item: String,
+    /// Units: positive; in an adjustment the sign says which way.
+    pub quantity: i64,
+    /// The batch; required for receipts, adjustments and write-offs. An issue or transfer
+    /// without it takes batches first-expiry-first-out.
+    #[serde(default)]
+    pub lot: Option<String>,
+    /// `YYYY-MM-DD`, for a batch received the first time.
+    #[serde(default)]
+    pub expires_on: Option<String>,
+}
+
+/// A movement to post: all lines or none. The same idempotency key with the same request
+/// answers the stored movement; with another request it is refused (409).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MovementCreate {
+    pub idempotency_key: String,
+    /// `receipt`, `issue`, `transfer`, `adjustment` or `write_off`.
+    pub kind: String,
+    pub warehouse_id: i64,
+    /// The destination of a transfer.
+    #[serde(default)]
+    pub to_warehouse_id: Option<i64>,
+    #[serde(default)]
+    pub note: String,
+    pub lines: Vec<MovementLineInput>,
+}
+
+/// A ledger line as posted (signed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MovementLine {
+    pub warehouse_id: i64,
+    pub item_id: i64,
+    pub lot: String,
+    pub expires_on: Option<String>,
+    pub quantity: i64,
+}
+
+/// A movement of the ledger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Movement {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub kind: String,
+    pub warehouse_id: i64,
+    pub to_warehouse_id: Option<i64>,
+    pub note: String,
+    pub recorded_at: i64,
+    pub recorded_by: String,
+    pub lines: Vec<MovementLine>,
+    /// True when this answer replays a movement posted before with the same key.
+    pub replayed: bool,
+}
+
+/// One counted batch of a stock-take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StockCount {
+    pub item: String,
+    pub lot: String,
+    pub counted: i64,
+}
+
+/// A stock-take: the counts of some batches of a warehouse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StocktakeCreate {
+    pub idempotency_key: String,
+    pub counts: Vec<StockCount>,
+}
+
+/// What a stock-take posted: the adjustment, or none when every count matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StocktakeResult {
+    pub adjustment: Option<Movement>,
+}
+
+/// One cell of the reserves board: an item at a warehouse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SupplyCell {
+    pub warehouse_id: i64,
+    pub item_id: i64,
+    pub on_hand: i64,
+    /// Units not expired.
+    pub usable: i64,
+    pub expiring_30: i64,
+    /// Units issued per day over the last 14 days.
+    pub burn_rate: f64,
+    /// Usable units over the burn rate; null when nothing is issued.
+    pub days_of_supply: Option<f64>,
+}
+
+/// The reserves board: days of supply, item × warehouse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SuppliesBoard {
+    pub items: Vec<SupplyItem>,
+    pub warehouses: Vec<Warehouse>,
+    pub cells: Vec<SupplyCell>,
+}
+
+/// An item's demand forecast for a county.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SupplyForecast {
+    pub item_id: i64,
+    pub item_code: String,
+    pub county: String,
+    pub on_hand: i64,
+    /// Demand per day from tomorrow, 30 days.
+    pub daily: Vec<f64>,
+    pub demand_14: i64,
+    pub demand_30: i64,
+    pub peak_daily: f64,
+    pub target: i64,
+    pub reorder: i64,
+    /// Days the usable stock covers the forecast; null when it outlasts it.
+    pub runs_out_after_days: Option<u32>,
+    /// Issued per day over the last 14 days (ledger) and the model's consumption of the
+    /// activity measured over those days, per day.
+    pub ledger_per_day: f64,
+    pub model_per_day: f64,
+}
+
+/// A reorder alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SupplyAlert {
+    pub item_id: i64,
+    pub item_code: String,
+    pub item_name: String,
+    pub unit: String,
+    pub county: String,
+    pub on_hand: i64,
+    pub target: i64,
+    /// Units to order, whole packs.
+    pub reorder: i64,
+    pub runs_out_on: Option<String>,
+}
+
+/// A suggested transfer, explained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TransferSuggestion {
+    pub item_id: i64,
+    pub item_code: String,
+    pub from_warehouse_id: i64,
+    pub to_warehouse_id: i64,
+    pub quantity: i64,
+    pub distance_m: i64,
+    pub reason_zh: String,
+    pub reason_en: String,
+}
+
+/// The transfer suggestions of an item and what they achieve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TransferPlan {
+    pub item_id: i64,
+    pub item_code: String,
+    pub shortage_before: i64,
+    pub shortage_after: i64,
+    pub transfers: Vec<TransferSuggestion>,
 }

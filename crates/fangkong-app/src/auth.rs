@@ -118,6 +118,8 @@ impl Role {
                 SentinelManage,
                 ImmunizationRead,
                 ImmunizationWrite,
+                SuppliesRead,
+                SuppliesOperate,
                 UsersAdmin,
                 DataPurge,
             ],
@@ -132,6 +134,7 @@ impl Role {
                 TreatmentRead,
                 SentinelRead,
                 ImmunizationRead,
+                SuppliesRead,
             ],
             // Investigators and inbound staff call people: they may reveal a phone number.
             // Investigators also read testing: positives and retest tasks are their leads.
@@ -205,6 +208,8 @@ impl Role {
                 SentinelRead,
                 ImmunizationRead,
                 ImmunizationWrite,
+                SuppliesRead,
+                SuppliesOperate,
                 JurisdictionsRead,
                 PersonsRead,
                 PersonsWrite,
@@ -220,7 +225,9 @@ impl Role {
                 SentinelReport,
                 SentinelManage,
             ],
-            Role::SuppliesStaff => &[JurisdictionsRead],
+            // Supplies staff run the reserves of their jurisdiction; the consumption models
+            // read activity counts only, never a person.
+            Role::SuppliesStaff => &[JurisdictionsRead, SuppliesRead, SuppliesOperate],
             Role::Auditor => &[JurisdictionsRead, AuditRead],
             // Fever clinics record their visits, results and dispositions and read their own
             // open loops (the fourth pocket of inbound control).

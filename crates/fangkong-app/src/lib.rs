@@ -23,6 +23,7 @@ pub mod jurisdictions;
 pub mod measures;
 pub mod persons;
 pub mod sentinel;
+pub mod supplies;
 pub mod testing;
 pub mod tracing;
 pub mod treatment;

@@ -1682,3 +1682,162 @@ fn fever_filter(clinic_id: Option<i64>, county: Option<&str>) -> Vec<(&'static s
     }
     q
 }
+
+/// Supplies and reserves (`/api/v1/supplies`).
+impl Client {
+    /// `GET /api/v1/supplies/items`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn supply_items(&self) -> Result<Vec<fangkong_api_types::SupplyItem>> {
+        self.call(Method::GET, "/api/v1/supplies/items", None::<&()>)
+            .await
+    }
+
+    /// `POST /api/v1/supplies/items`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn create_supply_item(
+        &self,
+        body: &fangkong_api_types::SupplyItemCreate,
+    ) -> Result<fangkong_api_types::SupplyItem> {
+        self.call(Method::POST, "/api/v1/supplies/items", Some(body))
+            .await
+    }
+
+    /// `POST /api/v1/supplies/items/{id}/model`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn set_supply_model(
+        &self,
+        id: i64,
+        body: &fangkong_api_types::SupplyModel,
+    ) -> Result<fangkong_api_types::SupplyItem> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/supplies/items/{id}/model"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/supplies/warehouses`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn warehouses(&self) -> Result<Vec<fangkong_api_types::Warehouse>> {
+        self.call(Method::GET, "/api/v1/supplies/warehouses", None::<&()>)
+            .await
+    }
+
+    /// `POST /api/v1/supplies/warehouses`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn create_warehouse(
+        &self,
+        body: &fangkong_api_types::WarehouseCreate,
+    ) -> Result<fangkong_api_types::Warehouse> {
+        self.call(Method::POST, "/api/v1/supplies/warehouses", Some(body))
+            .await
+    }
+
+    /// `GET /api/v1/supplies/warehouses/{id}/stock`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn warehouse_stock(&self, id: i64) -> Result<Vec<fangkong_api_types::StockBalance>> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/supplies/warehouses/{id}/stock"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/supplies/warehouses/{id}/stocktake`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn stocktake(
+        &self,
+        id: i64,
+        body: &fangkong_api_types::StocktakeCreate,
+    ) -> Result<fangkong_api_types::StocktakeResult> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/supplies/warehouses/{id}/stocktake"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/supplies/movements?warehouse=`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn supply_movements(
+        &self,
+        warehouse: Option<i64>,
+    ) -> Result<Vec<fangkong_api_types::Movement>> {
+        let path = match warehouse {
+            Some(w) => format!("/api/v1/supplies/movements?warehouse={w}"),
+            None => "/api/v1/supplies/movements".to_string(),
+        };
+        self.call(Method::GET, &path, None::<&()>).await
+    }
+
+    /// `POST /api/v1/supplies/movements`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn post_movement(
+        &self,
+        body: &fangkong_api_types::MovementCreate,
+    ) -> Result<fangkong_api_types::Movement> {
+        self.call(Method::POST, "/api/v1/supplies/movements", Some(body))
+            .await
+    }
+
+    /// `GET /api/v1/supplies/board`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn supplies_board(&self) -> Result<fangkong_api_types::SuppliesBoard> {
+        self.call(Method::GET, "/api/v1/supplies/board", None::<&()>)
+            .await
+    }
+
+    /// `GET /api/v1/supplies/forecast`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn supplies_forecast(&self) -> Result<Vec<fangkong_api_types::SupplyForecast>> {
+        self.call(Method::GET, "/api/v1/supplies/forecast", None::<&()>)
+            .await
+    }
+
+    /// `GET /api/v1/supplies/alerts`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn supplies_alerts(&self) -> Result<Vec<fangkong_api_types::SupplyAlert>> {
+        self.call(Method::GET, "/api/v1/supplies/alerts", None::<&()>)
+            .await
+    }
+
+    /// `GET /api/v1/supplies/transfers/suggestions`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn transfer_suggestions(&self) -> Result<Vec<fangkong_api_types::TransferPlan>> {
+        self.call(
+            Method::GET,
+            "/api/v1/supplies/transfers/suggestions",
+            None::<&()>,
+        )
+        .await
+    }
+}

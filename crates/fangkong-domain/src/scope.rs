@@ -68,6 +68,12 @@ pub enum Permission {
     ImmunizationRead,
     /// Record and import vaccinations (files and FHIR), and correct them.
     ImmunizationWrite,
+    /// Read warehouses, items, stock, the ledger, days of supply, forecasts, alerts and
+    /// transfer suggestions.
+    SuppliesRead,
+    /// Post receipts, issues, transfers, adjustments and write-offs, run stock-takes, set up
+    /// items, warehouses and consumption models.
+    SuppliesOperate,
     /// Manage users and tokens.
     UsersAdmin,
     /// Purge personal data of closed records past retention.
@@ -76,7 +82,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 28] = [
+    pub const ALL: [Permission; 30] = [
         Permission::JurisdictionsRead,
         Permission::JurisdictionsWrite,
         Permission::PersonsRead,
@@ -103,6 +109,8 @@ impl Permission {
         Permission::SentinelManage,
         Permission::ImmunizationRead,
         Permission::ImmunizationWrite,
+        Permission::SuppliesRead,
+        Permission::SuppliesOperate,
         Permission::UsersAdmin,
         Permission::DataPurge,
     ];
@@ -136,6 +144,8 @@ impl Permission {
             Permission::SentinelManage => "sentinel.manage",
             Permission::ImmunizationRead => "immunization.read",
             Permission::ImmunizationWrite => "immunization.write",
+            Permission::SuppliesRead => "supplies.read",
+            Permission::SuppliesOperate => "supplies.operate",
             Permission::UsersAdmin => "users.admin",
             Permission::DataPurge => "data.purge",
         }

@@ -26,6 +26,7 @@ pub mod measures;
 pub mod meta;
 pub mod persons;
 pub mod sentinel;
+pub mod supplies;
 pub mod testing;
 pub mod tracing;
 pub mod treatment;
@@ -198,6 +199,11 @@ impl Store {
         immunization::Immunization { db: &self.inner.db }
     }
 
+    /// Supplies: items, batches, warehouses, the stock ledger and the activity it serves.
+    pub fn supplies(&self) -> supplies::Supplies<'_> {
+        supplies::Supplies { db: &self.inner.db }
+    }
+
     /// Isolation: quarantine sites, rooms, the placement queue and stays.
     pub fn isolation(&self) -> isolation::Isolation<'_> {
         isolation::Isolation { db: &self.inner.db }
@@ -215,7 +221,8 @@ impl Store {
 
     /// Checks the invariants no constraint expresses alone and returns every finding (empty
     /// when all hold): foreign keys (SQLite can hold violations written while they were
-    /// off), merges that point at a merged record or at themselves.
+    /// off), merges that point at a merged record or at themselves, supply balances that
+    /// differ from the sum of their ledger lines.
     ///
     /// # Errors
     /// `Unavailable` on database failure.
@@ -247,6 +254,13 @@ impl Store {
                 .into_iter()
                 .map(|(id,)| format!("person {id}: merged into a merged record or itself")),
         );
+        // The supplies ledger: every balance is the sum of its movement lines.
+        findings.extend(self.supplies().reconcile().await?.into_iter().map(|d| {
+            format!(
+                "supply stock of warehouse {} item {} batch {}: {} on record, {} in the ledger",
+                d.warehouse_id, d.item_id, d.batch_id, d.cached, d.summed
+            )
+        }));
         Ok(findings)
     }
 

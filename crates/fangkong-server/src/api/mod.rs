@@ -17,6 +17,7 @@ pub mod jurisdictions;
 pub mod measures;
 pub mod persons;
 pub mod sentinels;
+pub mod supplies;
 pub mod testing;
 pub mod tracing;
 pub mod treatment;
@@ -62,6 +63,7 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "immunization", description = "Vaccination records, coverage by area, age band and dose, trend, outreach lists of the unvaccinated and overdue"),
         (name = "fhir", description = "FHIR R4 interchange: import Bundles and NDJSON (batch and transaction semantics); read Patient, Immunization, Observation, Condition; export a collection Bundle"),
         (name = "treatment", description = "Designated hospitals and beds: admissions, transfers, discharges, treatment teams and rotation, bed forecast"),
+        (name = "supplies", description = "Supplies and reserves: items and consumption models, warehouses, the stock ledger, stock-takes, days of supply, demand forecast, reorder alerts, transfer suggestions"),
     )
 )]
 struct ApiDoc;
@@ -234,6 +236,16 @@ pub fn routes(
         .routes(routes!(fhir::observation))
         .routes(routes!(fhir::conditions))
         .routes(routes!(fhir::export))
+        .routes(routes!(supplies::items, supplies::create_item))
+        .routes(routes!(supplies::set_model))
+        .routes(routes!(supplies::warehouses, supplies::create_warehouse))
+        .routes(routes!(supplies::stock))
+        .routes(routes!(supplies::stocktake))
+        .routes(routes!(supplies::movements, supplies::post_movement))
+        .routes(routes!(supplies::board))
+        .routes(routes!(supplies::forecast))
+        .routes(routes!(supplies::alerts))
+        .routes(routes!(supplies::suggestions))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(imports)
         .merge(extra.unwrap_or_default())

@@ -236,6 +236,25 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
         ("GET", "/api/v1/fhir:export") => Some("persons.export"),
         // Each resource needs its own permission; the route needs one of them.
         ("POST", "/api/v1/fhir") => Some("persons.write|immunization.write|testing.submit"),
+        (
+            "GET",
+            "/api/v1/supplies/items"
+            | "/api/v1/supplies/warehouses"
+            | "/api/v1/supplies/warehouses/{id}/stock"
+            | "/api/v1/supplies/movements"
+            | "/api/v1/supplies/board"
+            | "/api/v1/supplies/forecast"
+            | "/api/v1/supplies/alerts"
+            | "/api/v1/supplies/transfers/suggestions",
+        ) => Some("supplies.read"),
+        (
+            "POST",
+            "/api/v1/supplies/items"
+            | "/api/v1/supplies/items/{id}/model"
+            | "/api/v1/supplies/warehouses"
+            | "/api/v1/supplies/warehouses/{id}/stocktake"
+            | "/api/v1/supplies/movements",
+        ) => Some("supplies.operate"),
         _ => return None,
     };
     Some(rule)
@@ -285,6 +304,9 @@ struct Secrets {
     team_id: i64,
     /// An alert on the fever-clinic sentinel (facility 2) of the first county.
     alert_id: i64,
+    /// A county reserve of the first county and an item.
+    warehouse_id: i64,
+    supply_item_id: i64,
     strings: Vec<String>,
 }
 
@@ -580,7 +602,39 @@ async fn setup(app: &TestApp) -> Secrets {
         .await
         .unwrap()
         .created[0];
+    let system = fangkong_app::Actor::system("authz");
+    let warehouse_id = app
+        .app
+        .create_warehouse(
+            &system,
+            "驿城区物资储备库",
+            "county_reserve",
+            "411702001001",
+            None,
+        )
+        .await
+        .unwrap()
+        .id;
+    let supply_item_id = app
+        .app
+        .create_supply_item(
+            &system,
+            &fangkong_app::supplies::ItemInput {
+                code: "N95".into(),
+                name: "N95口罩".into(),
+                category: "ppe".into(),
+                unit: "只".into(),
+                pack_size: 20,
+                target_days: 30,
+                rates: fangkong_app::supplies::Rates::default(),
+            },
+        )
+        .await
+        .unwrap()
+        .id;
     Secrets {
+        warehouse_id,
+        supply_item_id,
         alert_id,
         site_id: 9001,
         room_id: 9001,
@@ -650,6 +704,10 @@ fn request_for(
         template.replace("{sentinel_type}", "fever_clinic")
     } else if template.starts_with("/api/v1/sentinels/") {
         template.replace("{id}", "2")
+    } else if template.starts_with("/api/v1/supplies/warehouses/") {
+        template.replace("{id}", &s.warehouse_id.to_string())
+    } else if template.starts_with("/api/v1/supplies/items/") {
+        template.replace("{id}", &s.supply_item_id.to_string())
     } else {
         path
     };
@@ -862,6 +920,17 @@ fn request_for(
                 "occurrenceDateTime": "2021-06-20",
                 "protocolApplied": [{"doseNumberPositiveInt": 3}]},
                 "request": {"method": "POST", "url": "Immunization"}}]})),
+        ("POST", "/api/v1/supplies/items") => json(serde_json::json!({
+            "code": "SWAB", "name": "拭子", "category": "sampling", "unit": "支", "pack_size": 50})),
+        ("POST", "/api/v1/supplies/items/{id}/model") => json(serde_json::json!({
+            "target_days": 30, "rates": {"per_sample": 1.0}})),
+        ("POST", "/api/v1/supplies/warehouses") => json(serde_json::json!({
+            "name": "授权测试仓库", "kind": "site_store", "community_code": "411702001001"})),
+        ("POST", "/api/v1/supplies/warehouses/{id}/stocktake") => json(serde_json::json!({
+            "idempotency_key": "authz-count", "counts": [{"item": "N95", "lot": "A1", "counted": 0}]})),
+        ("POST", "/api/v1/supplies/movements") => json(serde_json::json!({
+            "idempotency_key": "authz-receipt", "kind": "receipt", "warehouse_id": s.warehouse_id,
+            "lines": [{"item": "N95", "quantity": 1, "lot": "A1"}]})),
         _ => (None, ""),
     };
     let path = match template {

@@ -21,6 +21,7 @@ mod ops;
 mod persons;
 mod sentinels;
 mod sentinels_web;
+mod supplies;
 mod testing;
 mod testing_web;
 mod tracing;
