@@ -36,6 +36,7 @@ pub mod policy;
 pub mod risk_areas;
 pub mod schedules;
 pub mod sentinel;
+pub mod supplies;
 pub mod table;
 pub mod testing;
 pub mod travel;
