@@ -2479,6 +2479,8 @@ pub struct OutreachEntry {
 pub struct OutreachList {
     pub total: i64,
     pub entries: Vec<OutreachEntry>,
+}
+
 // ---- Supplies (物资保障) ----
 
 /// Units of an item consumed per unit of activity (the consumption model).

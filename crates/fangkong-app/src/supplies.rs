@@ -23,6 +23,7 @@ use fangkong_store::supplies::{
 };
 use fangkong_supplies_plan::burn::{days_of_supply, ledger_burn_rate};
 use fangkong_supplies_plan::demand;
+pub use fangkong_supplies_plan::demand::ceil_units;
 pub use fangkong_supplies_plan::demand::{Activity, Position, Rates};
 pub use fangkong_supplies_plan::transfer::Plan;
 use fangkong_supplies_plan::transfer::{self, Reserve};
@@ -1167,44 +1168,8 @@ impl App {
     /// # Errors
     /// `Forbidden` without `supplies.read`.
     pub async fn supplies_alerts(&self, actor: &Actor) -> Result<Vec<Alert>> {
-        let today = self.today();
-        let mut alerts: Vec<Alert> = self
-            .supplies_forecast(actor)
-            .await?
-            .into_iter()
-            .filter(|f| {
-                f.position.reorder > 0 || f.position.runs_out_after_days.is_some_and(|d| d < 14)
-            })
-            .map(|f| Alert {
-                item_id: f.item.id,
-                item_code: f.item.code.clone(),
-                item_name: f.item.name.clone(),
-                unit: f.item.unit.clone(),
-                county: f.county.clone(),
-                on_hand: f.on_hand,
-                target: f.position.target,
-                reorder: f.position.reorder,
-                runs_out_on: f
-                    .position
-                    .runs_out_after_days
-                    .map(|d| today + Duration::days(i64::from(d) + 1)),
-            })
-            .collect();
-        alerts.sort_by(|a, b| {
-            (
-                a.runs_out_on.is_none(),
-                a.runs_out_on,
-                &a.county,
-                &a.item_code,
-            )
-                .cmp(&(
-                    b.runs_out_on.is_none(),
-                    b.runs_out_on,
-                    &b.county,
-                    &b.item_code,
-                ))
-        });
-        Ok(alerts)
+        let forecasts = self.supplies_forecast(actor).await?;
+        Ok(alerts_of(&forecasts, self.today()))
     }
 
     /// Transfer suggestions between the county reserves in the jurisdiction, per item: the
@@ -1217,49 +1182,112 @@ impl App {
     pub async fn transfer_suggestions(&self, actor: &Actor) -> Result<Vec<Suggestion>> {
         let forecasts = self.supplies_forecast(actor).await?;
         let board = self.supplies_board(actor).await?;
-        let reserves: Vec<&WarehouseRow> = {
-            let mut seen = std::collections::HashSet::new();
-            board
-                .warehouses
-                .iter()
-                .filter(|w| {
-                    w.subtype == "county_reserve" && seen.insert(county_of(&w.community_code))
-                })
-                .collect()
-        };
-        let mut out = Vec::new();
-        for item in &board.items {
-            let nodes: Vec<Reserve> = reserves
-                .iter()
-                .map(|w| {
-                    let county = county_of(&w.community_code);
-                    let need = forecasts
-                        .iter()
-                        .find(|f| f.item.id == item.id && f.county == county)
-                        .map_or(0, |f| {
-                            demand::ceil_units(f.daily.iter().take(TRANSFER_HORIZON_DAYS).sum())
-                        });
-                    let on_hand = board
-                        .cells
-                        .iter()
-                        .find(|c| c.item_id == item.id && c.warehouse_id == w.id)
-                        .map_or(0, |c| c.usable);
-                    Reserve {
-                        id: w.id,
-                        name: w.name.clone(),
-                        on_hand,
-                        need,
-                    }
-                })
-                .collect();
-            let plan = transfer::suggest(&nodes, &item.unit, |i, j| {
-                haversine_m(reserves[i], reserves[j])
+        Ok(suggestions_of(&board, &forecasts))
+    }
+
+    /// The board, forecasts, alerts and suggestions at once (the reserves page), each
+    /// computed once.
+    ///
+    /// # Errors
+    /// `Forbidden` without `supplies.read`.
+    pub async fn supplies_overview(&self, actor: &Actor) -> Result<Overview> {
+        let forecasts = self.supplies_forecast(actor).await?;
+        let board = self.supplies_board(actor).await?;
+        let alerts = alerts_of(&forecasts, self.today());
+        let suggestions = suggestions_of(&board, &forecasts);
+        Ok(Overview {
+            board,
+            forecasts,
+            alerts,
+            suggestions,
+        })
+    }
+
+    /// A stock-take from a count sheet (CSV, XLSX, NDJSON: `item`, `lot`, `counted`); see
+    /// [`App::stocktake`]. The key is the file's SHA-256 with the warehouse, so uploading
+    /// the same sheet again changes nothing.
+    ///
+    /// # Errors
+    /// `Import` naming every bad line; otherwise as [`App::stocktake`].
+    pub async fn import_stocktake(
+        &self,
+        actor: &Actor,
+        warehouse_id: i64,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<Option<MovementView>> {
+        actor.require(Permission::SuppliesOperate)?;
+        let counts: Vec<CountInput> = fangkong_ingest::supplies::parse_counts(file_name, bytes)?
+            .into_iter()
+            .map(|c| CountInput {
+                item: c.item,
+                lot: c.lot,
+                counted: c.counted,
+            })
+            .collect();
+        let digest = format!("{:x}", Sha256::digest(bytes));
+        let key = format!("stocktake:{warehouse_id}:{}", &digest[..32]);
+        self.stocktake(actor, warehouse_id, &key, &counts).await
+    }
+
+    /// Posts the movements of a sheet (CSV, XLSX, NDJSON; rows sharing an idempotency key
+    /// are one movement), in file order. Each movement is all or nothing and keyed, so a
+    /// file refused part way can be sent again: the movements already posted replay.
+    ///
+    /// # Errors
+    /// `Import` naming every bad line; the first refused movement as `Invalid` or
+    /// `Conflict` naming its first line.
+    pub async fn import_movements(
+        &self,
+        actor: &Actor,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<Vec<MovementView>> {
+        actor.require(Permission::SuppliesOperate)?;
+        let rows = fangkong_ingest::supplies::parse_movements(file_name, bytes)?;
+        let mut order: Vec<String> = Vec::new();
+        let mut groups: HashMap<String, (u64, MovementInput)> = HashMap::new();
+        for r in rows {
+            let entry = groups.entry(r.idempotency_key.clone()).or_insert_with(|| {
+                order.push(r.idempotency_key.clone());
+                (
+                    r.line,
+                    MovementInput {
+                        idempotency_key: r.idempotency_key.clone(),
+                        kind: r.kind.clone(),
+                        warehouse_id: r.warehouse_id,
+                        to_warehouse_id: r.to_warehouse_id,
+                        note: r.note.clone(),
+                        lines: Vec::new(),
+                    },
+                )
             });
-            if !plan.transfers.is_empty() {
-                out.push(Suggestion {
-                    item: item.clone(),
-                    plan,
-                });
+            entry.1.lines.push(LineInput {
+                item: r.item,
+                quantity: r.quantity,
+                lot: r.lot,
+                expires_on: r.expires_on,
+            });
+        }
+        let mut out = Vec::new();
+        for key in order {
+            let Some((line, m)) = groups.remove(&key) else {
+                continue;
+            };
+            match self.post_movement(actor, &m).await {
+                Ok(v) => out.push(v),
+                Err(Error::Invalid(fields)) => {
+                    return Err(Error::Invalid(
+                        fields
+                            .into_iter()
+                            .map(|(f, r)| (format!("{file_name}:{line}: {f}"), r))
+                            .collect(),
+                    ))
+                }
+                Err(Error::Conflict(c)) => {
+                    return Err(Error::Conflict(format!("{file_name}:{line}: {c}")))
+                }
+                Err(e) => return Err(e),
             }
         }
         Ok(out)
@@ -1272,6 +1300,100 @@ impl App {
     pub async fn reconcile_supplies(&self) -> Result<Vec<fangkong_store::supplies::Discrepancy>> {
         Ok(self.store().supplies().reconcile().await?)
     }
+}
+
+/// Everything the reserves page shows.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub board: Board,
+    pub forecasts: Vec<ItemForecast>,
+    pub alerts: Vec<Alert>,
+    pub suggestions: Vec<Suggestion>,
+}
+
+fn alerts_of(forecasts: &[ItemForecast], today: NaiveDate) -> Vec<Alert> {
+    let mut alerts: Vec<Alert> = forecasts
+        .iter()
+        .filter(|f| {
+            f.position.reorder > 0 || f.position.runs_out_after_days.is_some_and(|d| d < 14)
+        })
+        .map(|f| Alert {
+            item_id: f.item.id,
+            item_code: f.item.code.clone(),
+            item_name: f.item.name.clone(),
+            unit: f.item.unit.clone(),
+            county: f.county.clone(),
+            on_hand: f.on_hand,
+            target: f.position.target,
+            reorder: f.position.reorder,
+            runs_out_on: f
+                .position
+                .runs_out_after_days
+                .map(|d| today + Duration::days(i64::from(d) + 1)),
+        })
+        .collect();
+    alerts.sort_by(|a, b| {
+        (
+            a.runs_out_on.is_none(),
+            a.runs_out_on,
+            &a.county,
+            &a.item_code,
+        )
+            .cmp(&(
+                b.runs_out_on.is_none(),
+                b.runs_out_on,
+                &b.county,
+                &b.item_code,
+            ))
+    });
+    alerts
+}
+
+fn suggestions_of(board: &Board, forecasts: &[ItemForecast]) -> Vec<Suggestion> {
+    let reserves: Vec<&WarehouseRow> = {
+        let mut seen = std::collections::HashSet::new();
+        board
+            .warehouses
+            .iter()
+            .filter(|w| w.subtype == "county_reserve" && seen.insert(county_of(&w.community_code)))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for item in &board.items {
+        let nodes: Vec<Reserve> = reserves
+            .iter()
+            .map(|w| {
+                let county = county_of(&w.community_code);
+                let need = forecasts
+                    .iter()
+                    .find(|f| f.item.id == item.id && f.county == county)
+                    .map_or(0, |f| {
+                        demand::ceil_units(f.daily.iter().take(TRANSFER_HORIZON_DAYS).sum())
+                    });
+                let on_hand = board
+                    .cells
+                    .iter()
+                    .find(|c| c.item_id == item.id && c.warehouse_id == w.id)
+                    .map_or(0, |c| c.usable);
+                Reserve {
+                    id: w.id,
+                    name: w.name.clone(),
+                    on_hand,
+                    need,
+                }
+            })
+            .collect();
+        let plan = transfer::suggest(&nodes, &item.unit, |i, j| {
+            haversine_m(reserves[i], reserves[j])
+        });
+        if !plan.transfers.is_empty() {
+            out.push(Suggestion {
+                item: item.clone(),
+                plan,
+            });
+        }
+    }
+    out
 }
 
 /// The item catalogue and the city reserve belong to the city: only an actor of the city or

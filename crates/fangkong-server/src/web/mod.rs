@@ -17,6 +17,7 @@ pub mod jurisdictions;
 pub mod persons;
 pub mod sentinels;
 pub mod session;
+pub mod supplies;
 pub mod templates;
 pub mod testing;
 pub mod tracing;
@@ -249,6 +250,19 @@ pub fn routes() -> Router<AppState> {
         .route("/sentinels/subscription", post(sentinels::subscribe))
         .route("/sentinels/{id}", get(sentinels::sentinel))
         .route("/analysis", get(sentinels::analysis))
+        .route("/supplies", get(supplies::board))
+        .route("/supplies/movements", post(supplies::post_movement))
+        .route(
+            "/supplies/movements/upload",
+            post(supplies::upload_movements)
+                .layer(DefaultBodyLimit::max(crate::api::IMPORT_BODY_LIMIT)),
+        )
+        .route(
+            "/supplies/warehouses/{id}/stocktake",
+            post(supplies::upload_stocktake)
+                .layer(DefaultBodyLimit::max(crate::api::IMPORT_BODY_LIMIT)),
+        )
+        .route("/supplies/export.xlsx", get(supplies::export))
         .route("/api/docs", get(docs::show))
 }
 
@@ -300,6 +314,7 @@ impl IntoResponse for WebError {
             can_treatment => false,
             can_sentinel => false,
             can_report => false,
+            can_supplies => false,
             status => self.status.as_u16(),
             detail => self.detail,
             operation_id => crate::middleware::current_operation_id(),
@@ -348,6 +363,7 @@ pub fn page_context(
         can_treatment => can(Permission::TreatmentRead),
         can_sentinel => can(Permission::SentinelRead),
         can_report => can(Permission::SentinelReport),
+        can_supplies => can(Permission::SuppliesRead),
         ..page
     }
 }

@@ -111,7 +111,7 @@ fn parse_within(within: Option<&str>, lang: Lang) -> Result<Option<JurisdictionC
 }
 
 /// An XLSX download. Listings of persons are not kept in caches.
-fn xlsx_response(file_name: &str, sheets: &[Sheet], lang: Lang) -> PageResult {
+pub(super) fn xlsx_response(file_name: &str, sheets: &[Sheet], lang: Lang) -> PageResult {
     let bytes = write_workbook(sheets).map_err(|e| {
         tracing::error!(error = %crate::error::error_chain(&e), "export failed");
         WebError {

@@ -22,6 +22,7 @@ mod persons;
 mod sentinels;
 mod sentinels_web;
 mod supplies;
+mod supplies_web;
 mod testing;
 mod testing_web;
 mod tracing;

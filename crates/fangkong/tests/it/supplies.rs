@@ -21,7 +21,7 @@ const B: &str = "411721001001";
 
 /// Jurisdictions, three warehouses (the reserves of two counties about 44 km apart and the
 /// city reserve) and three items. Returns (reserve A, reserve B, city reserve).
-async fn setup(app: &TestApp) -> (i64, i64, i64) {
+pub(crate) async fn setup(app: &TestApp) -> (i64, i64, i64) {
     let csv = "code,name\n41,河南省\n4117,驻马店市\n411702,驿城区\n411721,西平县\n\
                411702001,顺河街道\n411702001001,一号社区\n411721001,柏城街道\n411721001001,西平一社区\n";
     app.client
@@ -96,7 +96,7 @@ async fn setup(app: &TestApp) -> (i64, i64, i64) {
     (ids[0], ids[1], ids[2])
 }
 
-fn line(
+pub(crate) fn line(
     item: &str,
     quantity: i64,
     lot: Option<&str>,
@@ -110,7 +110,7 @@ fn line(
     }
 }
 
-fn movement(
+pub(crate) fn movement(
     key: &str,
     kind: &str,
     warehouse: i64,
@@ -406,7 +406,7 @@ async fn county_operator_runs_its_own_county_only() {
 }
 
 /// Residents of a community, for the round's expected samples.
-async fn residents(app: &TestApp, code: &str, region: &str, n: u16) {
+pub(crate) async fn residents(app: &TestApp, code: &str, region: &str, n: u16) {
     for k in 0..n {
         app.client
             .create_person(&PersonCreate {
