@@ -27,6 +27,7 @@ mod immunization;
 mod inbound;
 mod isolation;
 mod sentinel;
+mod supplies;
 mod testing;
 mod tracing;
 

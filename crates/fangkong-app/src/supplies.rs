@@ -478,6 +478,16 @@ impl App {
     /// an unknown item, a lot missing, an expired batch issued, a date not YYYY-MM-DD);
     /// `Conflict` for more than is in stock, or for a key already used by another request.
     pub async fn post_movement(&self, actor: &Actor, m: &MovementInput) -> Result<MovementView> {
+        self.post_movement_at(actor, m, self.now_ms()).await
+    }
+
+    /// [`App::post_movement`] recorded at `at_ms` (the demo's history).
+    pub(crate) async fn post_movement_at(
+        &self,
+        actor: &Actor,
+        m: &MovementInput,
+        at_ms: i64,
+    ) -> Result<MovementView> {
         actor.require(Permission::SuppliesOperate)?;
         let store = self.store().supplies();
         let hash = sha256_json(&json!({
@@ -548,7 +558,7 @@ impl App {
                 to_warehouse_id: destination.as_ref().map(|d| d.id),
                 community_code: &source.community_code,
                 note: m.note.trim(),
-                recorded_at: self.now_ms(),
+                recorded_at: at_ms,
                 recorded_by: &actor.label(),
                 lines: &lines,
             })

@@ -108,6 +108,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             app.seed_demo_immunization(&config)
                 .await
                 .context("seeding the demo vaccination records")?;
+            app.seed_demo_supplies(&config)
+                .await
+                .context("seeding the demo supplies, stock ledger and reserves")?;
             if outcome.loaded {
                 eprintln!(
                     "demo city {} loaded: {} jurisdictions, {} residents, {} households, {} facilities in {:.1} s",
