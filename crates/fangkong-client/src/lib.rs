@@ -1801,6 +1801,24 @@ impl Client {
             .await
     }
 
+    /// `POST /api/v1/supplies/movements:import?file_name=`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn import_movements(
+        &self,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Vec<fangkong_api_types::Movement>> {
+        let r = self
+            .request(Method::POST, "/api/v1/supplies/movements:import")
+            .query(&[("file_name", file_name)])
+            .body(bytes)
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
     /// `GET /api/v1/supplies/board`.
     ///
     /// # Errors

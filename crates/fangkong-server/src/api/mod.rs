@@ -100,6 +100,8 @@ pub fn routes(
         .routes(routes!(immunization::import))
         .routes(routes!(fhir::import))
         .routes(routes!(sentinels::reports_batch))
+        .routes(routes!(supplies::import_movements))
+        .routes(routes!(supplies::import_stocktake))
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))

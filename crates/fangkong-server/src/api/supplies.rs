@@ -417,3 +417,50 @@ pub async fn suggestions(
     let rows = state.app.transfer_suggestions(&actor).await?;
     Ok(Json(rows.iter().map(suggestion_to_wire).collect()))
 }
+
+/// The file's name, for error messages (its extension selects the format).
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ImportQuery {
+    file_name: Option<String>,
+}
+
+/// Import a movements sheet (CSV, XLSX or NDJSON: `idempotency_key`, `kind`, `warehouse_id`,
+/// `item`, `quantity`, optionally `to_warehouse_id`, `lot`, `expires_on`, `note`; rows
+/// sharing a key are one movement), in file order. Re-sending the file replays what was
+/// posted.
+#[utoipa::path(post, path = "/api/v1/supplies/movements:import", tag = "supplies", params(ImportQuery),
+    request_body(content = Vec<u8>, description = "The file", content_type = "application/octet-stream"),
+    responses((status = 200, body = Vec<Movement>), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn import_movements(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<ImportQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Vec<Movement>>> {
+    let file = q.file_name.unwrap_or_else(|| "movements.csv".to_string());
+    let rows = state.app.import_movements(&actor, &file, &body).await?;
+    Ok(Json(rows.iter().map(movement_to_wire).collect()))
+}
+
+/// Import a stock-take count sheet (CSV, XLSX or NDJSON: `item`, `lot`, `counted`): each
+/// counted batch that differs from the ledger becomes a line of one adjustment; the same
+/// sheet again changes nothing.
+#[utoipa::path(post, path = "/api/v1/supplies/warehouses/{id}/stocktake:import", tag = "supplies",
+    params(("id" = i64, Path, description = "Warehouse id"), ImportQuery),
+    request_body(content = Vec<u8>, description = "The file", content_type = "application/octet-stream"),
+    responses((status = 200, body = StocktakeResult), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn import_stocktake(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Query(q): Query<ImportQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<StocktakeResult>> {
+    let file = q.file_name.unwrap_or_else(|| "count.csv".to_string());
+    let v = state.app.import_stocktake(&actor, id, &file, &body).await?;
+    Ok(Json(StocktakeResult {
+        adjustment: v.as_ref().map(movement_to_wire),
+    }))
+}

@@ -253,7 +253,9 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
             | "/api/v1/supplies/items/{id}/model"
             | "/api/v1/supplies/warehouses"
             | "/api/v1/supplies/warehouses/{id}/stocktake"
-            | "/api/v1/supplies/movements",
+            | "/api/v1/supplies/warehouses/{id}/stocktake:import"
+            | "/api/v1/supplies/movements"
+            | "/api/v1/supplies/movements:import",
         ) => Some("supplies.operate"),
         _ => return None,
     };
@@ -928,6 +930,14 @@ fn request_for(
             "name": "授权测试仓库", "kind": "site_store", "community_code": "411702001001"})),
         ("POST", "/api/v1/supplies/warehouses/{id}/stocktake") => json(serde_json::json!({
             "idempotency_key": "authz-count", "counts": [{"item": "N95", "lot": "A1", "counted": 0}]})),
+        ("POST", "/api/v1/supplies/movements:import") => (
+            Some(format!("idempotency_key,kind,warehouse_id,item,quantity,lot\nauthz-file,receipt,{},N95,1,A1\n", s.warehouse_id).into_bytes()),
+            "text/csv",
+        ),
+        ("POST", "/api/v1/supplies/warehouses/{id}/stocktake:import") => (
+            Some(b"item,lot,counted\nN95,A1,0\n".to_vec()),
+            "text/csv",
+        ),
         ("POST", "/api/v1/supplies/movements") => json(serde_json::json!({
             "idempotency_key": "authz-receipt", "kind": "receipt", "warehouse_id": s.warehouse_id,
             "lines": [{"item": "N95", "quantity": 1, "lot": "A1"}]})),

@@ -562,3 +562,74 @@ async fn transfer_suggestion_on_a_small_case_becomes_a_transfer() {
     })
     .await;
 }
+
+/// A movements sheet through the API: rows sharing a key are one movement; the same file
+/// again replays; a bad file names every bad line and posts nothing.
+#[tokio::test]
+async fn movements_sheet_imports_once() {
+    each_backend(|app| async move {
+        let (wa, _, _) = setup(&app).await;
+        let csv = format!(
+            "idempotency_key,kind,warehouse_id,item,quantity,lot,expires_on\n\
+             f-1,receipt,{wa},N95,200,L2,2027-06-01\n\
+             f-1,receipt,{wa},SWAB,100,S1,2027-01-31\n\
+             f-2,issue,{wa},N95,20,,\n"
+        );
+        let first = app
+            .client
+            .import_movements("moves.csv", csv.clone().into_bytes())
+            .await
+            .unwrap();
+        let shape: Vec<(String, usize, bool)> = first
+            .iter()
+            .map(|m| (m.kind.clone(), m.lines.len(), m.replayed))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("receipt".to_string(), 2, false),
+                ("issue".to_string(), 1, false)
+            ]
+        );
+        let again = app
+            .client
+            .import_movements("moves.csv", csv.into_bytes())
+            .await
+            .unwrap();
+        assert!(again.iter().all(|m| m.replayed));
+        assert_eq!(app.client.supply_movements(None).await.unwrap().len(), 2);
+        let bad = format!(
+            "idempotency_key,kind,warehouse_id,item,quantity\nf-3,lend,{wa},N95,5\nf-4,issue,{wa},N95,0\n"
+        );
+        let (status, detail) = refusal(
+            app.client
+                .import_movements("bad.csv", bad.into_bytes())
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(detail.contains("bad.csv"), "{detail}");
+        let problem_lines = app
+            .client
+            .import_movements(
+                "bad.csv",
+                format!("idempotency_key,kind,warehouse_id,item,quantity\nf-3,lend,{wa},N95,5\nf-4,issue,{wa},N95,0\n").into_bytes(),
+            )
+            .await
+            .unwrap_err();
+        let errors: Vec<(Option<u64>, String)> = problem_lines
+            .problem()
+            .unwrap()
+            .errors
+            .iter()
+            .map(|e| (e.line, e.field.clone()))
+            .collect();
+        assert_eq!(
+            errors,
+            [(Some(2), "kind".to_string()), (Some(3), "quantity".to_string())]
+        );
+        assert_eq!(app.client.supply_movements(None).await.unwrap().len(), 2);
+        app
+    })
+    .await;
+}
