@@ -2025,7 +2025,13 @@ impl App {
         let bytes = match format {
             "graphml" => fangkong_ingest::write_graphml(&nodes, &edges).into_bytes(),
             "csv" => fangkong_ingest::write_chain_csv(&nodes, &edges),
-            _ => return Err(Error::invalid("format", "must be graphml or csv")),
+            "xlsx" => fangkong_ingest::graph::write_chain_table(
+                fangkong_ingest::export::ExportFormat::Xlsx,
+                &nodes,
+                &edges,
+            )
+            .map_err(|e| Error::invalid("format", e.to_string()))?,
+            _ => return Err(Error::invalid("format", "must be graphml, csv or xlsx")),
         };
         self.audit(
             actor,

@@ -14,8 +14,6 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-use crate::export::write_csv;
-
 /// The GraphML namespace.
 pub const GRAPHML_NAMESPACE: &str = "http://graphml.graphdrawing.org/xmlns";
 
@@ -163,7 +161,7 @@ pub const CHAIN_CSV_HEADER: [&str; 9] = [
 ];
 
 /// Writes the edges of a chain graph as a CSV list, one link per row, in the order given,
-/// with [`CHAIN_CSV_HEADER`] and the conventions of [`write_csv`] (byte order mark, CRLF).
+/// with [`CHAIN_CSV_HEADER`] and the conventions of [`crate::export::write_csv`] (byte order mark, CRLF).
 ///
 /// Labels, the cluster and the generation come from the nodes; an edge end without a node
 /// gets empty cells there. `cluster` and `infectee_generation` are the infectee's.
@@ -182,25 +180,38 @@ pub const CHAIN_CSV_HEADER: [&str; 9] = [
 /// assert!(csv.ends_with("\r\n1,,2,,possible,workplace,-1,,\r\n"));
 /// ```
 pub fn write_chain_csv(nodes: &[GraphNode], edges: &[GraphEdge]) -> Vec<u8> {
+    // CSV cannot fail to be written.
+    write_chain_table(crate::export::ExportFormat::Csv, nodes, edges).unwrap_or_default()
+}
+
+/// The edge list of [`write_chain_csv`] as CSV or as an XLSX workbook (ids and days as
+/// numbers there).
+///
+/// # Errors
+/// Only for XLSX, when Excel's limits refuse the table.
+pub fn write_chain_table(
+    format: crate::export::ExportFormat,
+    nodes: &[GraphNode],
+    edges: &[GraphEdge],
+) -> Result<Vec<u8>, crate::export::XlsxExportError> {
+    use crate::export::ExportCell;
     let by_id: HashMap<i64, &GraphNode> = nodes.iter().map(|n| (n.id, n)).collect();
     let label = |id: i64| by_id.get(&id).map_or(String::new(), |n| n.label.clone());
     let rows = edges.iter().map(|edge| {
         let infectee = by_id.get(&edge.target);
         vec![
-            edge.source.to_string(),
-            label(edge.source),
-            edge.target.to_string(),
-            label(edge.target),
-            edge.confidence.clone(),
-            edge.setting.clone(),
-            edge.serial_days.map_or(String::new(), |d| d.to_string()),
-            infectee
-                .and_then(|n| n.cluster)
-                .map_or(String::new(), |c| c.to_string()),
-            infectee.map_or(String::new(), |n| n.generation.to_string()),
+            ExportCell::from(edge.source),
+            label(edge.source).into(),
+            ExportCell::from(edge.target),
+            label(edge.target).into(),
+            edge.confidence.clone().into(),
+            edge.setting.clone().into(),
+            edge.serial_days.into(),
+            infectee.and_then(|n| n.cluster).map(i64::from).into(),
+            infectee.map(|n| i64::from(n.generation)).into(),
         ]
     });
-    write_csv(&CHAIN_CSV_HEADER, rows)
+    crate::export::write_table(format, "chains", &CHAIN_CSV_HEADER, rows)
 }
 
 /// Writes `<data key="{key}">{value}</data>` on its own line, the value escaped.

@@ -592,7 +592,7 @@ pub async fn chains(
 /// The export format.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ExportQuery {
-    /// `graphml` (default) or `csv`.
+    /// `graphml` (default), `csv` or `xlsx`.
     format: Option<String>,
 }
 
@@ -611,10 +611,13 @@ pub async fn export_chains(
 
 /// The response carrying an exported chain graph (also used by the web page's download).
 pub(crate) fn chains_file(format: &str, bytes: Vec<u8>) -> Response {
-    let (content_type, name) = if format == "csv" {
-        ("text/csv; charset=utf-8", "chains.csv")
-    } else {
-        ("application/graphml+xml", "chains.graphml")
+    let (content_type, name) = match format {
+        "csv" => ("text/csv; charset=utf-8", "chains.csv"),
+        "xlsx" => (
+            fangkong_ingest::export::ExportFormat::Xlsx.content_type(),
+            "chains.xlsx",
+        ),
+        _ => ("application/graphml+xml", "chains.graphml"),
     };
     (
         [

@@ -167,6 +167,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tracing/chains", get(tracing::chains))
         .route("/tracing/chains.graphml", get(tracing::chains_graphml))
         .route("/tracing/chains.csv", get(tracing::chains_csv))
+        .route("/tracing/chains.xlsx", get(tracing::chains_xlsx))
         .route("/tracing/venues", get(tracing::venues))
         .route(
             "/tracing/venues/import",

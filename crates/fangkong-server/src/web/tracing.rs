@@ -1009,10 +1009,10 @@ async fn chains_download(state: &AppState, user: &WebUser, format: &str) -> Page
         .export_chains(&user.actor, format)
         .await
         .map_err(err(user.lang))?;
-    let content_type = if format == "graphml" {
-        "application/graphml+xml"
-    } else {
-        "text/csv; charset=utf-8"
+    let content_type = match format {
+        "graphml" => "application/graphml+xml",
+        "xlsx" => fangkong_ingest::export::ExportFormat::Xlsx.content_type(),
+        _ => "text/csv; charset=utf-8",
     };
     let disposition = HeaderValue::from_str(&format!(
         "attachment; filename=\"chains-{}.{format}\"",
@@ -1038,6 +1038,11 @@ pub async fn chains_graphml(State(state): State<AppState>, user: WebUser) -> Pag
 /// `GET /tracing/chains.csv`.
 pub async fn chains_csv(State(state): State<AppState>, user: WebUser) -> PageResult {
     chains_download(&state, &user, "csv").await
+}
+
+/// `GET /tracing/chains.xlsx`.
+pub async fn chains_xlsx(State(state): State<AppState>, user: WebUser) -> PageResult {
+    chains_download(&state, &user, "xlsx").await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -419,6 +419,11 @@ async fn a_case_is_traced_through_the_pages_and_its_contact_put_under_control() 
         assert_eq!(content_type, "text/csv; charset=utf-8");
         assert_eq!(disposition, "attachment; filename=\"chains-2026-11-30.csv\"");
         assert!(body.contains("李*"), "{body}");
+        let (status, content_type, disposition, body) = download(&app, &b, "/tracing/chains.xlsx").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(content_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        assert_eq!(disposition, "attachment; filename=\"chains-2026-11-30.xlsx\"");
+        assert!(body.starts_with("PK"), "a workbook");
 
         // Who was at the venue from 12:00 to 13:00: the case and the visitor.
         let (status, html, _) = b
@@ -606,6 +611,7 @@ async fn without_tracing_read_every_tracing_page_is_forbidden() {
         "/tracing/chains",
         "/tracing/chains.graphml",
         "/tracing/chains.csv",
+        "/tracing/chains.xlsx",
         "/tracing/venues",
     ] {
         let (status, html, _) = b.get(path).await;
