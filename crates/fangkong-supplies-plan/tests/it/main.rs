@@ -45,6 +45,17 @@ fn published_days_of_supply_example() {
     assert_eq!(days_of_supply(1200, 0.0), None);
 }
 
+/// A second published worked example (cal53.calculator.city, "PPE Burn Rate Calculator",
+/// Module A): "if a hospital uses 5,000 face masks over 10 days, the burn rate would be 500
+/// masks per day".
+#[test]
+fn published_burn_rate_example() {
+    assert_eq!(ledger_burn_rate(5_000, 10), 500.0);
+    // Counted as stock on hand at the start and after the 10 days, the same rate.
+    let counts: Vec<u64> = (0..=10).map(|d| 8_000 - 500 * d).collect();
+    assert_eq!(average_daily_consumption(&counts), Some(500.0));
+}
+
 /// A known activity plan: a testing round of 3 000 samples on days 2 and 3, 40 people in
 /// quarantine, 6 general and 2 ICU beds occupied, one team deployed, for 14 days.
 #[test]
