@@ -108,6 +108,35 @@
 //! cargo run --release -p fangkong-bench -- travel-import --rows 100000 --json
 //! ```
 //!
+//! # `immunization-import`
+//!
+//! Issue #8: a vaccination list of `--rows N` (default 1 000 000) doses imported in seconds.
+//! The synthetic Zhumadian of `--population` residents (default 5 for every 9 rows, at least
+//! 2 000: 555 555 for a million rows) is loaded into a fresh SQLite store; residents born in
+//! 2018 or later get no dose. The list (`--format csv`, the default, or `xlsx`; columns
+//! `id_number,dose_number,product,vaccinated_on,lot,site`) is generated in memory: residents
+//! in a random order (`--seed`), each with one product (CoronaVac and BIBP most of all, six
+//! more) and 1-3 doses (2.2 on average, a single-dose product at most a booster), the first
+//! between March and December 2021, the primary doses the product's interval apart, a
+//! booster 6-10 months later, none after 2022; a lot of the product and month, a site named
+//! in Chinese in the person's county; rows in day order. Then, timed:
+//! - `parse_seconds`: the parser alone on the bytes (a part of the import, measured first);
+//! - `seconds`, `rows_per_second`: `App::import_vaccinations` from the bytes (parse, resolve
+//!   documents by blind index, store doses and recompute each person's status in one
+//!   transaction), as `fangkong import vaccinations` and the API call it;
+//! - `rerun_seconds`: the same file again, every row unchanged (asserted).
+//!
+//! Checked afterwards: `vaccinations` holds `rows` rows, `immunization_status` one per
+//! vaccinated person. The baseline, in the same run: the same rows (person ids known) with one
+//! prepared rusqlite statement in one transaction, under the store's pragmas, into the empty
+//! `vaccinations` table of a copy of the store taken before the import
+//! (`baseline_seconds`; `ratio` is `seconds / baseline_seconds`). `peak_rss_bytes` is `VmHWM`
+//! over the import and the rerun; `load_average` is `/proc/loadavg` at the end.
+//!
+//! ```text
+//! cargo run --release -p fangkong-bench -- immunization-import --rows 1000000 --json
+//! ```
+//!
 //! # `exposure-match`
 //!
 //! Issue #6: candidate close contacts of a case from venue check-ins. `--checkins N`
@@ -192,6 +221,7 @@ mod aberration;
 mod allocate;
 mod exposure_match;
 mod generate;
+mod immunization_import;
 mod python_reference;
 mod reference;
 mod sim;
@@ -282,6 +312,29 @@ enum Command {
         /// Seed of the city and the list.
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A vaccination list (CSV or XLSX, one dose per row) through the real import path
+    /// (parse, resolve documents, store doses, recompute statuses), then again as a no-op,
+    /// against raw SQLite inserts of the same rows.
+    ///
+    /// Setup (loading the synthetic population) is not part of `seconds`, nor is the
+    /// baseline.
+    ImmunizationImport {
+        /// Dose rows of the list.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Residents of the synthetic city [default: 5 for every 9 rows, at least 2 000].
+        #[arg(long)]
+        population: Option<u64>,
+        /// Seed of the city and the list.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Format of the list.
+        #[arg(long, value_enum, default_value_t = immunization_import::Format::Csv)]
+        format: immunization_import::Format,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -440,6 +493,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
                 print!("{}", travel_import::render(&report));
+            }
+        }
+        Command::ImmunizationImport {
+            rows,
+            population,
+            seed,
+            format,
+            json,
+        } => {
+            let report = immunization_import::run(&immunization_import::Options {
+                rows,
+                population,
+                seed,
+                format,
+            })?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{}", immunization_import::render(&report));
             }
         }
         Command::ExposureMatch {

@@ -7,6 +7,7 @@
 mod aberration;
 mod allocate;
 mod exposure_match;
+mod immunization_import;
 mod sim;
 mod testing_round;
 
