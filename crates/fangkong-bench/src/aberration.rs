@@ -56,6 +56,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::generate::{generate, Layout, Truth};
+use crate::machine::{load_average, peak_rss_bytes};
 use crate::python_reference::{self, Versions};
 use crate::reference::{self, Point};
 
@@ -584,26 +585,6 @@ fn cpu_seconds() -> f64 {
         (Some(user), Some(system)) => (user + system) as f64 / 100.0,
         _ => 0.0,
     }
-}
-
-/// The 1-minute load average of the machine when the scenario started.
-fn load_average() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    text.split_whitespace().next()?.parse().ok()
-}
-
-/// `VmHWM` of `/proc/self/status` in bytes.
-fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line
-        .trim_start_matches("VmHWM:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
 }
 
 /// The report as a table for a terminal.

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::time::Instant;
 
+use crate::machine::load_average;
 use anyhow::ensure;
 use fangkong_allocation::{
     allocate, validate, Note, Person, Placement, Plan, Room, Site, Unplaced, UnplacedReason,
@@ -660,12 +661,6 @@ fn haversine_km(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
     let dl = (lon2 - lon1).to_radians();
     let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
     2.0 * 6371.0 * h.sqrt().min(1.0).asin()
-}
-
-/// The 1-minute load average of the machine when the scenario started.
-fn load_average() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    text.split_whitespace().next()?.parse().ok()
 }
 
 /// The report as a table.

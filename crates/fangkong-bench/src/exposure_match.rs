@@ -10,6 +10,7 @@ use std::hash::{Hash as _, Hasher as _};
 use std::path::Path;
 use std::time::Instant;
 
+use crate::machine::{load_average, peak_rss_bytes};
 use anyhow::Context as _;
 use fangkong_exposure::{CheckIn, Exposure, ExposureIndex, IndexConfig, Interval};
 use rand::{Rng as _, SeedableRng as _};
@@ -509,12 +510,6 @@ fn mean(values: &[usize]) -> f64 {
     values.iter().sum::<usize>() as f64 / values.len() as f64
 }
 
-/// The 1-minute load average of the machine when the scenario started.
-fn load_average() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    text.split_whitespace().next()?.parse().ok()
-}
-
 /// The nearest-rank percentile `q` of `values`, 0 when empty.
 fn percentile(values: &[f64], q: f64) -> f64 {
     if values.is_empty() {
@@ -561,20 +556,6 @@ impl Alias {
             self.alias[i]
         }
     }
-}
-
-/// `VmHWM` of `/proc/self/status` in bytes.
-fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line
-        .trim_start_matches("VmHWM:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
 }
 
 /// The report as a table.

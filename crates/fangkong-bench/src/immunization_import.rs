@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::machine::{load_averages as load_average, peak_rss_bytes, reset_peak_rss};
 use anyhow::Context as _;
 use chrono::{NaiveDate, TimeDelta, TimeZone as _, Utc};
 use fangkong_app::demo::{DemoConfig, NoProgress};
@@ -550,36 +551,6 @@ fn baseline(dir: &Path, rows: &[Row], source: &str) -> anyhow::Result<f64> {
     }
     tx.commit()?;
     Ok(started.elapsed().as_secs_f64())
-}
-
-/// `VmHWM` of `/proc/self/status` in bytes.
-fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line
-        .trim_start_matches("VmHWM:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
-}
-
-/// Resets `VmHWM` to the current resident set size (Linux `clear_refs`, value 5).
-fn reset_peak_rss() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-/// The load averages of `/proc/loadavg`.
-fn load_average() -> Option<[f64; 3]> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    let mut fields = text.split_whitespace().map(str::parse::<f64>);
-    Some([
-        fields.next()?.ok()?,
-        fields.next()?.ok()?,
-        fields.next()?.ok()?,
-    ])
 }
 
 /// The report as a table.

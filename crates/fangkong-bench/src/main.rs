@@ -222,6 +222,7 @@ mod allocate;
 mod exposure_match;
 mod generate;
 mod immunization_import;
+mod machine;
 mod python_reference;
 mod reference;
 mod sim;

@@ -44,6 +44,7 @@ use fangkong_synth::{generate_township, plan, CityConfig, CityPlan};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::machine::{load_average, peak_rss_bytes, reset_peak_rss};
 use crate::python_reference;
 
 /// The Covasim script, embedded so that the binary runs from anywhere.
@@ -348,31 +349,6 @@ fn run_covasim(options: &Options) -> Result<CovasimRun> {
     run.process_seconds = clock.elapsed().as_secs_f64();
     run.venv_reused = env.reused;
     Ok(run)
-}
-
-fn load_average() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    text.split_whitespace().next()?.parse().ok()
-}
-
-/// `VmHWM` of `/proc/self/status` in bytes.
-fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line
-        .trim_start_matches("VmHWM:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
-}
-
-/// Resets `VmHWM` to the current RSS (Linux: writing 5 to `/proc/self/clear_refs`);
-/// best effort.
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// The report as a table for a terminal.

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::machine::{peak_rss_bytes, reset_peak_rss, status_bytes};
 use anyhow::Context as _;
 use chrono::{NaiveDate, TimeDelta, TimeZone as _, Utc};
 use fangkong_app::demo::{DemoConfig, NoProgress};
@@ -699,25 +700,6 @@ fn in_transactions<T>(
     Ok(())
 }
 
-/// `VmHWM` of `/proc/self/status` in bytes.
-fn peak_rss_bytes() -> Option<u64> {
-    status_bytes("VmHWM:")
-}
-
-/// A field of `/proc/self/status` given in kB, in bytes.
-fn status_bytes(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    let kib: u64 = line
-        .trim_start_matches(field)
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
-}
-
 /// Samples `RssAnon` every 50 ms until dropped, keeping the largest value.
 struct AnonPeak {
     stop: Arc<std::sync::atomic::AtomicBool>,
@@ -751,11 +733,6 @@ impl AnonPeak {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         self.thread.take().and_then(|t| t.join().ok().flatten())
     }
-}
-
-/// Resets `VmHWM` to the current resident set size (Linux `clear_refs`, value 5).
-fn reset_peak_rss() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
 /// The report as a short table.

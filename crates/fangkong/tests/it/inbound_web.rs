@@ -9,7 +9,7 @@ use fangkong_app::Actor;
 use fangkong_test_support::{each_backend, TestApp};
 use reqwest::{Method, StatusCode};
 
-use crate::web::{csrf_of, Browser};
+use crate::web::{csrf_of, figure, Browser};
 
 const A: &str = "411702001001";
 const C: &str = "411721001001";
@@ -90,16 +90,6 @@ async fn upload(
         .await
         .unwrap();
     (r.status(), r.text().await.unwrap())
-}
-
-/// The text of the element with `id`, up to its first `<`.
-fn figure(html: &str, id: &str) -> String {
-    let marker = format!("id=\"{id}\">");
-    let at = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("{id} not on the page"))
-        + marker.len();
-    html[at..].split('<').next().unwrap().to_string()
 }
 
 /// The table row holding `marker`.

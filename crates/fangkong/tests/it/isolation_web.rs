@@ -15,7 +15,7 @@ use fangkong_store::facilities::{Facility, Room};
 use fangkong_test_support::{each_backend, TestApp};
 use reqwest::{Method, StatusCode};
 
-use crate::web::{csrf_of, Browser};
+use crate::web::{csrf_of, figure, Browser};
 
 const A: &str = "411702001001";
 /// The quarantine hotel (rooms 101–104, ids 1–4) and the designated hospital (one ICU bed,
@@ -181,16 +181,6 @@ fn row_with<'a>(html: &'a str, marker: &str) -> &'a str {
     let close = if start == tr { "</tr>" } else { "</li>" };
     let end = at + html[at..].find(close).unwrap();
     &html[start..end]
-}
-
-/// The text of the element with `id`, up to its first `<`.
-fn figure(html: &str, id: &str) -> String {
-    let marker = format!("id=\"{id}\">");
-    let at = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("{id} not on the page"))
-        + marker.len();
-    html[at..].split('<').next().unwrap().to_string()
 }
 
 /// The first `data-<name>="…"` value in `html`.

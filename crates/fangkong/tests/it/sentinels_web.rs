@@ -8,7 +8,7 @@ use fangkong_api_types::SentinelReportRow;
 use fangkong_test_support::{each_backend, TestApp};
 use reqwest::StatusCode;
 
-use crate::web::{csrf_of, Browser};
+use crate::web::{csrf_of, figure, Browser};
 
 async fn setup(app: &TestApp) {
     let csv = "code,name\n41,河南省\n4117,驻马店市\n411702,驿城区\n411721,西平县\n\
@@ -65,87 +65,12 @@ async fn setup(app: &TestApp) {
     app.client.submit_sentinel_reports(&rows).await.unwrap();
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn post_form(
-    app: &TestApp,
-    b: &Browser,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (StatusCode, String, Option<String>) {
-    let r = client()
-        .post(format!("{}{path}", app.base_url))
-        .header("cookie", b.cookies.join("; "))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string());
-    (r.status(), r.text().await.unwrap(), location)
-}
-
-async fn upload(
-    app: &TestApp,
-    b: &Browser,
-    csrf: &str,
-    file_name: &str,
-    content: &str,
-) -> (StatusCode, String) {
-    let boundary = "----fangkongSentinelBoundary9";
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-         Content-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
-    );
-    let r = client()
-        .post(format!("{}/sentinels/reports/upload", app.base_url))
-        .header("cookie", b.cookies.join("; "))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.text().await.unwrap())
-}
-
-/// The text of the element with `id`, up to its first `<`.
-fn figure(html: &str, id: &str) -> String {
-    let marker = format!("id=\"{id}\">");
-    let at = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("{id} not on the page"))
-        + marker.len();
-    html[at..].split('<').next().unwrap().to_string()
-}
-
-async fn login(app: &TestApp, user: &str, role: &str, jurisdiction: Option<&str>) -> Browser {
-    app.app
-        .create_user(user, "password", role, jurisdiction)
-        .await
-        .unwrap();
-    let mut b = Browser::new(app);
-    let (status, _, _) = b.login(user, "password", "/").await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    b
-}
-
 #[tokio::test]
 async fn a_reporter_reports_by_form_and_file_and_staff_verify_an_alert_through_the_pages() {
     each_backend(|app| async move {
         setup(&app).await;
         // The reporter: only the sentinels of the county, one count per indicator.
-        let mut reporter = login(&app, "pharmacy", "sentinel-reporter", Some("411702")).await;
+        let mut reporter = Browser::signed_in(&app, "pharmacy", "sentinel-reporter", Some("411702")).await;
         let (status, html, _) = reporter.get("/sentinels/report").await;
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("顺河大药房") && html.contains("二号社区药店"));
@@ -154,10 +79,7 @@ async fn a_reporter_reports_by_form_and_file_and_staff_verify_an_alert_through_t
         let (_, html, _) = reporter.get("/sentinels/report?sentinel_id=2").await;
         assert!(html.contains("name=\"count.antiviral_sales\""));
         let csrf = csrf_of(&html);
-        let (status, _, location) = post_form(
-            &app,
-            &reporter,
-            "/sentinels/report",
+        let (status, _, location) = reporter.post("/sentinels/report",
             &[
                 ("csrf", &csrf),
                 ("sentinel_id", "2"),
@@ -172,10 +94,7 @@ async fn a_reporter_reports_by_form_and_file_and_staff_verify_an_alert_through_t
         assert_eq!(location.as_deref(), Some("/sentinels/report?sentinel_id=2&done=reported"));
         let (_, html, _) = reporter.get(location.as_deref().unwrap()).await;
         assert!(html.contains("日报已提交"), "the done notice");
-        let (status, html, _) = post_form(
-            &app,
-            &reporter,
-            "/sentinels/report",
+        let (status, html, _) = reporter.post("/sentinels/report",
             &[
                 ("csrf", &csrf),
                 ("sentinel_id", "2"),
@@ -189,10 +108,7 @@ async fn a_reporter_reports_by_form_and_file_and_staff_verify_an_alert_through_t
             html.contains("day: is in the future") && html.contains("count: expected a whole number"),
             "{html}"
         );
-        let (status, html) = upload(
-            &app,
-            &reporter,
-            &csrf,
+        let (status, html) = reporter.upload("/sentinels/reports/upload", &csrf,
             "daily.csv",
             "sentinel_id,day,indicator,count\n2,2026-11-28,antiviral_sales,3\n3,2026-11-28,absences,1\n",
         )
@@ -202,10 +118,7 @@ async fn a_reporter_reports_by_form_and_file_and_staff_verify_an_alert_through_t
             html.contains("daily.csv:3: sentinel_id: no sentinel has this id in your jurisdiction"),
             "{html}"
         );
-        let (status, html) = upload(
-            &app,
-            &reporter,
-            &csrf,
+        let (status, html) = reporter.upload("/sentinels/reports/upload", &csrf,
             "daily.csv",
             "sentinel_id,day,indicator,count\n2,2026-11-28,antiviral_sales,3\n",
         )
@@ -216,7 +129,7 @@ async fn a_reporter_reports_by_form_and_file_and_staff_verify_an_alert_through_t
         assert_eq!(status, StatusCode::FORBIDDEN, "a reporter reads nothing");
 
         // Staff of the county: the registry with the missing count, then the alert.
-        let mut staff = login(&app, "staff", "sentinel-staff", Some("411702")).await;
+        let mut staff = Browser::signed_in(&app, "staff", "sentinel-staff", Some("411702")).await;
         let (status, html, _) = staff.get("/sentinels").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(figure(&html, "missing-count"), "0", "both pharmacies reported 11-29");
@@ -232,29 +145,20 @@ async fn a_reporter_reports_by_form_and_file_and_staff_verify_an_alert_through_t
         let (_, html, _) = staff.get("/sentinels/alerts/1").await;
         let csrf = csrf_of(&html);
         app.clock.advance(chrono::Duration::minutes(90));
-        let (status, _, location) = post_form(
-            &app,
-            &staff,
-            "/sentinels/alerts/1/status",
+        let (status, _, location) = staff.post("/sentinels/alerts/1/status",
             &[("csrf", &csrf), ("status", "verifying"), ("note", "")],
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(location.as_deref(), Some("/sentinels/alerts/1?done=status"));
-        let (status, html, _) = post_form(
-            &app,
-            &staff,
-            "/sentinels/alerts/1/status",
+        let (status, html, _) = staff.post("/sentinels/alerts/1/status",
             &[("csrf", &csrf), ("status", "dismissed"), ("note", "")],
         )
         .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(html.contains("note: say why the alert is dismissed"), "{html}");
         app.clock.advance(chrono::Duration::minutes(90));
-        let (status, _, _) = post_form(
-            &app,
-            &staff,
-            "/sentinels/alerts/1/status",
+        let (status, _, _) = staff.post("/sentinels/alerts/1/status",
             &[("csrf", &csrf), ("status", "confirmed"), ("note", "学校聚集性发热")],
         )
         .await;
@@ -266,10 +170,7 @@ async fn a_reporter_reports_by_form_and_file_and_staff_verify_an_alert_through_t
         assert_eq!(figure(&html, "median-hours"), "3.0");
 
         // The subscription form: schools only, so nothing notifies.
-        let (status, _, location) = post_form(
-            &app,
-            &staff,
-            "/sentinels/subscription",
+        let (status, _, location) = staff.post("/sentinels/subscription",
             &[
                 ("csrf", &csrf),
                 ("types", "school"),
@@ -304,7 +205,7 @@ async fn a_reporter_reports_by_form_and_file_and_staff_verify_an_alert_through_t
 async fn without_sentinel_read_the_pages_are_forbidden() {
     let app = TestApp::spawn().await;
     setup(&app).await;
-    let mut b = login(&app, "auditor", "auditor", None).await;
+    let mut b = Browser::signed_in(&app, "auditor", "auditor", None).await;
     for path in [
         "/sentinels",
         "/sentinels/alerts",

@@ -6,45 +6,13 @@
 
 use fangkong_app::Actor;
 use fangkong_ingest::export::{write_xlsx, ExportCell};
-use fangkong_test_support::{each_backend, TestApp};
+use fangkong_test_support::each_backend;
 use reqwest::{Method, StatusCode};
 
 use crate::supplies::{line, movement, residents, setup};
-use crate::web::{csrf_of, Browser};
+use crate::web::{csrf_of, figure, Browser};
 
 const B: &str = "411721001001";
-
-async fn post_form(
-    app: &TestApp,
-    b: &Browser,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (StatusCode, String, Option<String>) {
-    let r = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(format!("{}{path}", app.base_url))
-        .header("cookie", b.cookies.join("; "))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string());
-    (r.status(), r.text().await.unwrap(), location)
-}
-
-fn figure(html: &str, id: &str) -> String {
-    let marker = format!("id=\"{id}\">");
-    let at = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("{id} not on the page"))
-        + marker.len();
-    html[at..].split('<').next().unwrap().to_string()
-}
 
 #[tokio::test]
 async fn the_reserves_page_shows_days_of_supply_and_makes_a_suggested_transfer() {
@@ -97,7 +65,7 @@ async fn the_reserves_page_shows_days_of_supply_and_makes_a_suggested_transfer()
             ("to_warehouse_id", wb_s.as_str()), ("item", "SWAB"), ("quantity", "6"), ("note", "按调拨建议"),
         ];
         for _ in 0..2 {
-            let (status, _, location) = post_form(&app, &b, "/supplies/movements", &form).await;
+            let (status, _, location) = b.post("/supplies/movements", &form).await;
             assert_eq!(status, StatusCode::SEE_OTHER);
             assert_eq!(location.as_deref(), Some("/supplies?done=posted&item=SWAB"));
         }
@@ -109,7 +77,7 @@ async fn the_reserves_page_shows_days_of_supply_and_makes_a_suggested_transfer()
 
         // An issue of more than is in stock: refused on the page, nothing posted.
         let before = app.client.supply_movements(None).await.unwrap().len();
-        let (status, html, _) = post_form(&app, &b, "/supplies/movements", &[
+        let (status, html, _) = b.post("/supplies/movements", &[
             ("csrf", csrf.as_str()), ("key", "web-over"), ("kind", "issue"), ("warehouse_id", wa_s.as_str()),
             ("item", "SWAB"), ("quantity", "500"),
         ])

@@ -8,7 +8,7 @@ use fangkong_app::inbound::DEFAULT_POLICY;
 use fangkong_test_support::{each_backend, TestApp};
 use reqwest::StatusCode;
 
-use crate::web::{csrf_of, Browser};
+use crate::web::{csrf_of, figure, Browser};
 
 const A: &str = "411702001001";
 const VENUE: &str = "P4117020010010001";
@@ -160,16 +160,6 @@ fn value_of(html: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("{name} not in {html}"))
         + marker.len();
     html[at..].split('"').next().unwrap().to_string()
-}
-
-/// The text of the element with `id`, up to its first `<`.
-fn figure(html: &str, id: &str) -> String {
-    let marker = format!("id=\"{id}\">");
-    let at = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("{id} not on the page"))
-        + marker.len();
-    html[at..].split('<').next().unwrap().to_string()
 }
 
 /// Registers a case through the form; returns its page's path.

@@ -92,7 +92,7 @@ impl Browser {
         path: &str,
         csrf: &str,
         file_name: &str,
-        content: &[u8],
+        content: impl AsRef<[u8]>,
     ) -> (StatusCode, String) {
         let boundary = "----fangkongUploadBoundary7";
         let mut body = format!(
@@ -101,7 +101,7 @@ impl Browser {
              Content-Type: application/octet-stream\r\n\r\n"
         )
         .into_bytes();
-        body.extend_from_slice(content);
+        body.extend_from_slice(content.as_ref());
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let r = self
             .http
@@ -145,6 +145,16 @@ fn field_of(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let at = html.find(&marker).unwrap() + marker.len();
     html[at..].split('"').next().unwrap().to_string()
+}
+
+/// The text of the element with `id`, up to its first `<`.
+pub(crate) fn figure(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\">");
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{id} not on the page"))
+        + marker.len();
+    html[at..].split('<').next().unwrap().to_string()
 }
 
 pub(crate) fn csrf_of(html: &str) -> String {
