@@ -67,6 +67,15 @@ pub(crate) use with_db;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The newest migration this binary knows for `backend` (the schema version of a backup).
+pub(crate) fn latest_migration(backend: Backend) -> i64 {
+    let migrator = match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    };
+    migrator.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// Tables whose `id` is generated, for [`Db::sync_id_sequences`].
 const ID_TABLES: [&str; 15] = [
     "inbound_policies",

@@ -11,6 +11,7 @@
 
 pub mod audit;
 mod backend;
+pub mod backup;
 pub mod bulk;
 pub mod coldchain;
 pub mod crypto;
@@ -47,6 +48,8 @@ pub struct Store {
 struct Inner {
     db: backend::Db,
     crypto: Crypto,
+    /// Where the database is (`pg_dump` needs the URL).
+    options: ConnectOptions,
 }
 
 /// Half-open code bounds of `within`'s subtree, or of every code when absent.
@@ -75,6 +78,7 @@ impl Store {
             inner: Arc::new(Inner {
                 db,
                 crypto: Crypto::new(key),
+                options: options.clone(),
             }),
         };
         store.bulk().create_person_indexes().await?;
