@@ -81,6 +81,20 @@ pub enum Command {
     /// The audit log: verify its hash chain, list recent entries.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write a consistent snapshot of the database to one file, also while the server runs.
+    /// The master key is not in the file: keep the data directory's master.key (or
+    /// FANGKONG_MASTER_KEY) safe separately.
+    Backup {
+        /// The backup file to create (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup file into an empty data directory (it may hold the master.key that
+    /// belongs to the backup), or with --database-url into an empty PostgreSQL database.
+    Restore {
+        /// A file written by `fangkong backup`.
+        file: PathBuf,
+    },
     /// Remove the personal data of records closed before a date (retention), keeping the
     /// aggregate figures. Audited.
     Purge {

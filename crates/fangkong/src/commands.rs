@@ -62,6 +62,57 @@ async fn open_store(args: &StoreArgs) -> Result<Store> {
         .with_context(|| format!("opening the store at {where_}"))
 }
 
+/// Restores a backup into the empty data directory or database the arguments name, refusing
+/// a master key that does not belong to the backup.
+async fn restore(args: &StoreArgs, file: &Path) -> Result<()> {
+    use fangkong_store::backup;
+    let manifest = backup::read_manifest(file)
+        .map_err(|e| anyhow::anyhow!("reading backup {}: {e}", file.display()))?;
+    let key_path = args.data.join("master.key");
+    let key = match std::env::var("FANGKONG_MASTER_KEY") {
+        Ok(text) => Some(MasterKey::parse(&text).context("reading FANGKONG_MASTER_KEY")?),
+        Err(_) if key_path.exists() => Some(
+            MasterKey::load_or_create(&key_path)
+                .with_context(|| format!("reading key file {}", key_path.display()))?,
+        ),
+        Err(_) => None,
+    };
+    if let Some(key) = &key {
+        if backup::key_check(key) != manifest.key_check {
+            bail!("the master key at hand is not the key of this backup; personal data would be unreadable");
+        }
+    }
+    let options = match &args.database_url {
+        Some(url) => ConnectOptions::Postgres {
+            url: url.clone(),
+            max_connections: 2,
+        },
+        None => ConnectOptions::Sqlite {
+            path: args.data.join("fangkong.db"),
+        },
+    };
+    let manifest = backup::restore(file, &options, &["master.key"])
+        .await
+        .map_err(|e| anyhow::anyhow!("restoring backup {}: {e}", file.display()))?;
+    let rows: i64 = manifest.tables.iter().map(|t| t.rows).sum();
+    println!(
+        "restored backup of {}: {} tables, {rows} rows verified",
+        manifest.created_at,
+        manifest.tables.len()
+    );
+    if key.is_some() {
+        let store = open_store(args).await?;
+        println!("schema is up to date ({})", store.backend().as_str());
+        store.close().await;
+    } else {
+        eprintln!(
+            "note: no master key found; put the key of the backed-up instance at {} (or set FANGKONG_MASTER_KEY) before starting fangkong",
+            key_path.display()
+        );
+    }
+    Ok(())
+}
+
 fn app(store: Store) -> App {
     App::new(store, Arc::new(SystemClock))
 }
@@ -75,6 +126,25 @@ pub async fn run(cli: Cli) -> Result<()> {
             store.close().await;
             Ok(())
         }
+        Command::Backup { out } => {
+            let store = open_store(&cli.store).await?;
+            let manifest = store
+                .backup(&out)
+                .await
+                .map_err(|e| anyhow::anyhow!("writing backup {}: {e}", out.display()))?;
+            store.close().await;
+            let rows: i64 = manifest.tables.iter().map(|t| t.rows).sum();
+            println!(
+                "backup written to {}: {}, schema version {}, {} tables, {rows} rows",
+                out.display(),
+                manifest.backend,
+                manifest.schema_version,
+                manifest.tables.len()
+            );
+            eprintln!("note: the master key is not in the backup; personal data in it can only be read with the key of this instance, so keep that key safe separately");
+            Ok(())
+        }
+        Command::Restore { file } => restore(&cli.store, &file).await,
         Command::Serve(args) => {
             let app = app(open_store(&cli.store).await?);
             serve(app, args.addr, args.secure_cookies).await

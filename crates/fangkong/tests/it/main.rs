@@ -5,6 +5,7 @@
 
 mod access;
 mod authz;
+mod backup;
 mod cli;
 mod coldchain;
 mod fever;
