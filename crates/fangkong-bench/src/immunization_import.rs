@@ -12,13 +12,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::machine::{load_averages as load_average, peak_rss_bytes, reset_peak_rss};
+use crate::setup::{now, open};
 use anyhow::Context as _;
-use chrono::{NaiveDate, TimeDelta, TimeZone as _, Utc};
+use chrono::{NaiveDate, TimeDelta};
 use fangkong_app::demo::{DemoConfig, NoProgress};
 use fangkong_app::{Actor, App, FixedClock};
 use fangkong_domain::immunization::VaccineProduct;
 use fangkong_ingest::export::{write_workbook, ExportCell, Sheet};
-use fangkong_store::{ConnectOptions, MasterKey, Store};
+use fangkong_store::MasterKey;
 use fangkong_synth::CityConfig;
 use rand::seq::SliceRandom as _;
 use rand::{Rng as _, SeedableRng as _};
@@ -164,25 +165,6 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(run_async(options))
-}
-
-fn now() -> chrono::DateTime<Utc> {
-    // 2026-12-01 10:00 China Standard Time.
-    Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0)
-        .single()
-        .expect("a valid time")
-}
-
-async fn open(dir: &Path, key: &MasterKey) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    Store::open(
-        &ConnectOptions::Sqlite {
-            path: dir.join("fangkong.db"),
-        },
-        key,
-    )
-    .await
-    .with_context(|| format!("opening the store in {}", dir.display()))
 }
 
 async fn run_async(options: &Options) -> anyhow::Result<Report> {

@@ -225,6 +225,7 @@ mod immunization_import;
 mod machine;
 mod python_reference;
 mod reference;
+mod setup;
 mod sim;
 mod testing_round;
 mod travel_import;

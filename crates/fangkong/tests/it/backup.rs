@@ -2,7 +2,6 @@
 //! a consistent store, table for table; damaged files and occupied targets are refused.
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 
@@ -12,6 +11,8 @@ use fangkong_store::backup::{self, BackupError};
 use fangkong_store::{BackendKind, ConnectOptions, MasterKey, Store};
 use fangkong_test_support::{backends, TestApp, PG_URL_VAR};
 use sqlx::Connection as _;
+
+use crate::cli::{fangkong, text};
 
 use crate::id;
 
@@ -263,25 +264,6 @@ async fn damaged_files_and_wrong_targets_are_refused() {
         }
         app.verify().await;
     }
-}
-
-fn fangkong(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fangkong"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("FANGKONG_DATABASE_URL")
-        .env_remove("FANGKONG_MASTER_KEY")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]

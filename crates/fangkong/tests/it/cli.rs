@@ -2,7 +2,8 @@
 
 use std::process::{Command, Output};
 
-fn fangkong(data: &std::path::Path, args: &[&str]) -> Output {
+/// Runs the binary on a data directory, without the environment's database or key.
+pub(crate) fn fangkong(data: &std::path::Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fangkong"))
         .arg("--data")
         .arg(data)
@@ -13,7 +14,8 @@ fn fangkong(data: &std::path::Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(o: &Output) -> String {
+/// Standard output and error of a run, as text.
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
