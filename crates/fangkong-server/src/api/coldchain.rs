@@ -18,6 +18,7 @@ use fangkong_app::coldchain::{
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::ImportQuery;
 use crate::auth::ApiActor;
 use crate::error::ApiResult;
 use crate::AppState;
@@ -316,12 +317,6 @@ pub async fn trace(
             .collect(),
         tasks: t.tasks.iter().map(task_to_wire).collect(),
     }))
-}
-
-/// The file's name, for error messages (its extension selects the format).
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ImportQuery {
-    file_name: Option<String>,
 }
 
 /// Import a batch list (CSV, XLSX or NDJSON: `code`, `product`, `origin_country`,

@@ -14,6 +14,7 @@ use fangkong_store::fever::{ResultSource, Visit};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::ImportQuery;
 use crate::auth::ApiActor;
 use crate::error::ApiResult;
 use crate::AppState;
@@ -199,12 +200,6 @@ pub async fn open_loops(
             .collect(),
         due_soon: loops.due_soon,
     }))
-}
-
-/// The file's name, for error messages (its extension selects the format).
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ImportQuery {
-    file_name: Option<String>,
 }
 
 /// Import a visit list (CSV or XLSX: `clinic_id`, `id_number`, `visit_at`, `temperature`,

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
+use super::ImportQuery;
 use crate::auth::ApiActor;
 use crate::error::ApiResult;
 use crate::AppState;
@@ -55,12 +56,6 @@ fn one(mut resources: Vec<Value>) -> ApiResult<Response> {
         Some(r) if resources.is_empty() => Ok(fhir(StatusCode::OK, &r)),
         _ => Err(Error::NotFound.into()),
     }
-}
-
-/// The file's name (NDJSON is told by `.ndjson` or by its content).
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ImportQuery {
-    file_name: Option<String>,
 }
 
 /// Import FHIR resources: Patient (a person), Immunization (a dose), Observation (a

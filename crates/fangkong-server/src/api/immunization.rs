@@ -21,6 +21,7 @@ use fangkong_store::immunization::{OutreachKind, StoredDose};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::ImportQuery;
 use crate::auth::ApiActor;
 use crate::error::ApiResult;
 use crate::AppState;
@@ -71,12 +72,6 @@ pub(crate) fn area_to_wire(a: &AreaCoverage) -> AreaCoverageReport {
             })
             .collect(),
     }
-}
-
-/// The file's name, for error messages (its extension selects the format).
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ImportQuery {
-    file_name: Option<String>,
 }
 
 /// Import a vaccination list (CSV, XLSX or NDJSON: `id_number`, `dose_number`, `product`,

@@ -13,6 +13,7 @@ use fangkong_domain::{AgeBand, Level};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::ImportQuery;
 use crate::auth::ApiActor;
 use crate::error::ApiResult;
 use crate::AppState;
@@ -132,13 +133,6 @@ pub async fn boundary(
         [(header::CONTENT_TYPE, "application/geo+json")],
         feature.to_string(),
     ))
-}
-
-/// Import query.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ImportQuery {
-    /// The file's name; its extension selects the format (`.csv`, `.xlsx`, `.geojson`).
-    file_name: Option<String>,
 }
 
 /// Import a jurisdiction list (CSV/XLSX) or boundaries (GeoJSON), all or nothing.

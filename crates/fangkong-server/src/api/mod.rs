@@ -287,6 +287,13 @@ pub(crate) fn file_response(
         .into_response()
 }
 
+/// The query of every file import: the file's name, for error messages; its extension
+/// selects the format (`.csv`, `.xlsx`, `.ndjson`, `.geojson`) where the content does not.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct ImportQuery {
+    pub(crate) file_name: Option<String>,
+}
+
 /// Reads `limit`/`offset` with defaults.
 pub(crate) fn page(limit: Option<i64>, offset: Option<i64>, default: i64) -> (i64, i64) {
     (limit.unwrap_or(default), offset.unwrap_or(0))

@@ -13,6 +13,7 @@ use fangkong_app::persons::{PersonChanges, PersonInput, PersonQuery};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::ImportQuery;
 use crate::auth::ApiActor;
 use crate::error::ApiResult;
 use crate::AppState;
@@ -258,13 +259,6 @@ pub async fn merge(
             .merge_persons(&actor, id, body.duplicate_id)
             .await?,
     )))
-}
-
-/// Import query.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ImportQuery {
-    /// The file's name; `.xlsx` or `.csv` selects the format.
-    file_name: Option<String>,
 }
 
 /// Import a person list (CSV/XLSX), all or nothing; re-importing the same file is a no-op.

@@ -24,6 +24,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::idempotency;
+use super::ImportQuery;
 use crate::auth::ApiActor;
 use crate::error::ApiResult;
 use crate::AppState;
@@ -307,12 +308,6 @@ pub async fn reports_batch(
         },
     )
     .await
-}
-
-/// The file's name, for error messages (its extension selects the format).
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ImportQuery {
-    file_name: Option<String>,
 }
 
 /// Import a report file (CSV or XLSX: `sentinel_id`, `day`, `indicator`, `count`), all rows

@@ -18,6 +18,7 @@ use fangkong_store::supplies::{ItemRow, WarehouseRow};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::ImportQuery;
 use crate::auth::ApiActor;
 use crate::error::ApiResult;
 use crate::AppState;
@@ -416,12 +417,6 @@ pub async fn suggestions(
 ) -> ApiResult<Json<Vec<TransferPlan>>> {
     let rows = state.app.transfer_suggestions(&actor).await?;
     Ok(Json(rows.iter().map(suggestion_to_wire).collect()))
-}
-
-/// The file's name, for error messages (its extension selects the format).
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ImportQuery {
-    file_name: Option<String>,
 }
 
 /// Import a movements sheet (CSV, XLSX or NDJSON: `idempotency_key`, `kind`, `warehouse_id`,
