@@ -223,6 +223,20 @@ impl App {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<VaccinationsRecorded> {
+        crate::telemetry::measured(
+            "vaccinations",
+            self.import_vaccinations_unmeasured(actor, file_name, bytes),
+        )
+        .await
+    }
+
+    /// [`App::import_vaccinations`] without its metrics.
+    async fn import_vaccinations_unmeasured(
+        &self,
+        actor: &Actor,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<VaccinationsRecorded> {
         actor.require(Permission::ImmunizationWrite)?;
         let (records, refused) =
             fangkong_ingest::immunization::parse_vaccinations_lenient(file_name, bytes)?;

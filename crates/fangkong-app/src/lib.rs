@@ -24,6 +24,7 @@ pub mod measures;
 pub mod persons;
 pub mod sentinel;
 pub mod supplies;
+mod telemetry;
 pub mod testing;
 pub mod tracing;
 pub mod treatment;

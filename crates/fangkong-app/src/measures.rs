@@ -435,6 +435,20 @@ impl App {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<ArrivalsOutcome> {
+        crate::telemetry::measured(
+            "travel",
+            self.import_travel_unmeasured(actor, file_name, bytes),
+        )
+        .await
+    }
+
+    /// [`App::import_travel`] without its metrics.
+    async fn import_travel_unmeasured(
+        &self,
+        actor: &Actor,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<ArrivalsOutcome> {
         actor.require(Permission::InboundOperate)?;
         actor.require(Permission::PersonsWrite)?;
         let records = fangkong_ingest::parse_travel(file_name, bytes, self.clock_now())

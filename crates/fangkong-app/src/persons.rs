@@ -334,6 +334,20 @@ impl App {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<ImportOutcome> {
+        crate::telemetry::measured(
+            "persons",
+            self.import_persons_unmeasured(actor, file_name, bytes),
+        )
+        .await
+    }
+
+    /// [`App::import_persons`] without its metrics.
+    async fn import_persons_unmeasured(
+        &self,
+        actor: &Actor,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<ImportOutcome> {
         actor.require(Permission::PersonsWrite)?;
         let records = fangkong_ingest::parse_persons(file_name, bytes, self.today())?;
         let codes: HashSet<&str> = records.iter().map(|r| r.community_code.as_str()).collect();

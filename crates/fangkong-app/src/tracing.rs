@@ -528,6 +528,20 @@ impl App {
         name: &str,
         bytes: &[u8],
     ) -> Result<CheckinImport> {
+        crate::telemetry::measured(
+            "checkins",
+            self.import_checkins_unmeasured(actor, name, bytes),
+        )
+        .await
+    }
+
+    /// [`App::import_checkins`] without its metrics.
+    async fn import_checkins_unmeasured(
+        &self,
+        actor: &Actor,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<CheckinImport> {
         actor.require(Permission::TracingOperate)?;
         let batch = fangkong_ingest::parse_checkins(name, bytes)?;
         let now = self.now_ms();

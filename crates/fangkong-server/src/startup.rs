@@ -80,7 +80,19 @@ async fn openapi_json(
     Json(state.openapi.as_ref().clone())
 }
 
+/// The Prometheus text: the recorded counters and histograms, with the work queues' depths
+/// read from the store at scrape time (`fangkong_queue_depth{queue}`), so that they are
+/// never stale. A store that cannot answer leaves the depths out and says so in the log;
+/// the scrape itself still succeeds (`/readyz` reports the store).
 async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    match state.app.store().queue_depths().await {
+        Ok(depths) => {
+            for (queue, depth) in depths {
+                metrics::gauge!("fangkong_queue_depth", "queue" => queue).set(depth as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "reading queue depths for /metrics failed"),
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,

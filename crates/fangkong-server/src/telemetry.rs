@@ -23,6 +23,11 @@ pub fn metrics_handle() -> PrometheusHandle {
                     ],
                 )
                 .expect("bucket list is not empty")
+                .set_buckets_for_metric(
+                    Matcher::Full("fangkong_ingest_duration_seconds".to_string()),
+                    &[0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0],
+                )
+                .expect("bucket list is not empty")
                 .install_recorder()
                 .expect("only this function installs the metrics recorder")
         })

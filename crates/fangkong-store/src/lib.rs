@@ -226,7 +226,8 @@ impl Store {
     /// Checks the invariants no constraint expresses alone and returns every finding (empty
     /// when all hold): foreign keys (SQLite can hold violations written while they were
     /// off), merges that point at a merged record or at themselves, supply balances that
-    /// differ from the sum of their ledger lines.
+    /// differ from the sum of their ledger lines, room occupants and hospital bed counters
+    /// that differ from the open stays and admissions behind them.
     ///
     /// # Errors
     /// `Unavailable` on database failure.
@@ -265,7 +266,77 @@ impl Store {
                 d.warehouse_id, d.item_id, d.batch_id, d.cached, d.summed
             )
         }));
+        // Occupancy: a room's occupants are its open stays; a hospital's counters are its
+        // open admissions by bed type.
+        let rooms: Vec<(i64, i64, i64)> = backend::with_db!(
+            &self.inner.db,
+            read | pool | {
+                sqlx::query_as(
+                    "SELECT r.id, r.occupants, COUNT(s.id) FROM rooms r \
+                     LEFT JOIN isolation_stays s ON s.room_id = r.id AND s.status <> 'out' \
+                     GROUP BY r.id, r.occupants HAVING r.occupants <> COUNT(s.id) ORDER BY r.id",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+        );
+        findings.extend(rooms.into_iter().map(|(id, cached, open)| {
+            format!("room {id}: {cached} occupants on record, {open} open stays")
+        }));
+        let beds: Vec<(i64, String, i64, i64)> = backend::with_db!(
+            &self.inner.db,
+            read | pool | {
+                sqlx::query_as(
+                    "SELECT f.id, t.bed_type, t.cached, COUNT(a.id) FROM \
+                     (SELECT id, 'general' AS bed_type, occupied_general AS cached FROM facilities \
+                      UNION ALL SELECT id, 'icu', occupied_icu FROM facilities \
+                      UNION ALL SELECT id, 'isolation', occupied_isolation FROM facilities) t \
+                     JOIN facilities f ON f.id = t.id \
+                     LEFT JOIN admissions a ON a.facility_id = t.id AND a.bed_type = t.bed_type \
+                      AND a.discharged_at IS NULL \
+                     GROUP BY f.id, t.bed_type, t.cached HAVING t.cached <> COUNT(a.id) \
+                     ORDER BY f.id, t.bed_type",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+        );
+        findings.extend(beds.into_iter().map(|(id, bed, cached, open)| {
+            format!("hospital {id} {bed} beds: {cached} occupied on record, {open} open admissions")
+        }));
         Ok(findings)
+    }
+
+    /// The depth of every work queue the platform keeps, by name, for the metrics endpoint:
+    /// `retest_tasks` (open fan-out tasks of positive pools), `coldchain_tasks` (open
+    /// tracing tasks of cold-chain batches), `arrival_reviews` (pending policy reviews),
+    /// `sentinel_alerts` (new or being verified), `placed_not_checked_in` (quarantine stays
+    /// placed but not checked in).
+    ///
+    /// # Errors
+    /// `Unavailable` on database failure.
+    pub async fn queue_depths(&self) -> Result<Vec<(&'static str, i64)>> {
+        let row: (i64, i64, i64, i64, i64) = backend::with_db!(
+            &self.inner.db,
+            read | pool | {
+                sqlx::query_as(
+                    "SELECT (SELECT COUNT(*) FROM retest_tasks WHERE status = 'open'), \
+                     (SELECT COUNT(*) FROM coldchain_tasks WHERE status = 'open'), \
+                     (SELECT COUNT(*) FROM measure_reviews WHERE status = 'pending'), \
+                     (SELECT COUNT(*) FROM sentinel_alerts WHERE status IN ('new', 'verifying')), \
+                     (SELECT COUNT(*) FROM isolation_stays WHERE status = 'placed')",
+                )
+                .fetch_one(pool)
+                .await?
+            }
+        );
+        Ok(vec![
+            ("retest_tasks", row.0),
+            ("coldchain_tasks", row.1),
+            ("arrival_reviews", row.2),
+            ("sentinel_alerts", row.3),
+            ("placed_not_checked_in", row.4),
+        ])
     }
 
     /// After rows were inserted with explicit ids, moves PostgreSQL identity sequences past

@@ -79,6 +79,20 @@ impl App {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<IngestReport> {
+        crate::telemetry::measured(
+            "samples",
+            self.ingest_samples_unmeasured(actor, file_name, bytes),
+        )
+        .await
+    }
+
+    /// [`App::ingest_samples`] without its metrics.
+    async fn ingest_samples_unmeasured(
+        &self,
+        actor: &Actor,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<IngestReport> {
         self.ingest_samples_with(actor, file_name, bytes, &NoProgress)
             .await
     }
@@ -232,6 +246,20 @@ impl App {
     /// # Errors
     /// As [`App::ingest_samples`].
     pub async fn ingest_results(
+        &self,
+        actor: &Actor,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<IngestReport> {
+        crate::telemetry::measured(
+            "results",
+            self.ingest_results_unmeasured(actor, file_name, bytes),
+        )
+        .await
+    }
+
+    /// [`App::ingest_results`] without its metrics.
+    async fn ingest_results_unmeasured(
         &self,
         actor: &Actor,
         file_name: &str,

@@ -126,3 +126,66 @@ async fn security_headers_are_set() {
     assert_eq!(r.headers()["x-frame-options"], "DENY");
     app.verify().await;
 }
+
+/// The metrics an operator alerts on: ingest rows and files by kind and outcome, ingest
+/// durations, and the work queues' depths read at scrape time (docs/operations.md lists the
+/// alerts built on them).
+#[tokio::test]
+async fn metrics_count_ingests_and_report_queue_depths() {
+    each_backend(|app| async move {
+        app.client
+            .import_jurisdictions(
+                "d.csv",
+                "code,name\n41,河南省\n4117,驻马店市\n411702,驿城区\n\
+                 411702001,顺河街道\n411702001001,示范社区\n"
+                    .as_bytes()
+                    .to_vec(),
+            )
+            .await
+            .unwrap();
+        let persons = format!(
+            "name,id_number,phone,community_code\n甲,{},,411702001001\n乙,{},,411702001001\n",
+            crate::id("411702", "1980-01-01", 11),
+            crate::id("411702", "1981-01-01", 12)
+        );
+        app.client
+            .import_persons("persons.csv", persons.into_bytes())
+            .await
+            .unwrap();
+        let text = reqwest::get(format!("{}/metrics", app.base_url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let value = |prefix: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(prefix))
+                .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        // Counters are per process and tests run in parallel: at least this test's rows.
+        assert!(value("fangkong_ingest_rows_total{kind=\"persons\",outcome=\"accepted\"}") >= 2.0);
+        assert!(value("fangkong_ingest_files_total{kind=\"persons\",result=\"ok\"}") >= 1.0);
+        assert!(
+            value("fangkong_ingest_duration_seconds_count{kind=\"persons\"}") >= 1.0,
+            "{text}"
+        );
+        for queue in [
+            "retest_tasks",
+            "coldchain_tasks",
+            "arrival_reviews",
+            "sentinel_alerts",
+            "placed_not_checked_in",
+        ] {
+            assert!(
+                text.contains(&format!("fangkong_queue_depth{{queue=\"{queue}\"}}")),
+                "no depth of {queue}: {text}"
+            );
+        }
+        app
+    })
+    .await;
+}
