@@ -8,6 +8,7 @@ mod authz;
 mod backup;
 mod cli;
 mod coldchain;
+mod crash;
 mod fever;
 mod immunization;
 mod immunization_web;
