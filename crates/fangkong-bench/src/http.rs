@@ -9,7 +9,7 @@
 //!   uploaded (`POST /api/v1/tracing/checkins:import`, NDJSON);
 //! - laboratory (20%): a batch of 20 tube results (`POST /api/v1/testing/results:batch`, NDJSON,
 //!   with an `Idempotency-Key`), each tube collected in the setup and resulted once;
-//! - headquarters (10%): the command dashboard (`GET /api/v1/dashboard?within=4117`).
+//! - headquarters (10%): the command dashboard of the city (`GET /api/v1/dashboard`).
 //!
 //! What it must not do: touch a data directory other than its own temporary one, or talk to
 //! anything but the loopback server it started (and PostgreSQL when `--database-url` says so).
@@ -331,7 +331,7 @@ impl Session {
             }
             Session::Headquarters => {
                 let request = http
-                    .get(format!("{base}/api/v1/dashboard?within={CITY_CODE}"))
+                    .get(format!("{base}/api/v1/dashboard"))
                     .bearer_auth(&f.token);
                 out.push(timed(4, request).await);
             }
