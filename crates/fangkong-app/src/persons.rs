@@ -281,6 +281,16 @@ impl App {
             Some(_) => Some(None),
             None => None,
         };
+        if let Some(Some(address)) = &changes.address {
+            if let Err(reason) = fangkong_ingest::persons::check_address(address.trim()) {
+                errors.push(("address".to_string(), reason));
+            }
+        }
+        if let Some(tags) = &changes.tags {
+            if let Err(reason) = fangkong_ingest::persons::check_tags(tags) {
+                errors.push(("tags".to_string(), reason));
+            }
+        }
         let community = match &changes.community_code {
             Some(c) => match JurisdictionCode::parse(c) {
                 Ok(code) if code.level() == fangkong_domain::Level::Community => Some(code),

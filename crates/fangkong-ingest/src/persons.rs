@@ -20,6 +20,12 @@ use crate::table::{read_table_lenient, RowRef, Table};
 
 /// The longest accepted name, in characters.
 pub const MAX_NAME_CHARS: usize = 50;
+/// The longest address, in characters: a full Chinese address with building, unit and room
+/// is well under 100; a 10 MB "address" is an attack or a broken export, not an address.
+pub const MAX_ADDRESS_CHARS: usize = 200;
+/// The longest tag, in characters, and the most tags a person may carry.
+pub const MAX_TAG_CHARS: usize = 30;
+pub const MAX_TAGS: usize = 20;
 /// The characters that separate tags: ASCII and full-width semicolons and commas.
 pub const TAG_SEPARATORS: [char; 4] = [';', '；', ',', '，'];
 
@@ -190,7 +196,14 @@ pub(crate) fn read_person(
             None
         }
     };
-    let address = row.value("address").map(str::to_string);
+    let address = match row.value("address").map(check_address) {
+        None => None,
+        Some(Ok(address)) => Some(address.to_string()),
+        Some(Err(reason)) => {
+            errors.push(line, "address", reason);
+            None
+        }
+    };
     let community_code = match required_code(errors, row, "community_code") {
         None => None,
         Some(code) if code.level() != Level::Community => {
@@ -207,6 +220,9 @@ pub(crate) fn read_person(
         Some(code) => Some(code),
     };
     let tags = row.value("tags").map(split_tags).unwrap_or_default();
+    if let Err(reason) = check_tags(&tags) {
+        errors.push(line, "tags", reason);
+    }
     let (sex, birth_date) = read_sex_and_birth(errors, row, identity, document.as_ref(), today);
 
     if errors.len() != before {
@@ -223,6 +239,43 @@ pub(crate) fn read_person(
         sex: sex?,
         birth_date: birth_date?,
     })
+}
+
+/// Checks an address: at most [`MAX_ADDRESS_CHARS`] characters.
+///
+/// # Errors
+/// The reason, without the address.
+pub fn check_address(address: &str) -> Result<&str, String> {
+    let n = address.chars().count();
+    if n > MAX_ADDRESS_CHARS {
+        return Err(format!(
+            "has {n} characters, at most {MAX_ADDRESS_CHARS} are allowed"
+        ));
+    }
+    Ok(address)
+}
+
+/// Checks tags: at most [`MAX_TAGS`], each at most [`MAX_TAG_CHARS`] characters.
+///
+/// # Errors
+/// The reason, without the tags.
+pub fn check_tags(tags: &[String]) -> Result<(), String> {
+    if tags.len() > MAX_TAGS {
+        return Err(format!(
+            "has {} tags, at most {MAX_TAGS} are allowed",
+            tags.len()
+        ));
+    }
+    if let Some(n) = tags
+        .iter()
+        .map(|t| t.chars().count())
+        .find(|n| *n > MAX_TAG_CHARS)
+    {
+        return Err(format!(
+            "a tag has {n} characters, at most {MAX_TAG_CHARS} are allowed"
+        ));
+    }
+    Ok(())
 }
 
 fn check_name(name: &str) -> Result<(), String> {
