@@ -90,6 +90,25 @@ fn line_of(text: &str, offset: usize) -> u64 {
         + 1
 }
 
+/// The reason of a TOML error. `message()` is empty for some syntax errors (a control
+/// character in a line, for one); their description is then the last line of the display,
+/// below the quoted line and its caret.
+fn toml_reason(e: &toml::de::Error) -> String {
+    let message = e.message().trim();
+    if !message.is_empty() {
+        return message.to_string();
+    }
+    let shown = e.to_string();
+    shown
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('|') && !l.contains(" | "))
+        .filter(|l| !l.starts_with("TOML parse error"))
+        .unwrap_or("not valid toml")
+        .to_string()
+}
+
 /// Parses and validates a policy file; all or nothing.
 ///
 /// # Errors
@@ -98,7 +117,7 @@ fn line_of(text: &str, offset: usize) -> u64 {
 pub fn parse_policy(file_name: &str, text: &str) -> Result<Policy, FileErrors> {
     let raw: RawPolicy = toml::from_str(text).map_err(|e| {
         let line = e.span().map_or(0, |s: Range<usize>| line_of(text, s.start));
-        let reason = e.message().to_string();
+        let reason = toml_reason(&e);
         FileErrors {
             file: file_name.to_string(),
             errors: vec![RowError::new(line, FILE_FIELD, reason)],
