@@ -9,8 +9,19 @@
 
 const UTF8_BOM: &str = "\u{feff}";
 
+/// The first characters that make a spreadsheet read a CSV cell as a formula (OWASP, "CSV
+/// injection"): `=1+1`, `+cmd|' /C calc'!A0`, `-2+3`, `@SUM(A1)`, and a tab or carriage
+/// return before one of them.
+pub(crate) const FORMULA_STARTS: &[u8] = b"=+-@\t\r";
+
 /// Writes a header and rows as CSV: UTF-8 with a byte order mark, CRLF line ends (RFC 4180),
 /// and fields quoted when they contain a comma, a quote or a line break.
+///
+/// A field that a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return, and is not a plain number like `-3.5`) gets a leading `'`, so
+/// Excel shows it as text: a name registered as `=HYPERLINK(..)` cannot become a live link
+/// or command in the office that opens the export. [`crate::read_table`] drops that `'`
+/// again, so an exported CSV imports as it was.
 ///
 /// Rows are written as given, so a row may have fewer or more fields than the header.
 ///
@@ -34,11 +45,36 @@ pub fn write_csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Ve
     out.into_bytes()
 }
 
+/// Whether `field` needs the `'` guard: a spreadsheet would read it as a formula (it starts
+/// with `=`, `+`, `-` or `@`, maybe after tabs and carriage returns, and is not a plain
+/// number), or it already starts with `'`s before a formula character (so that import, which
+/// drops one `'`, gives it back as it was).
+fn is_formula_like(field: &str) -> bool {
+    let unquoted = field.trim_start_matches('\'');
+    if unquoted.len() < field.len() {
+        return unquoted
+            .as_bytes()
+            .first()
+            .is_some_and(|b| FORMULA_STARTS.contains(b));
+    }
+    field
+        .trim_start_matches(['\t', '\r'])
+        .starts_with(['=', '+', '-', '@'])
+        && field.parse::<f64>().is_err()
+}
+
 fn write_record<'a>(out: &mut String, fields: impl Iterator<Item = &'a str>) {
     for (i, field) in fields.enumerate() {
         if i > 0 {
             out.push(',');
         }
+        let guarded;
+        let field = if is_formula_like(field) {
+            guarded = format!("'{field}");
+            guarded.as_str()
+        } else {
+            field
+        };
         if field.contains([',', '"', '\r', '\n']) {
             out.push('"');
             out.push_str(&field.replace('"', "\"\""));

@@ -113,7 +113,7 @@ fn is_blank(line: &[u8]) -> bool {
 fn parse_object<'a>(line: &'a [u8], fields: &mut Fields<'a>) -> Result<(), String> {
     fields.clear();
     let text = std::str::from_utf8(line)
-        .map_err(|_| "text is not utf-8; save the file as utf-8".to_string())?;
+        .map_err(|_| "text is not utf-8 (gbk?); save the file as utf-8".to_string())?;
     let mut de = serde_json::Deserializer::from_str(text);
     ObjectSeed { fields }
         .deserialize(&mut de)

@@ -38,7 +38,13 @@ const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 // The Compound File Binary header of the old BIFF .xls format.
 const CFB_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 pub(crate) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-const NOT_UTF8: &str = "text is not utf-8; save the file as csv utf-8";
+// Excel on Chinese Windows saves plain "CSV" in the system code page, GBK (code page 936):
+// by far the most common reason a CSV file is not UTF-8. It is refused rather than decoded,
+// because a guessed code page silently stores garbled names when the guess is wrong.
+const NOT_UTF8: &str = "text is not utf-8 (gbk?); save the file as csv utf-8";
+// Excel's "Unicode text" is UTF-16 with a byte order mark.
+const UTF16_BOMS: [&[u8]; 2] = [b"\xFF\xFE", b"\xFE\xFF"];
+const UTF16: &str = "text is utf-16; save the file as csv utf-8";
 
 impl Format {
     /// Decides the format from the content, then the file name.
@@ -600,6 +606,24 @@ fn trim_span(text: &str, (start, end): Span) -> Span {
     (start + leading, start + leading + trimmed.len())
 }
 
+/// The cell without the `'` that [`crate::write_csv`] puts before text a spreadsheet would
+/// run as a formula (`'=1+1`) or that starts with `'`s before one already (`''=1`), so
+/// an exported list reads back as it was.
+fn drop_formula_guard(text: &str, (start, end): Span) -> Span {
+    let cell = text.get(start..end).unwrap_or("");
+    let guarded = cell.starts_with('\'')
+        && cell
+            .trim_start_matches('\'')
+            .as_bytes()
+            .first()
+            .is_some_and(|b| crate::export::FORMULA_STARTS.contains(b));
+    if guarded {
+        (start + 1, end)
+    } else {
+        (start, end)
+    }
+}
+
 /// About how many data rows a file holds, without parsing it, for a progress bar: the
 /// lines after the header for CSV and NDJSON, 0 (unknown) for a workbook.
 pub fn estimate_rows(file_name: &str, bytes: &[u8]) -> usize {
@@ -787,6 +811,9 @@ fn read_csv<V: RowVisitor>(
     shaper: &mut Shaper<'_>,
     visitor: &mut V,
 ) -> Result<(), FileErrors> {
+    if UTF16_BOMS.iter().any(|bom| bytes.starts_with(bom)) {
+        return Err(FileErrors::whole_file(shaper.file(), UTF16));
+    }
     let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -831,7 +858,9 @@ fn read_csv<V: RowVisitor>(
             cells.clear(line);
             for i in 0..record.len() {
                 let span = record.range(i).map_or((0, 0), |r| (r.start, r.end));
-                cells.spans.push(trim_span(text, span));
+                cells
+                    .spans
+                    .push(trim_span(text, drop_formula_guard(text, span)));
             }
             shaper.accept(text, &mut cells, visitor)?;
         } else {

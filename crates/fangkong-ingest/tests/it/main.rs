@@ -4,6 +4,7 @@
 
 mod boundaries;
 mod checkins;
+mod corpus;
 mod export;
 mod graph;
 mod jurisdictions;

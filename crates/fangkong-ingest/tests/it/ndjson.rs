@@ -72,7 +72,7 @@ fn every_bad_line_and_value_is_reported_with_its_physical_line() {
             t.ndjson:6: row: not valid json at column 10: EOF while parsing a string
             t.ndjson:7: a: the key appears twice in the object
             t.ndjson:8: row: not valid json at column 9: trailing characters
-            t.ndjson:9: row: text is not utf-8; save the file as utf-8"#]],
+            t.ndjson:9: row: text is not utf-8 (gbk?); save the file as utf-8"#]],
     );
 }
 

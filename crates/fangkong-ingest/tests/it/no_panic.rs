@@ -1,29 +1,91 @@
-//! Untrusted bytes never panic a parser: arbitrary bytes, CSV-like text, JSON lines and
-//! damaged workbooks all give records or errors.
+//! Untrusted bytes never panic a parser: arbitrary bytes, CSV-like text, JSON lines,
+//! damaged workbooks and policy files all give records or errors, and every error is a clear
+//! one: a line inside the file (0 for the file as a whole), a field and a reason.
+//!
+//! Case counts are proptest's (256 per property, quick enough for every `cargo test`); set
+//! `PROPTEST_CASES=100000` for a long run.
 
 use std::sync::OnceLock;
 
 use fangkong_ingest::{
-    parse_boundaries_geojson, parse_checkins, parse_jurisdictions, parse_persons, parse_results,
-    parse_results_lenient, parse_samples, parse_samples_lenient, parse_venues, read_table,
+    parse_batches, parse_boundaries_geojson, parse_checkins, parse_jurisdictions, parse_members,
+    parse_persons, parse_policy, parse_results, parse_results_lenient, parse_risk_areas,
+    parse_samples, parse_samples_lenient, parse_travel, parse_venues, read_table, FileErrors,
 };
 use proptest::prelude::*;
 use rust_xlsxwriter::{Workbook, XlsxError};
 
 use crate::today;
 
-fn all_parsers(name: &str, bytes: &[u8]) {
-    let _ = read_table(name, bytes);
-    let _ = parse_persons(name, bytes, today());
-    let _ = parse_jurisdictions(name, bytes);
-    let _ = parse_boundaries_geojson(name, bytes);
-    let _ = parse_samples(name, bytes);
-    let _ = parse_samples_lenient(name, bytes);
-    let _ = parse_results(name, bytes);
-    let _ = parse_results_lenient(name, bytes);
-    let _ = parse_venues(name, bytes);
-    let _ = parse_checkins(name, bytes);
+/// Checks that a refusal names this file and, for each error, a line that is in the text
+/// (for a workbook, any sheet row), a field and a reason.
+fn clear<T>(name: &str, bytes: &[u8], result: Result<T, FileErrors>) {
+    let Err(e) = result else { return };
+    assert_eq!(e.file, name);
+    assert!(!e.errors.is_empty());
+    let text = !bytes.starts_with(b"PK");
+    // A line ends at \n, \r\n or a lone \r: at most one line per byte, plus the last.
+    let lines = bytes.len() as u64 + 1;
+    for error in &e.errors {
+        assert!(!error.field.is_empty(), "{e}");
+        assert!(!error.reason.is_empty(), "{e}");
+        if text {
+            assert!(error.line <= lines, "{e}");
+        }
+    }
 }
+
+fn all_parsers(name: &str, bytes: &[u8]) {
+    clear(name, bytes, read_table(name, bytes));
+    clear(name, bytes, parse_persons(name, bytes, today()));
+    clear(name, bytes, parse_jurisdictions(name, bytes));
+    clear(name, bytes, parse_boundaries_geojson(name, bytes));
+    clear(name, bytes, parse_samples(name, bytes));
+    clear(name, bytes, parse_samples_lenient(name, bytes));
+    clear(name, bytes, parse_results(name, bytes));
+    clear(name, bytes, parse_results_lenient(name, bytes));
+    clear(name, bytes, parse_venues(name, bytes));
+    clear(name, bytes, parse_checkins(name, bytes));
+    clear(name, bytes, parse_batches(name, bytes));
+    clear(name, bytes, parse_risk_areas(name, bytes));
+    clear(name, bytes, parse_members(name, bytes));
+    clear(name, bytes, parse_travel(name, bytes, noon()));
+    clear(
+        name,
+        bytes,
+        fangkong_ingest::fever::parse_fever_visits(name, bytes),
+    );
+    clear(
+        name,
+        bytes,
+        fangkong_ingest::immunization::parse_vaccinations(name, bytes),
+    );
+    clear(
+        name,
+        bytes,
+        fangkong_ingest::sentinel::parse_sentinel_reports(name, bytes),
+    );
+    clear(
+        name,
+        bytes,
+        fangkong_ingest::supplies::parse_counts(name, bytes),
+    );
+    clear(
+        name,
+        bytes,
+        fangkong_ingest::supplies::parse_movements(name, bytes),
+    );
+}
+
+fn noon() -> chrono::DateTime<chrono::Utc> {
+    today()
+        .and_hms_opt(12, 0, 0)
+        .expect("noon is a time")
+        .and_utc()
+}
+
+/// The platform's own policy file, which the policy properties damage.
+const POLICY: &str = include_str!("../../../fangkong-app/policies/inbound-default.toml");
 
 fn small_workbook() -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
@@ -95,4 +157,66 @@ proptest! {
         let len = cut.index(bytes.len());
         all_parsers("x.xlsx", &bytes[..len]);
     }
+
+    #[test]
+    fn arbitrary_policy_text_never_panics(text in "[\\[\\]{}=\"'.,#a-z0-9_ \n-]{0,300}") {
+        clear("p.toml", text.as_bytes(), parse_policy("p.toml", &text));
+    }
+
+    #[test]
+    fn damaged_policies_never_panic(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<char>(), 0u8..3), 1..8),
+    ) {
+        let mut text: Vec<char> = POLICY.chars().collect();
+        for (at, c, op) in edits {
+            let i = at.index(text.len());
+            match op {
+                0 => text[i] = c,
+                1 => { text.remove(i); }
+                _ => text.insert(i, c),
+            }
+        }
+        let text: String = text.into_iter().collect();
+        clear("p.toml", text.as_bytes(), parse_policy("p.toml", &text));
+    }
+
+    #[test]
+    fn csv_export_reads_back_as_written(
+        rows in prop::collection::vec(prop::collection::vec("[=+@a-z0-9 ,\"'\r\n\t-]{0,12}", 2), 1..6),
+    ) {
+        let bytes = fangkong_ingest::write_csv(&["a", "b"], rows.iter().cloned());
+        // Import trims cells and skips rows that are all empty.
+        let expected: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| r.iter().map(|c| c.trim().to_string()).collect::<Vec<_>>())
+            .filter(|r| r.iter().any(|c| !c.is_empty()))
+            .collect();
+        let table = read_table("e.csv", &bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let back: Vec<Vec<String>> = table
+            .rows()
+            .map(|r| r.cells().map(str::to_string).collect())
+            .collect();
+        prop_assert_eq!(back, expected);
+        // No cell of the export starts a formula in a spreadsheet.
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[3..]);
+        for record in reader.records() {
+            let record = record.map_err(|e| TestCaseError::fail(e.to_string()))?;
+            for cell in &record {
+                let plain_number = cell.parse::<f64>().is_ok();
+                let formula = cell.trim_start_matches(['\t', '\r']).starts_with(['=', '+', '-', '@']);
+                prop_assert!(plain_number || !formula, "{:?}", cell);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_deeply_nested_policy_is_an_error() {
+    let text = format!(
+        "version = \"x\"\neffective_from = \"2026-01-01\"\nx = {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let e = parse_policy("deep.toml", &text).unwrap_err();
+    expect_test::expect!["deep.toml:3: file: recursion limit exceeded"].assert_eq(&e.to_string());
 }

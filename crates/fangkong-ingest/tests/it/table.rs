@@ -87,7 +87,7 @@ fn text_that_is_not_utf8_names_its_column() {
     check(
         "t.csv",
         b"code,name\n41,\xD0\xD5\xC3\xFB\n42,ok\n",
-        expect![[r#"t.csv:2: name: text is not utf-8; save the file as csv utf-8"#]],
+        expect![[r#"t.csv:2: name: text is not utf-8 (gbk?); save the file as csv utf-8"#]],
     );
 }
 

@@ -385,7 +385,7 @@ fn every_bad_sample_row_is_reported_with_its_line() {
             samples.csv:17: row: expected 9 fields, found 8
             samples.csv:18: document_kind: unknown document kind, expected one of mainland_id, passport, hk_macao_permit, taiwan_permit, foreign_permanent_residence
             samples.csv:19: document_number: is required for document kind passport
-            samples.csv:20: site_code: text is not utf-8; save the file as csv utf-8
+            samples.csv:20: site_code: text is not utf-8 (gbk?); save the file as csv utf-8
             samples.csv:21: tube_id: is required
             samples.csv:21: id_number: expected 18 characters, found 17
             samples.csv:21: site_code: is required
