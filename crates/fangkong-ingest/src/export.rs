@@ -46,8 +46,8 @@ pub fn write_csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Ve
 }
 
 /// Whether `field` needs the `'` guard: a spreadsheet would read it as a formula (it starts
-/// with `=`, `+`, `-` or `@`, maybe after tabs and carriage returns, and is not a plain
-/// number), or it already starts with `'`s before a formula character (so that import, which
+/// with `=`, `+`, `-` or `@`, maybe after tabs and carriage returns, has more after it and
+/// is not a plain number), or it already starts with `'`s before a formula character (so that import, which
 /// drops one `'`, gives it back as it was).
 fn is_formula_like(field: &str) -> bool {
     let unquoted = field.trim_start_matches('\'');
@@ -57,10 +57,9 @@ fn is_formula_like(field: &str) -> bool {
             .first()
             .is_some_and(|b| FORMULA_STARTS.contains(b));
     }
-    field
-        .trim_start_matches(['\t', '\r'])
-        .starts_with(['=', '+', '-', '@'])
-        && field.parse::<f64>().is_err()
+    // A lone `-` (the usual placeholder of an empty value) or `=` is no formula.
+    let start = field.trim_start_matches(['\t', '\r']);
+    start.starts_with(['=', '+', '-', '@']) && start.len() > 1 && field.parse::<f64>().is_err()
 }
 
 fn write_record<'a>(out: &mut String, fields: impl Iterator<Item = &'a str>) {

@@ -248,6 +248,7 @@ fn csv_export_neutralises_formulas_and_reads_back_as_written() {
         "+86",
         "张三",
         "'quoted already",
+        "-",
     ];
     let bytes = write_csv(&["value"], values.iter().map(|v| vec![(*v).to_string()]));
     expect![[r#"
@@ -261,6 +262,7 @@ fn csv_export_neutralises_formulas_and_reads_back_as_written() {
         +86
         张三
         'quoted already
+        -
     "#]]
     .assert_eq(&String::from_utf8(bytes.clone()).unwrap());
     let table = read_table("export.csv", &bytes).unwrap();

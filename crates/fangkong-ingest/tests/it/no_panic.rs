@@ -203,7 +203,8 @@ proptest! {
             let record = record.map_err(|e| TestCaseError::fail(e.to_string()))?;
             for cell in &record {
                 let plain_number = cell.parse::<f64>().is_ok();
-                let formula = cell.trim_start_matches(['\t', '\r']).starts_with(['=', '+', '-', '@']);
+                let start = cell.trim_start_matches(['\t', '\r']);
+                let formula = start.starts_with(['=', '+', '-', '@']) && start.len() > 1;
                 prop_assert!(plain_number || !formula, "{:?}", cell);
             }
         }
