@@ -16,5 +16,5 @@ pub mod state;
 pub mod telemetry;
 pub mod web;
 
-pub use startup::{router, serve, shutdown_signal, ServerConfig};
+pub use startup::{router, serve, serve_with, shutdown_signal, ServerConfig};
 pub use state::AppState;

@@ -1,6 +1,5 @@
 //! Building the router and running the server with graceful shutdown.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,8 +20,13 @@ use crate::{api, assets, middleware, telemetry, web, AppState};
 pub struct ServerConfig {
     /// Set when clients reach the server over TLS (a terminating proxy): cookies get `Secure`.
     pub secure_cookies: bool,
-    /// Longest time one request may take before it is answered 408.
+    /// Longest time one request may take, reading its body included, before it is answered
+    /// 408.
     pub request_timeout: Duration,
+    /// Longest time a connection may take to send a request's headers (from its first byte,
+    /// or from the end of the previous response on a kept-alive connection) before it is
+    /// closed: a client that trickles its headers ("slowloris") cannot hold a connection.
+    pub header_read_timeout: Duration,
     /// More API routes, registered like the built-in ones (and so listed in the OpenAPI
     /// document). Tests use it to show that the authorization matrix catches a route that
     /// forgets its checks.
@@ -36,6 +40,7 @@ impl Default for ServerConfig {
         ServerConfig {
             secure_cookies: false,
             request_timeout: Duration::from_secs(300),
+            header_read_timeout: Duration::from_secs(30),
             extra_api_routes: None,
             version: "dev",
         }
@@ -63,12 +68,14 @@ pub fn router(app: App, config: &ServerConfig) -> Router {
         .route_layer(axum::middleware::from_fn(middleware::request_metrics))
         .fallback(not_found)
         .with_state(state)
-        .layer(axum::middleware::from_fn(middleware::api_problems))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        // Inside the problem and header layers, so a 408 is a problem document with the
+        // security headers like every other refusal.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ))
+        .layer(axum::middleware::from_fn(middleware::api_problems))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(middleware::operation))
@@ -107,7 +114,7 @@ async fn not_found() -> impl IntoResponse {
 }
 
 /// Serves `router` on an already bound listener until `shutdown` resolves, then lets running
-/// requests finish.
+/// requests finish, with the default [`ServerConfig::header_read_timeout`].
 ///
 /// # Errors
 /// When the listener fails.
@@ -116,12 +123,97 @@ pub async fn serve(
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve_with(listener, router, &ServerConfig::default(), shutdown).await
+}
+
+/// Serves `router` on an already bound listener until `shutdown` resolves, then lets running
+/// requests finish (connections are closed once their current response is written).
+///
+/// HTTP/1.1 over hyper, like `axum::serve`, and in addition a connection must send each
+/// request's headers within `config.header_read_timeout`: `axum::serve` sets no timer, so a
+/// client could hold a connection open forever by sending one header byte at a time. The
+/// body is covered by the request timeout layer of [`router`]. Handlers see the peer address
+/// as `ConnectInfo<SocketAddr>`.
+///
+/// # Errors
+/// Never for a failed accept (too many open files, a connection reset before it was
+/// accepted): those are logged and the loop goes on after a pause.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    config: &ServerConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::extract::ConnectInfo;
+    use tower::ServiceExt as _;
+
+    let header_read_timeout = config.header_read_timeout;
+    // Connections watch `stop` to finish gracefully; each holds a `done` receiver, so
+    // `done_tx.closed()` resolves when the last one has ended.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (done_tx, done_rx) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router.clone().map_request(
+            move |request: axum::http::Request<hyper::body::Incoming>| {
+                let mut request = request.map(axum::body::Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            },
+        );
+        let mut stop = stop_rx.clone();
+        let done = done_rx.clone();
+        tokio::spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_read_timeout);
+            let connection = builder.serve_connection(
+                hyper_util::rt::TokioIo::new(stream),
+                hyper_util::service::TowerToHyperService::new(service),
+            );
+            let mut connection = std::pin::pin!(connection);
+            loop {
+                tokio::select! {
+                    result = connection.as_mut() => {
+                        if let Err(e) = result {
+                            tracing::debug!(error = %e, %peer, "connection ended");
+                        }
+                        break;
+                    }
+                    changed = stop.changed() => {
+                        if changed.is_ok() {
+                            connection.as_mut().graceful_shutdown();
+                        }
+                        // The sender is gone or has spoken: only the connection is left
+                        // to wait for.
+                        if let Err(e) = connection.as_mut().await {
+                            tracing::debug!(error = %e, %peer, "connection ended");
+                        }
+                        break;
+                    }
+                }
+            }
+            drop(done);
+        });
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    drop(done_rx);
+    done_tx.closed().await;
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -90,7 +90,7 @@ impl TestApp {
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let router = fangkong_server::router(app.clone(), &config);
         let server = tokio::spawn(async move {
-            fangkong_server::serve(listener, router, std::future::pending())
+            fangkong_server::serve_with(listener, router, &config, std::future::pending())
                 .await
                 .unwrap();
         });
@@ -104,6 +104,11 @@ impl TestApp {
             dir,
             pg_database,
         }
+    }
+
+    /// The app's temporary directory (the SQLite data directory).
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
     }
 
     /// A client for a new user with `role`, limited to `jurisdiction` when given.

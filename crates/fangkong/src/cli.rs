@@ -130,6 +130,12 @@ pub struct ServeArgs {
     /// Mark cookies Secure (set when a TLS proxy is in front).
     #[arg(long, env = "FANGKONG_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Seconds one request may take, reading its body included, before it is answered 408.
+    #[arg(long, default_value_t = 300, env = "FANGKONG_REQUEST_TIMEOUT_SECS")]
+    pub request_timeout_secs: u64,
+    /// Seconds a connection may take to send a request's headers before it is closed.
+    #[arg(long, default_value_t = 30, env = "FANGKONG_HEADER_TIMEOUT_SECS")]
+    pub header_timeout_secs: u64,
 }
 
 #[derive(Debug, Args)]

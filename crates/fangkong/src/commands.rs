@@ -147,7 +147,13 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Restore { file } => restore(&cli.store, &file).await,
         Command::Serve(args) => {
             let app = app(open_store(&cli.store).await?);
-            serve(app, args.addr, args.secure_cookies).await
+            let config = ServerConfig {
+                secure_cookies: args.secure_cookies,
+                request_timeout: std::time::Duration::from_secs(args.request_timeout_secs),
+                header_read_timeout: std::time::Duration::from_secs(args.header_timeout_secs),
+                ..ServerConfig::default()
+            };
+            serve(app, args.addr, config).await
         }
         Command::Demo(args) => {
             let app = app(open_store(&cli.store).await?);
@@ -206,7 +212,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 app.store().close().await;
                 return Ok(());
             }
-            serve(app, args.addr, false).await
+            serve(app, args.addr, ServerConfig::default()).await
         }
         Command::Import(args) => {
             let app = app(open_store(&cli.store).await?);
@@ -484,11 +490,10 @@ fn file_name(path: &Path) -> String {
     )
 }
 
-async fn serve(app: App, addr: std::net::SocketAddr, secure_cookies: bool) -> Result<()> {
+async fn serve(app: App, addr: std::net::SocketAddr, config: ServerConfig) -> Result<()> {
     let config = ServerConfig {
-        secure_cookies,
         version: env!("CARGO_PKG_VERSION"),
-        ..ServerConfig::default()
+        ..config
     };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -552,7 +557,13 @@ async fn serve(app: App, addr: std::net::SocketAddr, secure_cookies: bool) -> Re
     });
     let store = app.store().clone();
     let router = fangkong_server::router(app, &config);
-    fangkong_server::serve(listener, router, fangkong_server::shutdown_signal()).await?;
+    fangkong_server::serve_with(
+        listener,
+        router,
+        &config,
+        fangkong_server::shutdown_signal(),
+    )
+    .await?;
     store.close().await;
     Ok(())
 }
