@@ -221,7 +221,7 @@ pub struct ExportArgs {
     #[arg(long)]
     pub within: Option<String>,
     /// Output file: an XLSX workbook when the name ends in `.xlsx`, else CSV (UTF-8 with BOM);
-    /// standard output (CSV) when absent.
+    /// standard output (CSV) when absent. An existing file is never overwritten.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Why the export is made (required for persons; recorded in the audit log).

@@ -386,6 +386,16 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Export(args) => {
+            // An export never overwrites: checked before anything is exported (and audited),
+            // and again when the file is created, which also refuses a planted link.
+            if let Some(path) = &args.out {
+                if path.symlink_metadata().is_ok() {
+                    bail!(
+                        "{} exists; an export never overwrites a file, choose another name",
+                        path.display()
+                    );
+                }
+            }
             let app = app(open_store(&cli.store).await?);
             // An output file named `.xlsx` gets a workbook, anything else CSV.
             let format = args.out.as_deref().map_or(ExportFormat::Csv, |p| {
@@ -401,7 +411,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             .await?;
             app.store().close().await;
             match args.out {
-                Some(path) => std::fs::write(&path, &bytes)
+                Some(path) => std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)
+                    .and_then(|mut file| file.write_all(&bytes))
                     .with_context(|| format!("writing {}", path.display()))?,
                 None => std::io::stdout().write_all(&bytes)?,
             }
