@@ -2,10 +2,10 @@
 
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::extract::{FromRequest as _, MatchedPath, Request};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use tracing::Instrument as _;
 
 tokio::task_local! {
@@ -148,4 +148,54 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     response
+}
+
+/// Checks a JSON request body before a handler sees it: a declared `Content-Length` over
+/// [`crate::api::JSON_BODY_LIMIT`] is refused at once (413) instead of after the client has
+/// sent, or stalled sending, the whole body; and the body must be one JSON object (422),
+/// because serde reads a struct from an array too (`[]` was an empty update) and every JSON
+/// route of the API takes an object.
+///
+/// Only requests whose content type is `application/json` are looked at; the body is read
+/// under the route's body limit and handed on unchanged.
+pub async fn json_object_body(request: Request, next: Next) -> Response {
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !is_json {
+        return next.run(request).await;
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = u64::try_from(crate::api::JSON_BODY_LIMIT).unwrap_or(u64::MAX);
+    if declared.is_some_and(|n| n > limit) {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the body is larger than the limit of {} bytes",
+                crate::api::JSON_BODY_LIMIT
+            ),
+        )
+            .into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let request = Request::from_parts(parts.clone(), body);
+    let bytes = match axum::body::Bytes::from_request(request, &()).await {
+        Ok(bytes) => bytes,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the body must be a json object",
+        )
+            .into_response();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
 }

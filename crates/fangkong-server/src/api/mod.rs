@@ -248,6 +248,9 @@ pub fn routes(
         .routes(routes!(supplies::forecast))
         .routes(routes!(supplies::alerts))
         .routes(routes!(supplies::suggestions))
+        .layer(axum::middleware::from_fn(
+            crate::middleware::json_object_body,
+        ))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(imports)
         .merge(extra.unwrap_or_default())
