@@ -2737,3 +2737,290 @@ pub struct TransferPlan {
     pub shortage_after: i64,
     pub transfers: Vec<TransferSuggestion>,
 }
+
+// ---- Co-investigation (协查), command (指令, 值班值守) and federation ----
+
+/// One item of a co-investigation list given inline: exactly one of `id_number`, `phone`,
+/// `place`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoItemInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A co-investigation task to create, with its list inline.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoTaskCreate {
+    pub title: String,
+    pub reason: String,
+    pub source: String,
+    /// `YYYY-MM-DD HH:MM` (China time) or RFC 3339.
+    pub deadline: String,
+    /// The jurisdiction the list is for; the caller's own when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_code: Option<String>,
+    pub items: Vec<CoItemInput>,
+}
+
+/// A task with its progress inside the caller's jurisdiction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoTask {
+    pub id: i64,
+    /// The same on every federated instance.
+    pub uid: String,
+    pub origin_code: String,
+    pub jurisdiction_code: String,
+    pub upstream_peer: Option<String>,
+    pub downstream_peer: Option<String>,
+    pub title: String,
+    pub reason: String,
+    pub source: String,
+    pub deadline_at: i64,
+    pub created_at: i64,
+    pub n_items: i64,
+    pub total: i64,
+    pub done: i64,
+    pub overdue: i64,
+    pub waiting_here: i64,
+}
+
+/// What creating a task did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoTaskCreated {
+    pub task: CoTask,
+    pub replayed: bool,
+    pub resolved: usize,
+    pub pushed_to: Option<String>,
+}
+
+/// An item of a task (the subject masked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoItem {
+    pub id: i64,
+    pub task_id: i64,
+    pub seq: i64,
+    /// `person_id`, `phone` or `place`.
+    pub kind: String,
+    pub subject_masked: String,
+    pub place: String,
+    pub note: String,
+    pub person_id: Option<i64>,
+    pub assigned_code: String,
+    /// `receiving` (waiting at the receiving level), `auto` (by residence) or `manual`.
+    pub assigned_how: String,
+    /// `open` or `done`.
+    pub status: String,
+    pub outcome: Option<String>,
+    pub outcome_note: String,
+    pub measure_id: Option<i64>,
+    pub forwarded_to: Option<String>,
+    pub fed_back_at: Option<i64>,
+    pub escalated_to: Option<String>,
+    pub escalated_at: Option<i64>,
+}
+
+/// Assign items by hand.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoAssign {
+    pub item_ids: Vec<i64>,
+    pub code: String,
+}
+
+/// Feedback of one item.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoFeedback {
+    pub item_id: i64,
+    /// `controlled`, `not_found`, `left_area`, `forwarded` or `duplicate`.
+    pub outcome: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measure_id: Option<i64>,
+}
+
+/// A batch of feedback: all applied or none.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoFeedbackBatch {
+    pub entries: Vec<CoFeedback>,
+}
+
+/// A count of changed rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Changed {
+    pub changed: u64,
+}
+
+/// One row of completion statistics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CoStatRow {
+    /// A county code, or a deadline day.
+    pub key: String,
+    pub total: i64,
+    pub done: i64,
+    pub open: i64,
+    pub overdue: i64,
+    pub on_time: i64,
+    pub late: i64,
+    pub escalated: i64,
+    pub controlled: i64,
+    pub not_found: i64,
+    pub left_area: i64,
+    pub forwarded: i64,
+    pub duplicate: i64,
+}
+
+/// Completion statistics by county and by deadline day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CoStats {
+    pub by_county: Vec<CoStatRow>,
+    pub by_deadline: Vec<CoStatRow>,
+}
+
+/// An escalation notice: items of a task moved up to a level when overdue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoNotice {
+    pub id: i64,
+    pub task_id: i64,
+    pub jurisdiction_code: String,
+    pub n_items: i64,
+    pub created_at: i64,
+}
+
+/// A directive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Directive {
+    pub id: i64,
+    pub issuer_code: String,
+    pub target_code: String,
+    pub target_unit: String,
+    pub title: String,
+    pub body: String,
+    pub issued_at: i64,
+    pub issued_by: String,
+    pub due_at: i64,
+    /// `issued`, `acknowledged` or `completed`.
+    pub status: String,
+    pub overdue: bool,
+    pub acknowledged_at: Option<i64>,
+    pub acknowledged_by: Option<String>,
+    pub completed_at: Option<i64>,
+    pub completed_by: Option<String>,
+    pub completion_report: Option<String>,
+}
+
+/// A directive to issue.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DirectiveCreate {
+    pub target_code: String,
+    #[serde(default)]
+    pub target_unit: String,
+    pub title: String,
+    pub body: String,
+    /// `YYYY-MM-DD HH:MM` (China time) or RFC 3339.
+    pub due: String,
+}
+
+/// A completion report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DirectiveReport {
+    pub report: String,
+}
+
+/// Overdue work of a jurisdiction's subtree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OverdueCounts {
+    pub co_investigation_items: i64,
+    pub directives: i64,
+}
+
+/// A shift of the duty roster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DutyShift {
+    pub id: i64,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub leader: String,
+    pub officer: String,
+    pub handover_note: Option<String>,
+}
+
+/// A shift to add.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DutyShiftCreate {
+    pub unit_code: String,
+    pub unit_name: String,
+    /// `YYYY-MM-DD HH:MM` (China time).
+    pub starts: String,
+    pub ends: String,
+    pub leader: String,
+    pub officer: String,
+}
+
+/// An event of a shift's log, or a handover note.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DutyText {
+    pub text: String,
+}
+
+/// An entry of a shift's log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DutyLogEntry {
+    pub id: i64,
+    pub at: i64,
+    pub text: String,
+    pub recorded_by: String,
+}
+
+/// A shift with its log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DutyShiftDetail {
+    pub shift: DutyShift,
+    pub log: Vec<DutyLogEntry>,
+}
+
+/// A federation message as it travels between instances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FederationMessage {
+    pub id: String,
+    pub sender: String,
+    pub recipient: String,
+    pub kind: String,
+    pub created_at: i64,
+    /// A JSON document, exactly the text that was signed.
+    pub payload: String,
+    /// Ed25519 signature, base64, of the canonical bytes.
+    #[serde(default)]
+    pub signature: String,
+}
+
+/// A batch of federation messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FederationBatch {
+    pub messages: Vec<FederationMessage>,
+}
+
+/// What became of one received message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FederationReceipt {
+    pub id: String,
+    /// `applied`, `duplicate` or `refused`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The receipts of a batch, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FederationReceipts {
+    pub receipts: Vec<FederationReceipt>,
+}

@@ -120,6 +120,10 @@ impl Role {
                 ImmunizationWrite,
                 SuppliesRead,
                 SuppliesOperate,
+                CoInvestigationRead,
+                CoInvestigationOperate,
+                CommandRead,
+                CommandOperate,
                 UsersAdmin,
                 DataPurge,
             ],
@@ -135,6 +139,9 @@ impl Role {
                 SentinelRead,
                 ImmunizationRead,
                 SuppliesRead,
+                CoInvestigationRead,
+                CommandRead,
+                CommandOperate,
             ],
             // Investigators and inbound staff call people: they may reveal a phone number.
             // Investigators also read testing: positives and retest tasks are their leads.
@@ -156,6 +163,8 @@ impl Role {
                 InboundRead,
                 TracingRead,
                 TracingOperate,
+                CoInvestigationRead,
+                CoInvestigationOperate,
             ],
             Role::TestingStaff => &[
                 JurisdictionsRead,
@@ -216,6 +225,10 @@ impl Role {
                 PersonsMerge,
                 PersonsExport,
                 PiiReveal,
+                CoInvestigationRead,
+                CoInvestigationOperate,
+                CommandRead,
+                CommandOperate,
             ],
             // Sentinel staff run surveillance: they read and triage, set deadlines, and may
             // enter a report on behalf of a sentinel that phoned it in.

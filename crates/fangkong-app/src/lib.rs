@@ -9,10 +9,13 @@ pub mod analysis;
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod co_investigation;
 pub mod coldchain;
+pub mod command;
 pub mod demo;
 mod error;
 pub mod facilities;
+pub mod federation;
 pub mod fever;
 pub mod fhir;
 pub mod forecast;
@@ -46,6 +49,10 @@ pub struct App {
     clock: Arc<dyn Clock>,
     /// The in-memory exposure index of check-ins (see `tracing`).
     exposure: tracing::SharedExposure,
+    /// This instance's federation identity, when configured.
+    identity: Option<Arc<federation::Identity>>,
+    /// Woken when a message is written to the federation outbox.
+    outbox_signal: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -55,6 +62,8 @@ impl App {
             store,
             clock,
             exposure: Arc::default(),
+            identity: None,
+            outbox_signal: Arc::default(),
         }
     }
 

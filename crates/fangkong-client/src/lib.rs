@@ -1858,4 +1858,290 @@ impl Client {
         )
         .await
     }
+
+    // ---- Co-investigation, command, federation ----
+
+    /// `POST /api/v1/co-investigations`: a task with its list inline.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn create_co_task(
+        &self,
+        body: &fangkong_api_types::CoTaskCreate,
+    ) -> Result<fangkong_api_types::CoTaskCreated> {
+        self.call(Method::POST, "/api/v1/co-investigations", Some(body))
+            .await
+    }
+
+    /// `POST /api/v1/co-investigations:import`: a list file as a task.
+    ///
+    /// # Errors
+    /// `Api`, 422 naming every bad value.
+    pub async fn import_co_task(
+        &self,
+        header: &[(&str, &str)],
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<fangkong_api_types::CoTaskCreated> {
+        let r = self
+            .request(Method::POST, "/api/v1/co-investigations:import")
+            .query(&[("file_name", file_name)])
+            .query(header)
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await?;
+        Ok(Self::answer(r).await?.1)
+    }
+
+    /// `GET /api/v1/co-investigations`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn co_tasks(&self) -> Result<Vec<fangkong_api_types::CoTask>> {
+        self.call(Method::GET, "/api/v1/co-investigations", None::<&()>)
+            .await
+    }
+
+    /// `GET /api/v1/co-investigations/{id}/items?status=&here=&limit=&offset=`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn co_items(
+        &self,
+        task_id: i64,
+        query: &str,
+    ) -> Result<Vec<fangkong_api_types::CoItem>> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/co-investigations/{task_id}/items?{query}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/co-investigations/items:assign`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn assign_co_items(&self, item_ids: &[i64], code: &str) -> Result<u64> {
+        let c: fangkong_api_types::Changed = self
+            .call(
+                Method::POST,
+                "/api/v1/co-investigations/items:assign",
+                Some(&fangkong_api_types::CoAssign {
+                    item_ids: item_ids.to_vec(),
+                    code: code.to_string(),
+                }),
+            )
+            .await?;
+        Ok(c.changed)
+    }
+
+    /// `POST /api/v1/co-investigations/items:feedback`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn feed_back_co_items(
+        &self,
+        entries: &[fangkong_api_types::CoFeedback],
+    ) -> Result<u64> {
+        let c: fangkong_api_types::Changed = self
+            .call(
+                Method::POST,
+                "/api/v1/co-investigations/items:feedback",
+                Some(&fangkong_api_types::CoFeedbackBatch {
+                    entries: entries.to_vec(),
+                }),
+            )
+            .await?;
+        Ok(c.changed)
+    }
+
+    /// `POST /api/v1/co-investigations:escalate`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn escalate_co_items(&self) -> Result<u64> {
+        let c: fangkong_api_types::Changed = self
+            .call(
+                Method::POST,
+                "/api/v1/co-investigations:escalate",
+                None::<&()>,
+            )
+            .await?;
+        Ok(c.changed)
+    }
+
+    /// `GET /api/v1/co-investigations/notices`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn co_notices(&self) -> Result<Vec<fangkong_api_types::CoNotice>> {
+        self.call(
+            Method::GET,
+            "/api/v1/co-investigations/notices",
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/co-investigations/stats?task_id=`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn co_stats(&self, task_id: Option<i64>) -> Result<fangkong_api_types::CoStats> {
+        let path = match task_id {
+            Some(t) => format!("/api/v1/co-investigations/stats?task_id={t}"),
+            None => "/api/v1/co-investigations/stats".to_string(),
+        };
+        self.call(Method::GET, &path, None::<&()>).await
+    }
+
+    /// `POST /api/v1/directives`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn issue_directive(
+        &self,
+        body: &fangkong_api_types::DirectiveCreate,
+    ) -> Result<fangkong_api_types::Directive> {
+        self.call(Method::POST, "/api/v1/directives", Some(body))
+            .await
+    }
+
+    /// `GET /api/v1/directives`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn directives(&self) -> Result<Vec<fangkong_api_types::Directive>> {
+        self.call(Method::GET, "/api/v1/directives", None::<&()>)
+            .await
+    }
+
+    /// `POST /api/v1/directives/{id}/acknowledge`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn acknowledge_directive(&self, id: i64) -> Result<fangkong_api_types::Directive> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/directives/{id}/acknowledge"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/directives/{id}/complete`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn complete_directive(
+        &self,
+        id: i64,
+        report: &str,
+    ) -> Result<fangkong_api_types::Directive> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/directives/{id}/complete"),
+            Some(&fangkong_api_types::DirectiveReport {
+                report: report.to_string(),
+            }),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/overdue?jurisdiction=`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn overdue(&self, jurisdiction: &str) -> Result<fangkong_api_types::OverdueCounts> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/overdue?jurisdiction={jurisdiction}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/duty/shifts`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn add_shift(
+        &self,
+        body: &fangkong_api_types::DutyShiftCreate,
+    ) -> Result<fangkong_api_types::DutyShift> {
+        self.call(Method::POST, "/api/v1/duty/shifts", Some(body))
+            .await
+    }
+
+    /// `GET /api/v1/duty/now`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn on_duty(&self) -> Result<Vec<fangkong_api_types::DutyShift>> {
+        self.call(Method::GET, "/api/v1/duty/now", None::<&()>)
+            .await
+    }
+
+    /// `POST /api/v1/duty/shifts/{id}/log`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn log_shift_event(
+        &self,
+        id: i64,
+        text: &str,
+    ) -> Result<fangkong_api_types::DutyLogEntry> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/duty/shifts/{id}/log"),
+            Some(&fangkong_api_types::DutyText {
+                text: text.to_string(),
+            }),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/duty/shifts/{id}/handover`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn hand_over(&self, id: i64, note: &str) -> Result<fangkong_api_types::DutyShift> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/duty/shifts/{id}/handover"),
+            Some(&fangkong_api_types::DutyText {
+                text: note.to_string(),
+            }),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/duty/shifts/{id}`.
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn shift(&self, id: i64) -> Result<fangkong_api_types::DutyShiftDetail> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/duty/shifts/{id}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/federation/messages`: a batch of signed messages (peers, and tests of
+    /// refusals).
+    ///
+    /// # Errors
+    /// `Api`.
+    pub async fn send_federation(
+        &self,
+        batch: &fangkong_api_types::FederationBatch,
+    ) -> Result<fangkong_api_types::FederationReceipts> {
+        self.call(Method::POST, "/api/v1/federation/messages", Some(batch))
+            .await
+    }
 }

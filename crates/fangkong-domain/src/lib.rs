@@ -42,6 +42,7 @@ macro_rules! names {
 
 pub mod age_band;
 pub mod case;
+pub mod co_investigation;
 pub mod country;
 pub mod document;
 pub mod immunization;

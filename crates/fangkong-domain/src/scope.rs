@@ -74,6 +74,17 @@ pub enum Permission {
     /// Post receipts, issues, transfers, adjustments and write-offs, run stock-takes, set up
     /// items, warehouses and consumption models.
     SuppliesOperate,
+    /// Read co-investigation tasks (协查) pushed to or created in the jurisdiction, their items
+    /// (masked), feedback, escalation notices and completion statistics.
+    CoInvestigationRead,
+    /// Work co-investigation items: assign them down the hierarchy, feed back outcomes,
+    /// create and import tasks, push them to federated instances.
+    CoInvestigationOperate,
+    /// Read directives, the duty roster and shift logs.
+    CommandRead,
+    /// Issue, acknowledge and report directives; keep the duty roster, handover notes and
+    /// shift logs.
+    CommandOperate,
     /// Manage users and tokens.
     UsersAdmin,
     /// Purge personal data of closed records past retention.
@@ -82,7 +93,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 30] = [
+    pub const ALL: [Permission; 34] = [
         Permission::JurisdictionsRead,
         Permission::JurisdictionsWrite,
         Permission::PersonsRead,
@@ -111,6 +122,10 @@ impl Permission {
         Permission::ImmunizationWrite,
         Permission::SuppliesRead,
         Permission::SuppliesOperate,
+        Permission::CoInvestigationRead,
+        Permission::CoInvestigationOperate,
+        Permission::CommandRead,
+        Permission::CommandOperate,
         Permission::UsersAdmin,
         Permission::DataPurge,
     ];
@@ -146,6 +161,10 @@ impl Permission {
             Permission::ImmunizationWrite => "immunization.write",
             Permission::SuppliesRead => "supplies.read",
             Permission::SuppliesOperate => "supplies.operate",
+            Permission::CoInvestigationRead => "co_investigation.read",
+            Permission::CoInvestigationOperate => "co_investigation.operate",
+            Permission::CommandRead => "command.read",
+            Permission::CommandOperate => "command.operate",
             Permission::UsersAdmin => "users.admin",
             Permission::DataPurge => "data.purge",
         }

@@ -22,6 +22,7 @@
 
 pub mod boundaries;
 pub mod checkins;
+pub mod co_investigation;
 pub mod coldchain;
 pub mod error;
 pub mod export;

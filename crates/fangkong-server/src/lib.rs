@@ -9,6 +9,7 @@ pub mod api;
 mod assets;
 pub mod auth;
 pub mod error;
+pub mod federation;
 mod i18n;
 mod middleware;
 pub mod startup;

@@ -13,10 +13,13 @@ pub mod audit;
 mod backend;
 pub mod backup;
 pub mod bulk;
+pub mod co_investigation;
 pub mod coldchain;
+pub mod command;
 pub mod crypto;
 mod error;
 pub mod facilities;
+pub mod federation;
 pub mod fever;
 pub mod idempotency;
 pub mod immunization;
@@ -216,6 +219,24 @@ impl Store {
     /// Treatment: hospitals and beds, admissions, teams and deployments.
     pub fn treatment(&self) -> treatment::Treatment<'_> {
         treatment::Treatment { db: &self.inner.db }
+    }
+
+    /// Co-investigation tasks (协查), their items and escalation notices.
+    pub fn co_investigation(&self) -> co_investigation::CoInvestigation<'_> {
+        co_investigation::CoInvestigation {
+            db: &self.inner.db,
+            crypto: &self.inner.crypto,
+        }
+    }
+
+    /// Directives and the duty roster.
+    pub fn command(&self) -> command::Command<'_> {
+        command::Command { db: &self.inner.db }
+    }
+
+    /// Federation: peers, outbox, inbox, refusals.
+    pub fn federation(&self) -> federation::Federation<'_> {
+        federation::Federation { db: &self.inner.db }
     }
 
     /// Users, browser sessions and API tokens.

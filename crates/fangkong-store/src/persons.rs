@@ -12,8 +12,8 @@ use crate::backend::{with_db, Db};
 use crate::crypto::Crypto;
 use crate::{Result, StoreError};
 
-const DOC_LABEL: &str = "persons.document";
-const PHONE_LABEL: &str = "persons.phone";
+pub(crate) const DOC_LABEL: &str = "persons.document";
+pub(crate) const PHONE_LABEL: &str = "persons.phone";
 
 const COLUMNS: &str = "id, doc_kind, doc_masked, nationality, name, sex, birth_date, \
     phone_masked, address, community_code, household_id, workplace_id, school_id, occupation, \

@@ -11,8 +11,11 @@ use std::sync::Arc;
 
 use chrono::{TimeZone as _, Utc};
 use fangkong_app::demo::{DemoConfig, NoProgress};
+use fangkong_app::federation::Identity;
 use fangkong_app::{App, FixedClock};
 use fangkong_client::Client;
+use fangkong_domain::JurisdictionCode;
+use fangkong_server::federation::DeliveryConfig;
 use fangkong_server::ServerConfig;
 use fangkong_store::{BackendKind, ConnectOptions, MasterKey, Store};
 use sqlx::Connection as _;
@@ -37,6 +40,14 @@ pub struct TestApp {
     server: tokio::task::JoinHandle<()>,
     dir: tempfile::TempDir,
     pg_database: Option<(String, String)>,
+    /// What a restart needs: the database, its key, the admin token, the server config.
+    options: ConnectOptions,
+    key: MasterKey,
+    token: String,
+    config: ServerConfig,
+    /// The federation identity (code, secret key) and the delivery worker, when federated.
+    federation: Option<(String, [u8; 32], DeliveryConfig)>,
+    worker: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl TestApp {
@@ -79,21 +90,15 @@ impl TestApp {
                 )
             }
         };
-        let store = Store::open(&options, &MasterKey::generate()).await.unwrap();
+        let key = MasterKey::generate();
+        let store = Store::open(&options, &key).await.unwrap();
         let clock = Arc::new(FixedClock::new(test_start()));
         let app = App::new(store.clone(), clock.clone());
         app.create_user("admin", "admin-password", "admin", None)
             .await
             .unwrap();
         let token = app.create_api_token("admin", "tests", None).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
-        let router = fangkong_server::router(app.clone(), &config);
-        let server = tokio::spawn(async move {
-            fangkong_server::serve_with(listener, router, &config, std::future::pending())
-                .await
-                .unwrap();
-        });
+        let (base_url, server) = start_server(app.clone(), &config).await;
         TestApp {
             client: Client::new(&base_url, Some(&token)),
             base_url,
@@ -103,12 +108,73 @@ impl TestApp {
             server,
             dir,
             pg_database,
+            options,
+            key,
+            token,
+            config,
+            federation: None,
+            worker: None,
         }
     }
 
     /// The app's temporary directory (the SQLite data directory).
     pub fn dir(&self) -> &std::path::Path {
         self.dir.path()
+    }
+
+    /// Starts the app federated as the instance of jurisdiction `code`, with a fresh key pair
+    /// and the outbox delivery worker running (`delivery` paces it).
+    pub async fn spawn_federated(
+        backend: BackendKind,
+        code: &str,
+        delivery: DeliveryConfig,
+    ) -> TestApp {
+        let mut t = TestApp::spawn_on(backend).await;
+        let identity = Identity::generate(JurisdictionCode::parse(code).unwrap());
+        t.federation = Some((code.to_string(), identity.secret(), delivery));
+        t.restart_in_place().await;
+        t
+    }
+
+    /// The public key of a federated app, base64, as its peers configure it.
+    pub fn public_key(&self) -> String {
+        let (code, secret, _) = self.federation.as_ref().expect("the app is federated");
+        Identity::from_secret(JurisdictionCode::parse(code).unwrap(), *secret).public_key()
+    }
+
+    /// Stops the server (and the delivery worker), closes the store and starts again over the
+    /// same database, key and clock on a new port, as a restarted process would.
+    pub async fn restart(mut self) -> TestApp {
+        self.restart_in_place().await;
+        self
+    }
+
+    async fn restart_in_place(&mut self) {
+        self.server.abort();
+        if let Some(w) = self.worker.take() {
+            w.abort();
+            let _ = w.await;
+        }
+        let _ = (&mut self.server).await;
+        self.store.close().await;
+        let store = Store::open(&self.options, &self.key).await.unwrap();
+        let mut app = App::new(store.clone(), self.clock.clone());
+        if let Some((code, secret, delivery)) = &self.federation {
+            app = app.with_identity(Identity::from_secret(
+                JurisdictionCode::parse(code).unwrap(),
+                *secret,
+            ));
+            self.worker = Some(fangkong_server::federation::spawn_delivery(
+                app.clone(),
+                delivery.clone(),
+            ));
+        }
+        let (base_url, server) = start_server(app.clone(), &self.config).await;
+        self.client = Client::new(&base_url, Some(&self.token));
+        self.base_url = base_url;
+        self.app = app;
+        self.store = store;
+        self.server = server;
     }
 
     /// A client for a new user with `role`, limited to `jurisdiction` when given.
@@ -166,12 +232,15 @@ impl TestApp {
 
     /// Fails the test on any broken invariant, then stops the server and drops a
     /// PostgreSQL test database.
-    pub async fn verify(self) {
+    pub async fn verify(mut self) {
         let findings = self.store.verify().await.unwrap();
         assert!(findings.is_empty(), "invariants broken: {findings:#?}");
         let chain = self.store.audit().verify().await.unwrap();
         assert_eq!(chain.first_broken, None, "audit chain broken");
         self.server.abort();
+        if let Some(w) = self.worker.take() {
+            w.abort();
+        }
         self.store.close().await;
         if let Some((base, name)) = &self.pg_database {
             let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
@@ -181,6 +250,19 @@ impl TestApp {
                 .unwrap();
         }
     }
+}
+
+async fn start_server(app: App, config: &ServerConfig) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    let router = fangkong_server::router(app, config);
+    let config = config.clone();
+    let server = tokio::spawn(async move {
+        fangkong_server::serve_with(listener, router, &config, std::future::pending())
+            .await
+            .unwrap();
+    });
+    (base_url, server)
 }
 
 /// The backends tests run on: SQLite always, PostgreSQL when configured.

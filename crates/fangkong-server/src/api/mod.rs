@@ -4,8 +4,11 @@
 //! `/api/openapi.json` lists exactly the routes that exist.
 
 pub mod audit;
+pub mod co_investigation;
 pub mod coldchain;
+pub mod command;
 pub mod facilities;
+pub mod federation;
 pub mod fever;
 pub mod fhir;
 pub mod health;
@@ -63,6 +66,9 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "immunization", description = "Vaccination records, coverage by area, age band and dose, trend, outreach lists of the unvaccinated and overdue"),
         (name = "fhir", description = "FHIR R4 interchange: import Bundles and NDJSON (batch and transaction semantics); read Patient, Immunization, Observation, Condition; export a collection Bundle"),
         (name = "treatment", description = "Designated hospitals and beds: admissions, transfers, discharges, treatment teams and rotation, bed forecast"),
+        (name = "co_investigation", description = "Co-investigation tasks pushed down the hierarchy: items, assignment, feedback, escalation, statistics"),
+        (name = "command", description = "Directives with acknowledgement and completion, the duty roster, overdue counters"),
+        (name = "federation", description = "Signed messages between federated instances (province and cities)"),
         (name = "supplies", description = "Supplies and reserves: items and consumption models, warehouses, the stock ledger, stock-takes, days of supply, demand forecast, reorder alerts, transfer suggestions"),
     )
 )]
@@ -102,6 +108,9 @@ pub fn routes(
         .routes(routes!(sentinels::reports_batch))
         .routes(routes!(supplies::import_movements))
         .routes(routes!(supplies::import_stocktake))
+        .routes(routes!(co_investigation::import))
+        .routes(routes!(co_investigation::create))
+        .routes(routes!(federation::receive))
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -248,6 +257,24 @@ pub fn routes(
         .routes(routes!(supplies::forecast))
         .routes(routes!(supplies::alerts))
         .routes(routes!(supplies::suggestions))
+        .routes(routes!(co_investigation::list))
+        .routes(routes!(co_investigation::show))
+        .routes(routes!(co_investigation::items))
+        .routes(routes!(co_investigation::assign))
+        .routes(routes!(co_investigation::feedback))
+        .routes(routes!(co_investigation::escalate))
+        .routes(routes!(co_investigation::notices))
+        .routes(routes!(co_investigation::stats))
+        .routes(routes!(command::directives, command::issue))
+        .routes(routes!(command::directive))
+        .routes(routes!(command::acknowledge))
+        .routes(routes!(command::complete))
+        .routes(routes!(command::overdue))
+        .routes(routes!(command::shifts, command::add_shift))
+        .routes(routes!(command::on_duty))
+        .routes(routes!(command::shift))
+        .routes(routes!(command::log))
+        .routes(routes!(command::handover))
         .layer(axum::middleware::from_fn(
             crate::middleware::json_object_body,
         ))
