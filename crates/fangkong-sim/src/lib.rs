@@ -35,6 +35,7 @@
 //! of (population, scenario, initial state, seed), whatever the number of threads; it uses
 //! all of rayon's threads.
 
+pub mod drill;
 pub mod output;
 pub mod params;
 mod population;

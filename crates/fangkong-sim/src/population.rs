@@ -239,6 +239,23 @@ impl Population {
         &self.community_list
     }
 
+    /// A person as the caller described them.
+    ///
+    /// # Panics
+    /// If `person` is outside the population.
+    pub fn resident(&self, person: u32) -> Resident {
+        let i = person as usize;
+        let group = |g: u32| (g != NONE).then_some(g);
+        Resident {
+            age: self.age[i],
+            household: self.household[i],
+            school: group(self.school[i]),
+            workplace: group(self.workplace[i]),
+            community: self.community[i],
+            doses: self.doses[i],
+        }
+    }
+
     /// The county index of a person.
     pub fn county_of(&self, person: u32) -> u16 {
         self.county[person as usize]

@@ -5,4 +5,5 @@
 
 mod determinism;
 mod interventions;
+mod scenario_file;
 mod validation;
