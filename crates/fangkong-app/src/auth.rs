@@ -126,6 +126,7 @@ impl Role {
                 CommandOperate,
                 UsersAdmin,
                 DataPurge,
+                DrillsRead,
             ],
             // Reads everything in scope; acts through the departments.
             Role::Commander => &[
@@ -142,6 +143,7 @@ impl Role {
                 CoInvestigationRead,
                 CommandRead,
                 CommandOperate,
+                DrillsRead,
             ],
             // Investigators and inbound staff call people: they may reveal a phone number.
             // Investigators also read testing: positives and retest tasks are their leads.

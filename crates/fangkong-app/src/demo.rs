@@ -93,7 +93,7 @@ struct PreparedChunk {
 
 impl App {
     /// The generator's plan of the demo city `config` names, aged to its reference date.
-    async fn city_plan(
+    pub(crate) async fn city_plan(
         &self,
         config: &DemoConfig,
     ) -> Result<std::sync::Arc<fangkong_synth::CityPlan>> {

@@ -13,6 +13,7 @@ pub mod co_investigation;
 pub mod coldchain;
 pub mod command;
 pub mod demo;
+pub mod drills;
 mod error;
 pub mod facilities;
 pub mod federation;

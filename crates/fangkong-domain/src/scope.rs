@@ -89,11 +89,14 @@ pub enum Permission {
     UsersAdmin,
     /// Purge personal data of closed records past retention.
     DataPurge,
+    /// Read drill reports (scores by county of the actor's jurisdiction) and scenario
+    /// forecasts.
+    DrillsRead,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 34] = [
+    pub const ALL: [Permission; 35] = [
         Permission::JurisdictionsRead,
         Permission::JurisdictionsWrite,
         Permission::PersonsRead,
@@ -128,6 +131,7 @@ impl Permission {
         Permission::CommandOperate,
         Permission::UsersAdmin,
         Permission::DataPurge,
+        Permission::DrillsRead,
     ];
 
     /// The stable identifier, e.g. `persons.read`, `pii.reveal`.
@@ -167,6 +171,7 @@ impl Permission {
             Permission::CommandOperate => "command.operate",
             Permission::UsersAdmin => "users.admin",
             Permission::DataPurge => "data.purge",
+            Permission::DrillsRead => "drills.read",
         }
     }
 

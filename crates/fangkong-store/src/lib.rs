@@ -17,6 +17,7 @@ pub mod co_investigation;
 pub mod coldchain;
 pub mod command;
 pub mod crypto;
+pub mod drills;
 mod error;
 pub mod facilities;
 pub mod federation;
@@ -209,6 +210,11 @@ impl Store {
     /// Supplies: items, batches, warehouses, the stock ledger and the activity it serves.
     pub fn supplies(&self) -> supplies::Supplies<'_> {
         supplies::Supplies { db: &self.inner.db }
+    }
+
+    /// Drills: runs in a sandbox instance and their reports.
+    pub fn drills(&self) -> drills::Drills<'_> {
+        drills::Drills { db: &self.inner.db }
     }
 
     /// Isolation: quarantine sites, rooms, the placement queue and stays.
