@@ -3024,3 +3024,144 @@ pub struct FederationReceipt {
 pub struct FederationReceipts {
     pub receipts: Vec<FederationReceipt>,
 }
+
+// ---- Drills (issue #12) --------------------------------------------------------------------
+
+/// A drill run in a sandbox instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DrillSummary {
+    pub id: i64,
+    /// The scenario file's `name`.
+    pub scenario: String,
+    pub title: String,
+    pub title_en: String,
+    pub seed: i64,
+    pub days: i64,
+    /// `running`, `finished` or `failed`.
+    pub status: String,
+    /// Simulated days fed into the sandbox so far.
+    pub day_reached: i64,
+    /// Unix ms (the sandbox's clock).
+    pub started_at: i64,
+    /// Date (China Standard Time) of simulated day 0.
+    pub start_day: String,
+    pub finished_at: Option<i64>,
+}
+
+/// The delays of one of the four earlies, in hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DrillDelay {
+    pub n: u32,
+    pub median_hours: Option<f64>,
+    pub mean_hours: Option<f64>,
+    /// Cases within the standard.
+    pub on_time: u32,
+}
+
+/// The scores of a county, or of the whole city (see docs/drills.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DrillCountyScore {
+    pub code: String,
+    pub name: String,
+    pub infections: u32,
+    pub cases: u32,
+    /// Onset → detection.
+    pub detection: DrillDelay,
+    /// Detection → report.
+    pub report: DrillDelay,
+    /// Report → isolation.
+    pub isolation: DrillDelay,
+    /// Report → admission.
+    pub treatment: DrillDelay,
+    pub late_reports: u32,
+    pub late_isolations: u32,
+    pub late_tasks: u32,
+    pub isolation_shortfall_days: u32,
+    pub isolation_peak_shortfall: u32,
+    pub bed_shortfall_days: u32,
+    pub stockouts: u32,
+    /// 0-100.
+    pub score: f64,
+}
+
+/// One simulated day of the whole city.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DrillDay {
+    pub day: u16,
+    pub date: String,
+    pub infections: u32,
+    pub detections: u32,
+    pub isolated: u32,
+    pub quarantined: u32,
+    pub in_hospital: u32,
+    pub tubes: u32,
+}
+
+/// A county's daily demand for quarantine and hospital beds against its beds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DrillOccupancy {
+    pub code: String,
+    pub name: String,
+    pub quarantine_beds: u32,
+    pub hospital_beds: u32,
+    pub isolation_demand: Vec<u32>,
+    pub hospital_demand: Vec<u32>,
+}
+
+/// An item that ran out in a county during the drill.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DrillStockOut {
+    pub county: String,
+    pub item_code: String,
+    pub item_name: String,
+    pub unit: String,
+    pub stock: f64,
+    pub demand: f64,
+    /// The first simulated day the stock did not cover.
+    pub day: u16,
+}
+
+/// What the drill fed into the sandbox through the ingest paths.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DrillFeeds {
+    pub travellers: u32,
+    pub sentinel_reports: u32,
+    pub sentinel_alerts: u32,
+    pub samples: u32,
+    pub results: u32,
+    pub cases: u32,
+    pub isolations: u32,
+    pub admissions: u32,
+    pub recoveries: u32,
+}
+
+/// The report of a finished drill, limited to the reader's jurisdiction (`total` and
+/// `daily` only for a reader who sees the whole city).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DrillReport {
+    pub standards_hours: DrillStandards,
+    pub total: Option<DrillCountyScore>,
+    pub counties: Vec<DrillCountyScore>,
+    pub daily: Vec<DrillDay>,
+    pub occupancy: Vec<DrillOccupancy>,
+    pub stockouts: Vec<DrillStockOut>,
+    pub feeds: DrillFeeds,
+}
+
+/// The response standards a drill was scored against, in hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DrillStandards {
+    pub detection: f64,
+    pub report: f64,
+    pub isolation: f64,
+    pub tracing: f64,
+    pub treatment: f64,
+}
+
+/// A drill with its report (absent while running) or the cause of its failure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DrillDetail {
+    pub drill: DrillSummary,
+    pub report: Option<DrillReport>,
+    pub failure: Option<String>,
+}

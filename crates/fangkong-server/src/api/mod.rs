@@ -7,6 +7,7 @@ pub mod audit;
 pub mod co_investigation;
 pub mod coldchain;
 pub mod command;
+pub mod drills;
 pub mod facilities;
 pub mod federation;
 pub mod fever;
@@ -69,6 +70,7 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "co_investigation", description = "Co-investigation tasks pushed down the hierarchy: items, assignment, feedback, escalation, statistics"),
         (name = "command", description = "Directives with acknowledgement and completion, the duty roster, overdue counters"),
         (name = "federation", description = "Signed messages between federated instances (province and cities)"),
+        (name = "drills", description = "Drills: simulated outbreaks run through a sandbox instance and their reports (the four earlies, late tasks, capacity shortfalls, stock-outs by county)"),
         (name = "supplies", description = "Supplies and reserves: items and consumption models, warehouses, the stock ledger, stock-takes, days of supply, demand forecast, reorder alerts, transfer suggestions"),
     )
 )]
@@ -275,6 +277,8 @@ pub fn routes(
         .routes(routes!(command::shift))
         .routes(routes!(command::log))
         .routes(routes!(command::handover))
+        .routes(routes!(drills::list))
+        .routes(routes!(drills::show))
         .layer(axum::middleware::from_fn(
             crate::middleware::json_object_body,
         ))

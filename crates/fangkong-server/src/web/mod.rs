@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod coldchain;
 pub mod docs;
+pub mod drills;
 pub mod facilities;
 pub mod fever;
 mod forms;
@@ -251,6 +252,8 @@ pub fn routes() -> Router<AppState> {
         .route("/sentinels/subscription", post(sentinels::subscribe))
         .route("/sentinels/{id}", get(sentinels::sentinel))
         .route("/analysis", get(sentinels::analysis))
+        .route("/drills", get(drills::index))
+        .route("/drills/{id}", get(drills::show))
         .route("/supplies", get(supplies::board))
         .route("/supplies/movements", post(supplies::post_movement))
         .route(
@@ -316,6 +319,7 @@ impl IntoResponse for WebError {
             can_sentinel => false,
             can_report => false,
             can_supplies => false,
+            can_drills => false,
             status => self.status.as_u16(),
             detail => self.detail,
             operation_id => crate::middleware::current_operation_id(),
@@ -365,6 +369,7 @@ pub fn page_context(
         can_sentinel => can(Permission::SentinelRead),
         can_report => can(Permission::SentinelReport),
         can_supplies => can(Permission::SuppliesRead),
+        can_drills => can(Permission::DrillsRead),
         ..page
     }
 }

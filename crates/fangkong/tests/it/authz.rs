@@ -257,6 +257,7 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
             | "/api/v1/supplies/movements"
             | "/api/v1/supplies/movements:import",
         ) => Some("supplies.operate"),
+        ("GET", "/api/v1/drills" | "/api/v1/drills/{id}") => Some("drills.read"),
         _ => return None,
     };
     Some(rule)
