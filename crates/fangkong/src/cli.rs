@@ -78,6 +78,9 @@ pub enum Command {
     /// Analyses over the stored data.
     #[command(subcommand)]
     Analyze(AnalyzeCommand),
+    /// Drills: run a simulated outbreak through a sandbox instance and score the response.
+    #[command(subcommand)]
+    Drill(DrillCommand),
     /// The audit log: verify its hash chain, list recent entries.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -105,6 +108,34 @@ pub enum Command {
         #[arg(long, default_value = "retention period elapsed")]
         purpose: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DrillCommand {
+    /// Load the scenario's synthetic city into the sandbox (--data, an empty or earlier
+    /// sandbox directory), serve it, and feed it the simulated outbreak in accelerated time
+    /// through the same ingest paths as real data; at the end, store and print the report.
+    Run(DrillRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DrillRunArgs {
+    /// The scenario file (TOML, see scenarios/ and docs/drills.md).
+    #[arg(long)]
+    pub scenario: std::path::PathBuf,
+    /// How much faster than real time the sandbox's clock runs (1440: a day a minute).
+    #[arg(long, default_value_t = 1440.0)]
+    pub speed: f64,
+    /// Stop after this many simulated days (default: the scenario's).
+    #[arg(long)]
+    pub until_day: Option<u16>,
+    /// Do not serve: run the whole drill as fast as possible on a stepped clock, print the
+    /// report and exit (tests, rehearsals of a scenario).
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Address to serve the sandbox on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "FANGKONG_ADDR")]
+    pub addr: SocketAddr,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,8 +15,8 @@ use fangkong_store::{ConnectOptions, MasterKey, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{
-    AnalyzeCommand, AuditCommand, Cli, Command, ExportKind, ImportKind, LogFormat, StoreArgs,
-    UserCommand,
+    AnalyzeCommand, AuditCommand, Cli, Command, DrillCommand, DrillRunArgs, ExportKind, ImportKind,
+    LogFormat, StoreArgs, UserCommand,
 };
 
 /// Installs the tracing subscriber (RUST_LOG filters; default `info`).
@@ -454,6 +454,118 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         // The file analyses need no store.
         Command::Analyze(cmd) => analyze(None, cmd).await,
+        Command::Drill(DrillCommand::Run(args)) => drill_run(&cli.store, &args).await,
+    }
+}
+
+/// `fangkong drill run`: prepares the sandbox, serves it on an accelerated clock (unless
+/// `--no-serve`), runs the drill and prints its report.
+async fn drill_run(store_args: &StoreArgs, args: &DrillRunArgs) -> Result<()> {
+    use fangkong_app::drills::{AcceleratedClock, DrillRun, Pace};
+    let text = std::fs::read_to_string(&args.scenario)
+        .with_context(|| format!("reading scenario {}", args.scenario.display()))?;
+    let scenario = fangkong_sim::drill::parse_scenario(&file_name(&args.scenario), &text)?;
+    if !(args.speed >= 1.0 && args.speed.is_finite()) {
+        bail!("--speed must be at least 1");
+    }
+    let store = open_store(store_args).await?;
+    let start = chrono::Utc::now();
+    let (app, pace) = if args.no_serve {
+        let clock = Arc::new(fangkong_app::FixedClock::new(start));
+        (App::new(store, clock.clone()), Pace::Stepped(clock))
+    } else {
+        let clock = Arc::new(AcceleratedClock::new(start, args.speed));
+        (App::new(store, clock.clone()), Pace::Accelerated(clock))
+    };
+    eprintln!(
+        "preparing the sandbox in {} (city of {} residents)",
+        store_args.data.display(),
+        scenario.population
+    );
+    app.prepare_drill_sandbox(&scenario)
+        .await
+        .context("preparing the sandbox")?;
+    let server = if args.no_serve {
+        None
+    } else {
+        let password = fangkong_app::auth::random_password();
+        app.upsert_user_password("admin", &password, "admin", None)
+            .await
+            .context("creating the admin user")?;
+        println!();
+        println!("  Fangkong drill sandbox: http://{}/", args.addr);
+        println!("  username: admin");
+        println!("  password: {password}");
+        println!(
+            "  {} days at {}x: a simulated day every {:.0} s",
+            args.until_day.unwrap_or(scenario.days).min(scenario.days),
+            args.speed,
+            86_400.0 / args.speed
+        );
+        println!();
+        let serving = app.clone();
+        let addr = args.addr;
+        Some(tokio::spawn(
+            async move { serve(serving, addr, false).await },
+        ))
+    };
+    let run = DrillRun {
+        scenario,
+        scenario_text: text,
+        until_day: args.until_day,
+        pace,
+    };
+    let id = app
+        .run_drill(&Actor::system("drill"), &run)
+        .await
+        .context("running the drill")?;
+    let drill = app.drill(&Actor::system("drill"), id).await?;
+    if let Some(r) = &drill.report {
+        println!(
+            "drill {id} ({}) finished: report at /drills/{id}",
+            run.scenario.name
+        );
+        println!(
+            "{:<8} {:<10} {:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>5} {:>5} {:>5} {:>6}",
+            "county",
+            "name",
+            "inf",
+            "cases",
+            "detect_h",
+            "report_h",
+            "isol_h",
+            "treat_h",
+            "late",
+            "short",
+            "stock",
+            "score"
+        );
+        let h = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.1}"));
+        for c in r.total.iter().chain(&r.counties) {
+            println!(
+                "{:<8} {:<10} {:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>5} {:>5} {:>5} {:>6.1}",
+                c.code,
+                c.name,
+                c.infections,
+                c.cases,
+                h(c.detection.median_hours),
+                h(c.report.median_hours),
+                h(c.isolation.median_hours),
+                h(c.treatment.median_hours),
+                c.late_reports + c.late_isolations + c.late_tasks,
+                c.isolation_shortfall_days + c.bed_shortfall_days,
+                c.stockouts,
+                c.score
+            );
+        }
+    }
+    match server {
+        // Operators keep the sandbox after the drill, until interrupted.
+        Some(handle) => handle.await.context("the sandbox server")?,
+        None => {
+            app.store().close().await;
+            Ok(())
+        }
     }
 }
 

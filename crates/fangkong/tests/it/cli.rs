@@ -77,7 +77,7 @@ fn help_names_every_command() {
     assert!(o.status.success());
     let t = text(&o);
     for cmd in [
-        "serve", "demo", "migrate", "import", "export", "user", "analyze",
+        "serve", "demo", "migrate", "import", "export", "user", "analyze", "drill",
     ] {
         assert!(t.contains(cmd), "--help lacks {cmd}: {t}");
     }
