@@ -10,6 +10,7 @@ mod cli;
 mod co_investigation;
 mod coldchain;
 mod crash;
+mod drills;
 mod federation;
 mod fever;
 mod immunization;
