@@ -425,6 +425,7 @@ async fn story(store: &Store) {
     assert_eq!(found.len(), 1);
     store.sync_id_sequences().await.unwrap();
     testing_story(store).await;
+    drills_story(store).await;
     store.ping().await.unwrap();
 }
 
@@ -604,4 +605,64 @@ async fn testing_story(store: &Store) {
         store.testing().tube_status("P-1").await.unwrap(),
         "negative"
     );
+}
+
+/// Drills: recorded as running, the day reached noted, finished once with the report.
+async fn drills_story(store: &Store) {
+    use fangkong_store::drills::NewDrill;
+    let d = store.drills();
+    let new = |name: &'static str, at: i64| NewDrill {
+        scenario_name: name,
+        title: "学校聚集性疫情",
+        title_en: "School cluster",
+        scenario_text: "name = \"school\"",
+        seed: 7,
+        days: 30,
+        started_at: at,
+        sim_start_day: "2026-11-30",
+        created_by: "system:drill",
+    };
+    let first = d.insert(&new("school", 1_000)).await.unwrap();
+    let second = d.insert(&new("travel", 2_000)).await.unwrap();
+    d.set_day_reached(first, 3).await.unwrap();
+    d.finish(first, "finished", 5_000, "{\"days\":30}")
+        .await
+        .unwrap();
+    // An ended drill takes no more progress and no second report.
+    assert!(matches!(
+        d.set_day_reached(first, 4).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        d.finish(first, "failed", 6_000, "{}").await,
+        Err(StoreError::NotFound)
+    ));
+    let row = d.get(first).await.unwrap();
+    assert_eq!(
+        (
+            row.status.as_str(),
+            row.day_reached,
+            row.finished_at,
+            row.report_json.as_deref()
+        ),
+        ("finished", 3, Some(5_000), Some("{\"days\":30}"))
+    );
+    let listed: Vec<(i64, String)> = d
+        .list(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.status))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (second, "running".to_string()),
+            (first, "finished".to_string())
+        ]
+    );
+    assert!(matches!(
+        d.get(second + 100).await,
+        Err(StoreError::NotFound)
+    ));
 }
