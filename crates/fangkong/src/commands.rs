@@ -505,9 +505,9 @@ async fn drill_run(store_args: &StoreArgs, args: &DrillRunArgs) -> Result<()> {
         println!();
         let serving = app.clone();
         let addr = args.addr;
-        Some(tokio::spawn(
-            async move { serve(serving, addr, false).await },
-        ))
+        Some(tokio::spawn(async move {
+            serve(serving, addr, ServerConfig::default()).await
+        }))
     };
     let run = DrillRun {
         scenario,
