@@ -43,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::{china_midnight_ms, Clock, FixedClock};
 use crate::demo::{DemoConfig, NoProgress};
 use crate::sentinel::{ReportInput, ReportSource};
-use crate::tracing::{CaseInput, CaseUpdate};
+use crate::tracing::{median, CaseInput, CaseUpdate};
 use crate::{Actor, App, Error, Result};
 
 const MS_PER_HOUR: i64 = 3_600_000;
@@ -998,19 +998,6 @@ fn school_of(pop: &Population, i: usize) -> Option<u32> {
 
 fn age_of(pop: &Population, i: usize) -> u8 {
     pop.resident(i as u32).age
-}
-
-fn median(values: &mut [f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    Some(if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    })
 }
 
 fn round2(x: f64) -> f64 {

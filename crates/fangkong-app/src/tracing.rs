@@ -330,7 +330,8 @@ fn hours(from: i64, to: Option<i64>) -> Option<f64> {
     to.map(|t| (t - from) as f64 / MS_PER_HOUR)
 }
 
-fn median(values: &mut [f64]) -> Option<f64> {
+/// The median of `values` (sorted in place), `None` when empty.
+pub(crate) fn median(values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
