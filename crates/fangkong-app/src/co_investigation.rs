@@ -686,6 +686,17 @@ impl App {
         if item_ids.is_empty() {
             return Err(Error::invalid("item_ids", "at least one item"));
         }
+        let mut ids = item_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let found = self
+            .store()
+            .co_investigation()
+            .items_by_id(&actor.scope, &ids)
+            .await?;
+        if found.len() != ids.len() {
+            return Err(Error::NotFound);
+        }
         let code =
             JurisdictionCode::parse(code).map_err(|e| Error::invalid("code", e.to_string()))?;
         if !actor.scope.covers(code.as_str()) {
@@ -697,17 +708,6 @@ impl App {
                 return Err(Error::invalid("code", "no such jurisdiction"));
             }
             Err(e) => return Err(e.into()),
-        }
-        let mut ids = item_ids.to_vec();
-        ids.sort_unstable();
-        ids.dedup();
-        let found = self
-            .store()
-            .co_investigation()
-            .items_by_id(&actor.scope, &ids)
-            .await?;
-        if found.len() != ids.len() {
-            return Err(Error::NotFound);
         }
         let n = self
             .store()
@@ -882,9 +882,19 @@ impl App {
     /// nothing newly overdue changes nothing. Returns the number of items escalated.
     ///
     /// # Errors
-    /// `Forbidden` without `co_investigation.operate`.
+    /// `Forbidden` without `co_investigation.operate` or below city level.
     pub async fn escalate_overdue_co_items(&self, actor: &Actor) -> Result<u64> {
         actor.require(Permission::CoInvestigationOperate)?;
+        // The sweep is the headquarters' (city level or above): a county does not move its
+        // own items up.
+        if actor
+            .scope
+            .root
+            .as_ref()
+            .is_some_and(|r| r.as_str().len() > 4)
+        {
+            return Err(Error::Forbidden);
+        }
         let now = self.now_ms();
         let due = self
             .store()

@@ -78,12 +78,8 @@ impl App {
             Some(_) => {}
         }
         let target = JurisdictionCode::parse(&input.target_code);
-        match &target {
-            Err(e) => errors.push(("target_code".into(), e.to_string())),
-            Ok(t) if !actor.scope.covers(t.as_str()) => {
-                errors.push(("target_code".into(), "outside your jurisdiction".into()));
-            }
-            Ok(_) => {}
+        if let Err(e) = &target {
+            errors.push(("target_code".into(), e.to_string()));
         }
         if input.target_unit.chars().count() > 100 {
             errors.push(("target_unit".into(), "at most 100 characters".into()));
@@ -94,6 +90,9 @@ impl App {
         let (Ok(target), Some(due)) = (target, due) else {
             return Err(Error::invalid("target_code", "is required"));
         };
+        if !actor.scope.covers(target.as_str()) {
+            return Err(Error::Forbidden);
+        }
         let issuer = actor
             .scope
             .root
@@ -279,15 +278,15 @@ impl App {
             }
             _ => {}
         }
-        match JurisdictionCode::parse(&input.unit_code) {
-            Err(e) => errors.push(("unit_code".into(), e.to_string())),
-            Ok(c) if !actor.scope.covers(c.as_str()) => {
-                errors.push(("unit_code".into(), "outside your jurisdiction".into()));
-            }
-            Ok(_) => {}
+        let unit = JurisdictionCode::parse(&input.unit_code);
+        if let Err(e) = &unit {
+            errors.push(("unit_code".into(), e.to_string()));
         }
         if !errors.is_empty() {
             return Err(Error::Invalid(errors));
+        }
+        if unit.is_ok_and(|u| !actor.scope.covers(u.as_str())) {
+            return Err(Error::Forbidden);
         }
         let (Some(starts), Some(ends)) = (starts, ends) else {
             return Err(Error::invalid("starts", "is required"));

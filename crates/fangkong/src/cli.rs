@@ -75,6 +75,9 @@ pub enum Command {
     /// Manage users and API tokens.
     #[command(subcommand)]
     User(UserCommand),
+    /// Federation: this instance's public key and the peers it exchanges signed messages with.
+    #[command(subcommand)]
+    Peers(PeersCommand),
     /// Analyses over the stored data.
     #[command(subcommand)]
     Analyze(AnalyzeCommand),
@@ -167,6 +170,11 @@ pub struct ServeArgs {
     /// Seconds a connection may take to send a request's headers before it is closed.
     #[arg(long, default_value_t = 30, env = "FANGKONG_HEADER_TIMEOUT_SECS")]
     pub header_timeout_secs: u64,
+    /// Federate as the instance of this jurisdiction (e.g. 41 for the province, 4117 for a
+    /// city): messages are signed with the key pair in the data directory's federation.key
+    /// and delivered to the peers of `fangkong peers`.
+    #[arg(long, env = "FANGKONG_FEDERATION_CODE")]
+    pub federation_code: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -258,6 +266,26 @@ pub struct ExportArgs {
     /// Why the export is made (required for persons; recorded in the audit log).
     #[arg(long)]
     pub purpose: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeersCommand {
+    /// Print this instance's public key (creating the key pair in the data directory's
+    /// federation.key if missing), to configure at the peers.
+    Key,
+    /// Add a peer, or change its URL and key.
+    Add {
+        /// The peer's jurisdiction code.
+        code: String,
+        /// The peer's base URL, e.g. https://fangkong.example.gov.cn.
+        url: String,
+        /// The peer's Ed25519 public key (base64), as its `fangkong peers key` prints.
+        public_key: String,
+    },
+    /// List the peers.
+    List,
+    /// Remove a peer.
+    Remove { code: String },
 }
 
 #[derive(Debug, Subcommand)]

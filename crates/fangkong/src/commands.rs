@@ -146,7 +146,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Restore { file } => restore(&cli.store, &file).await,
         Command::Serve(args) => {
-            let app = app(open_store(&cli.store).await?);
+            let mut app = app(open_store(&cli.store).await?);
+            if let Some(code) = &args.federation_code {
+                app = app.with_identity(federation_identity(&cli.store, code)?);
+            }
             let config = ServerConfig {
                 secure_cookies: args.secure_cookies,
                 request_timeout: std::time::Duration::from_secs(args.request_timeout_secs),
@@ -155,6 +158,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             serve(app, args.addr, config).await
         }
+        Command::Peers(command) => peers(&cli.store, command).await,
         Command::Demo(args) => {
             let app = app(open_store(&cli.store).await?);
             let config = DemoConfig {
@@ -616,6 +620,57 @@ fn file_name(path: &Path) -> String {
     )
 }
 
+/// The federation identity of the instance of `code`: the key pair in the data directory's
+/// federation.key (created if missing).
+fn federation_identity(args: &StoreArgs, code: &str) -> Result<fangkong_app::federation::Identity> {
+    let code = fangkong_domain::JurisdictionCode::parse(code)
+        .with_context(|| format!("federation code {code}"))?;
+    std::fs::create_dir_all(&args.data)
+        .with_context(|| format!("creating data directory {}", args.data.display()))?;
+    let path = args.data.join("federation.key");
+    fangkong_app::federation::Identity::load_or_create(&path, code)
+        .with_context(|| format!("reading key file {}", path.display()))
+}
+
+async fn peers(args: &StoreArgs, command: crate::cli::PeersCommand) -> Result<()> {
+    use crate::cli::PeersCommand;
+    let actor = Actor::system("cli");
+    match command {
+        PeersCommand::Key => {
+            // The code does not enter the key; any valid one serves to load it.
+            let identity = federation_identity(args, "41")?;
+            println!("{}", identity.public_key());
+        }
+        PeersCommand::Add {
+            code,
+            url,
+            public_key,
+        } => {
+            let app = app(open_store(args).await?);
+            app.add_peer(&actor, &code, &url, &public_key)
+                .await
+                .context("adding the peer")?;
+            println!("peer {code} at {url}");
+            app.store().close().await;
+        }
+        PeersCommand::List => {
+            let app = app(open_store(args).await?);
+            for p in app.peers(&actor).await.context("listing peers")? {
+                println!("{}\t{}\t{}", p.code, p.url, p.public_key);
+            }
+            app.store().close().await;
+        }
+        PeersCommand::Remove { code } => {
+            let app = app(open_store(args).await?);
+            app.remove_peer(&actor, &code)
+                .await
+                .context("removing the peer")?;
+            app.store().close().await;
+        }
+    }
+    Ok(())
+}
+
 async fn serve(app: App, addr: std::net::SocketAddr, config: ServerConfig) -> Result<()> {
     let config = ServerConfig {
         version: env!("CARGO_PKG_VERSION"),
@@ -667,6 +722,31 @@ async fn serve(app: App, addr: std::net::SocketAddr, config: ServerConfig) -> Re
             }
         }
     });
+    // Overdue co-investigation items move up a level within the hour.
+    let escalator = app.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match escalator
+                .escalate_overdue_co_items(&Actor::system("co-investigation-escalation"))
+                .await
+            {
+                Ok(n) if n > 0 => {
+                    tracing::info!(items = n, "overdue co-investigation items escalated")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "escalating co-investigation items failed"),
+            }
+        }
+    });
+    // Federation: the outbox is delivered to the peers with retries.
+    if app.identity().is_some() {
+        fangkong_server::federation::spawn_delivery(
+            app.clone(),
+            fangkong_server::federation::DeliveryConfig::default(),
+        );
+    }
     // The exposure index is built in the background so that the first investigator does not
     // wait for it (a query before it is ready waits for the same build).
     let warm = app.clone();

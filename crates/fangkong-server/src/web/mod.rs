@@ -4,6 +4,7 @@
 //! credential).
 
 pub mod audit;
+pub mod co_investigation;
 pub mod coldchain;
 pub mod docs;
 pub mod drills;
@@ -254,6 +255,28 @@ pub fn routes() -> Router<AppState> {
         .route("/analysis", get(sentinels::analysis))
         .route("/drills", get(drills::index))
         .route("/drills/{id}", get(drills::show))
+        .route("/co-investigations", get(co_investigation::inbox))
+        .route("/co-investigations/{id}", get(co_investigation::task))
+        .route(
+            "/co-investigations/{id}/feedback",
+            post(co_investigation::feedback),
+        )
+        .route("/command", get(co_investigation::command))
+        .route("/command/directives", post(co_investigation::issue))
+        .route(
+            "/command/directives/{id}/acknowledge",
+            post(co_investigation::acknowledge),
+        )
+        .route(
+            "/command/directives/{id}/complete",
+            post(co_investigation::complete),
+        )
+        .route("/command/shifts", post(co_investigation::add_shift))
+        .route("/command/shifts/{id}/log", post(co_investigation::log))
+        .route(
+            "/command/shifts/{id}/handover",
+            post(co_investigation::handover),
+        )
         .route("/supplies", get(supplies::board))
         .route("/supplies/movements", post(supplies::post_movement))
         .route(
@@ -320,6 +343,8 @@ impl IntoResponse for WebError {
             can_report => false,
             can_supplies => false,
             can_drills => false,
+            can_co_investigation => false,
+            can_command => false,
             status => self.status.as_u16(),
             detail => self.detail,
             operation_id => crate::middleware::current_operation_id(),
@@ -370,6 +395,8 @@ pub fn page_context(
         can_report => can(Permission::SentinelReport),
         can_supplies => can(Permission::SuppliesRead),
         can_drills => can(Permission::DrillsRead),
+        can_co_investigation => can(Permission::CoInvestigationRead),
+        can_command => can(Permission::CommandRead),
         ..page
     }
 }

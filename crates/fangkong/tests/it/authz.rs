@@ -258,6 +258,42 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
             | "/api/v1/supplies/movements:import",
         ) => Some("supplies.operate"),
         ("GET", "/api/v1/drills" | "/api/v1/drills/{id}") => Some("drills.read"),
+        (
+            "GET",
+            "/api/v1/co-investigations"
+            | "/api/v1/co-investigations/{id}"
+            | "/api/v1/co-investigations/{id}/items"
+            | "/api/v1/co-investigations/notices"
+            | "/api/v1/co-investigations/stats",
+        ) => Some("co_investigation.read"),
+        (
+            "POST",
+            "/api/v1/co-investigations"
+            | "/api/v1/co-investigations:import"
+            | "/api/v1/co-investigations/items:assign"
+            | "/api/v1/co-investigations/items:feedback"
+            | "/api/v1/co-investigations:escalate",
+        ) => Some("co_investigation.operate"),
+        (
+            "GET",
+            "/api/v1/directives"
+            | "/api/v1/directives/{id}"
+            | "/api/v1/duty/shifts"
+            | "/api/v1/duty/now"
+            | "/api/v1/duty/shifts/{id}",
+        ) => Some("command.read"),
+        (
+            "POST",
+            "/api/v1/directives"
+            | "/api/v1/directives/{id}/acknowledge"
+            | "/api/v1/directives/{id}/complete"
+            | "/api/v1/duty/shifts"
+            | "/api/v1/duty/shifts/{id}/log"
+            | "/api/v1/duty/shifts/{id}/handover",
+        ) => Some("command.operate"),
+        ("GET", "/api/v1/overdue") => Some("command.read|co_investigation.read"),
+        // Authenticated by the signature of each message (tested in `federation`).
+        ("POST", "/api/v1/federation/messages") => None,
         _ => return None,
     };
     Some(rule)
@@ -310,6 +346,12 @@ struct Secrets {
     /// A county reserve of the first county and an item.
     warehouse_id: i64,
     supply_item_id: i64,
+    /// A co-investigation task of the first county and its item (the person), a directive
+    /// to the first county and a shift of its duty roster.
+    co_task_id: i64,
+    co_item_id: i64,
+    directive_id: i64,
+    shift_id: i64,
     strings: Vec<String>,
 }
 
@@ -635,7 +677,71 @@ async fn setup(app: &TestApp) -> Secrets {
         .await
         .unwrap()
         .id;
+    let co_task = app
+        .app
+        .create_co_task(
+            &system,
+            &fangkong_app::co_investigation::TaskInput {
+                title: "协查".into(),
+                reason: "风险场所".into(),
+                source: "省指挥部".into(),
+                deadline: "2026-12-02 10:00".into(),
+                target_code: Some("411702".into()),
+            },
+            &[fangkong_ingest::co_investigation::ItemRecord {
+                line: 2,
+                subject: fangkong_ingest::co_investigation::ItemSubject::Person(
+                    fangkong_domain::NationalId::parse(&full).unwrap(),
+                ),
+                note: String::new(),
+            }],
+        )
+        .await
+        .unwrap()
+        .task;
+    let co_item_id = app
+        .store
+        .co_investigation()
+        .all_items(co_task.id)
+        .await
+        .unwrap()[0]
+        .id;
+    let directive_id = app
+        .app
+        .issue_directive(
+            &system,
+            &fangkong_app::command::DirectiveInput {
+                target_code: "411702".into(),
+                title: "排查".into(),
+                body: "完成排查".into(),
+                due: "2026-12-02 10:00".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let shift_id = app
+        .app
+        .add_shift(
+            &system,
+            &fangkong_app::command::ShiftInput {
+                unit_code: "411702".into(),
+                unit_name: "区指挥部".into(),
+                starts: "2026-11-30 08:00".into(),
+                ends: "2026-11-30 20:00".into(),
+                leader: "张".into(),
+                officer: "李".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .id;
     Secrets {
+        co_task_id: co_task.id,
+        co_item_id,
+        directive_id,
+        shift_id,
         warehouse_id,
         supply_item_id,
         alert_id,
@@ -711,6 +817,12 @@ fn request_for(
         template.replace("{id}", &s.warehouse_id.to_string())
     } else if template.starts_with("/api/v1/supplies/items/") {
         template.replace("{id}", &s.supply_item_id.to_string())
+    } else if template.starts_with("/api/v1/co-investigations/") {
+        template.replace("{id}", &s.co_task_id.to_string())
+    } else if template.starts_with("/api/v1/directives/") {
+        template.replace("{id}", &s.directive_id.to_string())
+    } else if template.starts_with("/api/v1/duty/shifts/") {
+        template.replace("{id}", &s.shift_id.to_string())
     } else {
         path
     };
@@ -942,9 +1054,36 @@ fn request_for(
         ("POST", "/api/v1/supplies/movements") => json(serde_json::json!({
             "idempotency_key": "authz-receipt", "kind": "receipt", "warehouse_id": s.warehouse_id,
             "lines": [{"item": "N95", "quantity": 1, "lot": "A1"}]})),
+        ("POST", "/api/v1/co-investigations") => json(serde_json::json!({
+            "title": "协查二", "reason": "风险场所", "source": "省指挥部", "deadline": "2026-12-02 10:00",
+            "target_code": "411702", "items": [{"place": "人民路菜市场"}]})),
+        ("POST", "/api/v1/co-investigations:import") => (
+            Some("place\n人民路菜市场\n".as_bytes().to_vec()),
+            "text/csv",
+        ),
+        ("POST", "/api/v1/co-investigations/items:assign") => json(serde_json::json!({
+            "item_ids": [s.co_item_id], "code": "411702001"})),
+        ("POST", "/api/v1/co-investigations/items:feedback") => json(serde_json::json!({
+            "entries": [{"item_id": s.co_item_id, "outcome": "not_found"}]})),
+        ("POST", "/api/v1/directives") => json(serde_json::json!({
+            "target_code": "411702", "title": "指令", "body": "内容", "due": "2026-12-02 10:00"})),
+        ("POST", "/api/v1/directives/{id}/complete") => {
+            json(serde_json::json!({"report": "已完成"}))
+        }
+        ("POST", "/api/v1/duty/shifts") => json(serde_json::json!({
+            "unit_code": "411702", "unit_name": "区指挥部", "starts": "2026-12-01 08:00",
+            "ends": "2026-12-01 20:00", "leader": "王", "officer": "赵"})),
+        ("POST", "/api/v1/duty/shifts/{id}/log" | "/api/v1/duty/shifts/{id}/handover") => {
+            json(serde_json::json!({"text": "记录"}))
+        }
+        ("POST", "/api/v1/federation/messages") => json(serde_json::json!({"messages": []})),
         _ => (None, ""),
     };
     let path = match template {
+        "/api/v1/overdue" => format!("{path}?jurisdiction=411702"),
+        "/api/v1/co-investigations:import" => format!(
+            "{path}?file_name=l.csv&title=T&reason=R&source=S&deadline=2026-12-02%2010:00&target_code=411702"
+        ),
         "/api/v1/persons" if method == Method::GET => format!("{path}?q=欧阳"),
         "/api/v1/tracing/venues/{id}/exposures" => {
             format!("{path}?from=2026-11-29%2009:00&to=2026-11-29%2012:00")

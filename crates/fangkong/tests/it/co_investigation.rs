@@ -16,7 +16,7 @@ const JURISDICTIONS: &str = "code,name\n41,河南省\n4117,驻马店市\n411702,
      411702001,顺河街道\n411702001001,一号社区\n411721001,柏城街道\n411721001001,西平一社区\n";
 
 /// Jurisdictions and two residents: one in each county. Returns their ID numbers.
-async fn setup(app: &TestApp) -> (String, String) {
+pub(crate) async fn setup(app: &TestApp) -> (String, String) {
     app.client
         .import_jurisdictions("d.csv", JURISDICTIONS.as_bytes().to_vec())
         .await
@@ -41,7 +41,7 @@ async fn setup(app: &TestApp) -> (String, String) {
     (a, b)
 }
 
-fn task(a: &str, unknown: &str) -> CoTaskCreate {
+pub(crate) fn task(a: &str, unknown: &str) -> CoTaskCreate {
     CoTaskCreate {
         title: "省协查〔2026〕12号".into(),
         reason: "11月28日到过风险场所".into(),

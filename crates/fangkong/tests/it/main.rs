@@ -8,6 +8,7 @@ mod authz;
 mod backup;
 mod cli;
 mod co_investigation;
+mod co_investigation_web;
 mod coldchain;
 mod crash;
 mod drills;
