@@ -2844,6 +2844,10 @@ pub struct CoFeedback {
     pub forwarded_to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measure_id: Option<i64>,
+    /// For `controlled` of a resident on record: open the control measure the policy gives
+    /// (through the inbound measures), once per item.
+    #[serde(default)]
+    pub open_measure: bool,
 }
 
 /// A batch of feedback: all applied or none.

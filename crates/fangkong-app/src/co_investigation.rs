@@ -49,6 +49,10 @@ pub struct FeedbackInput {
     pub forwarded_to: Option<String>,
     /// For `controlled`: the control measure the person was put under.
     pub measure_id: Option<i64>,
+    /// For `controlled` of an item resolved to a resident: open the control measure the
+    /// policy gives a returnee from a medium-risk area (idempotent per item), instead of
+    /// naming one.
+    pub open_measure: bool,
 }
 
 /// A task with its progress as the actor sees it.
@@ -796,6 +800,20 @@ impl App {
             if e.note.chars().count() > 500 {
                 errors.push((field("note"), "at most 500 characters".to_string()));
             }
+            if e.open_measure {
+                let person = by_id.get(&e.item_id).and_then(|i| i.person_id);
+                if outcome != Some(Outcome::Controlled) || e.measure_id.is_some() {
+                    errors.push((
+                        field("open_measure"),
+                        "only for controlled without a measure_id".to_string(),
+                    ));
+                } else if person.is_none() {
+                    errors.push((
+                        field("open_measure"),
+                        "the item names no resident on record".to_string(),
+                    ));
+                }
+            }
             if let Some(m) = e.measure_id {
                 if outcome != Some(Outcome::Controlled) {
                     errors.push((field("measure_id"), "only for controlled".to_string()));
@@ -834,6 +852,43 @@ impl App {
         }
         if !errors.is_empty() {
             return Err(Error::Invalid(errors));
+        }
+        // Control measures opened through the measures code, once per item (source_ref).
+        for (e, row) in entries.iter().zip(rows.iter_mut()) {
+            if !e.open_measure {
+                continue;
+            }
+            let item = by_id[&e.item_id];
+            let Some(person_id) = item.person_id else {
+                continue;
+            };
+            let task = self.store().co_investigation().task(item.task_id).await?;
+            let opened = self
+                .assign_measure(
+                    actor,
+                    person_id,
+                    // A listed person was at a risk place: the policy's measure for a
+                    // returnee from a medium-risk area, counted from today.
+                    &fangkong_domain::policy::Facts {
+                        origin_risk: Some(fangkong_domain::policy::AreaRisk::Medium),
+                        days_since_left: Some(0),
+                        ..fangkong_domain::policy::Facts::pocket(
+                            fangkong_domain::policy::Pocket::Domestic,
+                        )
+                    },
+                    &format!("co_investigation:{}:{}", task.uid, item.seq),
+                    self.today(),
+                )
+                .await?;
+            match opened {
+                Some((view, _)) => row.measure_id = Some(view.measure.id),
+                None => {
+                    return Err(Error::invalid(
+                        "open_measure",
+                        "the policy in force gives no control measure for this person",
+                    ));
+                }
+            }
         }
         // Feedback on tasks that came from above goes back up, one message per task.
         let mut per_task: BTreeMap<i64, Vec<serde_json::Value>> = BTreeMap::new();

@@ -312,6 +312,7 @@ pub async fn feedback(
             note: e.note,
             forwarded_to: e.forwarded_to,
             measure_id: e.measure_id,
+            open_measure: e.open_measure,
         })
         .collect();
     let n = state.app.feed_back_co_items(&actor, &entries).await?;

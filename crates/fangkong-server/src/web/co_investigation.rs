@@ -92,7 +92,7 @@ pub async fn task(State(state): State<AppState>, user: WebUser, Path(id): Path<i
             context! {
                 id => i.id, seq => i.seq, kind => i.kind.clone(), subject => i.subject_masked.clone(),
                 place => i.place.clone(), note => i.note.clone(), assigned => i.assigned_code.clone(),
-                how => i.assigned_how.clone(), status => i.status.clone(), outcome => i.outcome.clone(),
+                how => i.assigned_how.clone(), status => i.status.clone(), person_id => i.person_id, outcome => i.outcome.clone(),
                 outcome_note => i.outcome_note.clone(), forwarded_to => i.forwarded_to.clone(),
                 fed_back_at => i.fed_back_at.map(china_time), escalated_to => i.escalated_to.clone(),
             }
@@ -128,6 +128,9 @@ pub struct FeedbackForm {
     note: String,
     #[serde(default)]
     forwarded_to: String,
+    /// A checkbox: open the control measure the policy gives.
+    #[serde(default)]
+    open_measure: Option<String>,
 }
 
 /// `POST /co-investigations/{id}/feedback`.
@@ -150,6 +153,7 @@ pub async fn feedback(
                 note: f.note,
                 forwarded_to,
                 measure_id: None,
+                open_measure: f.open_measure.is_some(),
             }],
         )
         .await

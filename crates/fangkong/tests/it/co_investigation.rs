@@ -209,14 +209,37 @@ async fn list_is_split_by_residence_fed_back_escalated_and_counted() {
         );
         // The east county's resident is put under control on time (16:00).
         app.clock.advance(chrono::Duration::hours(6));
+        // "Located and controlled" opens the control measure through the measures code.
+        app.app.ensure_default_policy().await.unwrap();
         east.feed_back_co_items(&[CoFeedback {
             item_id: items[0].id,
             outcome: "controlled".into(),
             note: "居家隔离".into(),
+            open_measure: true,
             ..CoFeedback::default()
         }])
         .await
         .unwrap();
+        let controlled = east.co_items(task_id, "status=done").await.unwrap();
+        let measure_id = controlled[0].measure_id.expect("a measure was opened");
+        let (status, measure) = east
+            .get_json(&format!("/api/v1/inbound/measures/{measure_id}"))
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(measure["person_id"], items[0].person_id.unwrap());
+        // The same feedback again opens no second measure.
+        east.feed_back_co_items(&[CoFeedback {
+            item_id: items[0].id,
+            outcome: "controlled".into(),
+            note: "居家隔离".into(),
+            open_measure: true,
+            ..CoFeedback::default()
+        }])
+        .await
+        .unwrap();
+        let again = east.co_items(task_id, "status=done").await.unwrap();
+        assert_eq!(again[0].measure_id, Some(measure_id));
 
         // Before the deadline nothing escalates.
         assert_eq!(app.client.escalate_co_items().await.unwrap(), 0);

@@ -335,6 +335,7 @@ async fn ten_thousand_items_down_and_back_through_faults_and_restarts() {
                         note: format!("第{seq}项"),
                         forwarded_to,
                         measure_id: None,
+                        open_measure: false,
                     }
                 })
                 .collect();
@@ -351,6 +352,7 @@ async fn ten_thousand_items_down_and_back_through_faults_and_restarts() {
                 note: format!("复核：第{seq}项已落地管控"),
                 forwarded_to: None,
                 measure_id: None,
+                open_measure: false,
             })
             .collect();
         city.app
