@@ -3169,3 +3169,255 @@ pub struct DrillDetail {
     pub report: Option<DrillReport>,
     pub failure: Option<String>,
 }
+
+// ---- Command dashboard (issue #13) ------------------------------------------------------
+
+/// Cases of the jurisdiction (excluded ones never counted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DashboardCases {
+    /// Reported today (China Standard Time).
+    pub new_today: u64,
+    pub new_yesterday: u64,
+    /// Reported in the 7 days ending today, and in the 7 days before.
+    pub new_7d: u64,
+    pub new_prev_7d: u64,
+    /// Open cases (neither recovered nor died), and of each class.
+    pub active: u64,
+    pub active_confirmed: u64,
+    pub active_asymptomatic: u64,
+    pub active_suspected: u64,
+    /// Open cases that are severe or critical.
+    pub severe: u64,
+    pub recovered: u64,
+    pub died: u64,
+}
+
+/// Confirmed contacts and those under an open control measure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DashboardContacts {
+    pub confirmed: u64,
+    pub under_control: u64,
+    pub without_measure: u64,
+}
+
+/// People under each control measure today.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DashboardMeasures {
+    pub total: u64,
+    pub centralised: u64,
+    pub home_quarantine: u64,
+    pub health_monitoring: u64,
+    pub other: u64,
+    pub not_active: u64,
+    pub overdue: u64,
+    pub releases_due: u64,
+    pub fever_open_loops: u64,
+    pub coldchain_open_tasks: u64,
+}
+
+/// The current testing round and its coverage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DashboardRound {
+    pub code: String,
+    pub name: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub target: i64,
+    pub sampled: i64,
+    /// Sampled over target in percent; null for an empty target.
+    pub coverage_pct: Option<f64>,
+}
+
+/// Positive tubes and the current round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DashboardTesting {
+    pub positives_today: i64,
+    pub positives_yesterday: i64,
+    pub round: Option<DashboardRound>,
+}
+
+/// Quarantine sites' occupancy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DashboardIsolation {
+    pub sites: u64,
+    pub rooms: i64,
+    pub rooms_occupied: i64,
+    pub rooms_free: i64,
+    pub beds: i64,
+    pub occupants: i64,
+}
+
+/// Beds and occupied beds of one type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DashboardBedCount {
+    pub beds: i64,
+    pub occupied: i64,
+}
+
+/// Hospital beds by type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DashboardBeds {
+    pub hospitals: u64,
+    pub total: DashboardBedCount,
+    pub general: DashboardBedCount,
+    pub icu: DashboardBedCount,
+    pub isolation: DashboardBedCount,
+}
+
+/// Hours to one step over the cases (or alerts) that reached it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DashboardTimeliness {
+    pub n: u64,
+    pub median_hours: Option<f64>,
+    /// Within `target_hours`.
+    pub timely: u64,
+    pub target_hours: f64,
+}
+
+/// The four earlies (四早) and the tracing steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DashboardFourEarly {
+    /// Onset to detection.
+    pub detection: DashboardTimeliness,
+    /// Detection to report.
+    pub report: DashboardTimeliness,
+    /// Report to isolation.
+    pub isolation: DashboardTimeliness,
+    /// Report to admission.
+    pub treatment: DashboardTimeliness,
+    pub itinerary: DashboardTimeliness,
+    pub contacts: DashboardTimeliness,
+}
+
+/// Open sentinel alerts and their verification timeliness.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DashboardAlerts {
+    pub open: u64,
+    pub verification: DashboardTimeliness,
+}
+
+/// A subdivision of the jurisdiction on the map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DashboardArea {
+    pub code: String,
+    pub name: String,
+    pub population: Option<i64>,
+    pub active: u64,
+    pub new_today: u64,
+    pub new_7d: u64,
+    pub new_7d_per_100k: Option<f64>,
+}
+
+/// The command dashboard of the caller's jurisdiction. A section is null when the caller
+/// may not read the capability behind it; `overdue_tasks` and `overdue_directives` are null
+/// until co-investigation and command (issue #10) are present.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Dashboard {
+    /// The day, `YYYY-MM-DD` (China Standard Time).
+    pub day: String,
+    /// When the figures were computed, Unix ms.
+    pub at_ms: i64,
+    pub jurisdiction_code: Option<String>,
+    pub jurisdiction_name: Option<String>,
+    pub cases: Option<DashboardCases>,
+    pub contacts: Option<DashboardContacts>,
+    pub measures: Option<DashboardMeasures>,
+    pub testing: Option<DashboardTesting>,
+    pub isolation: Option<DashboardIsolation>,
+    pub beds: Option<DashboardBeds>,
+    pub supplies_at_risk: Option<u64>,
+    pub alerts: Option<DashboardAlerts>,
+    pub overdue_tasks: Option<u64>,
+    pub overdue_directives: Option<u64>,
+    pub curve: Option<EpidemicAnalysis>,
+    pub areas: Vec<DashboardArea>,
+    pub four_early: Option<DashboardFourEarly>,
+}
+
+// ---- Daily briefing (issue #13) ---------------------------------------------------------
+
+/// A headline figure of a briefing with its values a day and a week before (null when
+/// unknown: a stock figure needs the briefing stored for that day).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BriefingFigure {
+    /// `new_cases`, `positives`, `active_cases`, `severe`, `contacts_confirmed`,
+    /// `contacts_under_control`, `centralised`, `home_quarantine`, `health_monitoring`,
+    /// `measures_overdue`, `round_coverage_pct`, `isolation_occupants`,
+    /// `isolation_rooms_free`, `beds_occupied`, `supplies_at_risk`, `open_alerts`,
+    /// `overdue_tasks`, `overdue_directives`.
+    pub key: String,
+    pub value: Option<f64>,
+    pub yesterday: Option<f64>,
+    pub last_week: Option<f64>,
+}
+
+/// One day of a briefing's curve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BriefingDay {
+    pub day: String,
+    pub by_onset: u32,
+    pub by_report: u32,
+    pub rt: Option<f64>,
+    pub rt_low: Option<f64>,
+    pub rt_high: Option<f64>,
+}
+
+/// A subdivision's row of a briefing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BriefingArea {
+    pub code: String,
+    pub name: String,
+    pub new_today: u64,
+    pub new_7d: u64,
+    pub active: u64,
+    pub new_7d_per_100k: Option<f64>,
+}
+
+/// A step of the four earlies in a briefing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BriefingStep {
+    /// `detection`, `report`, `isolation`, `treatment`, `itinerary`, `contacts`,
+    /// `verification`.
+    pub key: String,
+    pub timeliness: DashboardTimeliness,
+}
+
+/// A notable event of the day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BriefingEvent {
+    pub key: String,
+    pub value: f64,
+    pub area: Option<String>,
+    /// The sentence in Simplified Chinese.
+    pub text_zh: String,
+    /// The sentence in English.
+    pub text_en: String,
+}
+
+/// A daily briefing as generated and stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Briefing {
+    pub jurisdiction_code: String,
+    pub jurisdiction_name: String,
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// How many times the day was generated.
+    pub revision: i64,
+    pub generated_at_ms: i64,
+    pub generated_by: String,
+    pub figures: Vec<BriefingFigure>,
+    pub curve: Vec<BriefingDay>,
+    pub areas: Vec<BriefingArea>,
+    pub four_early: Vec<BriefingStep>,
+    pub events: Vec<BriefingEvent>,
+}
+
+/// A stored briefing in a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BriefingEntry {
+    pub jurisdiction_code: String,
+    pub day: String,
+    pub revision: i64,
+    pub generated_at_ms: i64,
+    pub generated_by: String,
+}

@@ -127,8 +127,10 @@ impl Role {
                 UsersAdmin,
                 DataPurge,
                 DrillsRead,
+                BriefingWrite,
             ],
-            // Reads everything in scope; acts through the departments.
+            // Reads everything in scope and issues the daily briefing; acts through the
+            // departments.
             Role::Commander => &[
                 JurisdictionsRead,
                 PersonsRead,
@@ -144,6 +146,7 @@ impl Role {
                 CommandRead,
                 CommandOperate,
                 DrillsRead,
+                BriefingWrite,
             ],
             // Investigators and inbound staff call people: they may reveal a phone number.
             // Investigators also read testing: positives and retest tasks are their leads.
@@ -231,6 +234,7 @@ impl Role {
                 CoInvestigationOperate,
                 CommandRead,
                 CommandOperate,
+                BriefingWrite,
             ],
             // Sentinel staff run surveillance: they read and triage, set deadlines, and may
             // enter a report on behalf of a sentinel that phoned it in.

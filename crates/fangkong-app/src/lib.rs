@@ -8,10 +8,12 @@
 pub mod analysis;
 pub mod audit;
 pub mod auth;
+pub mod briefing;
 pub mod clock;
 pub mod co_investigation;
 pub mod coldchain;
 pub mod command;
+pub mod dashboard;
 pub mod demo;
 pub mod drills;
 mod error;

@@ -2144,4 +2144,13 @@ impl Client {
         self.call(Method::POST, "/api/v1/federation/messages", Some(batch))
             .await
     }
+
+    /// `GET /api/v1/dashboard`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn dashboard(&self) -> Result<fangkong_api_types::Dashboard> {
+        self.call(Method::GET, "/api/v1/dashboard", None::<&()>)
+            .await
+    }
 }

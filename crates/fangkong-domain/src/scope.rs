@@ -92,11 +92,14 @@ pub enum Permission {
     /// Read drill reports (scores by county of the actor's jurisdiction) and scenario
     /// forecasts.
     DrillsRead,
+    /// Generate the daily briefing of the jurisdiction (reading briefings needs only
+    /// `jurisdictions.read`: they hold counts, no personal data).
+    BriefingWrite,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 35] = [
+    pub const ALL: [Permission; 36] = [
         Permission::JurisdictionsRead,
         Permission::JurisdictionsWrite,
         Permission::PersonsRead,
@@ -132,6 +135,7 @@ impl Permission {
         Permission::UsersAdmin,
         Permission::DataPurge,
         Permission::DrillsRead,
+        Permission::BriefingWrite,
     ];
 
     /// The stable identifier, e.g. `persons.read`, `pii.reveal`.
@@ -172,6 +176,7 @@ impl Permission {
             Permission::UsersAdmin => "users.admin",
             Permission::DataPurge => "data.purge",
             Permission::DrillsRead => "drills.read",
+            Permission::BriefingWrite => "briefing.write",
         }
     }
 

@@ -10,7 +10,7 @@ mod assets;
 pub mod auth;
 pub mod error;
 pub mod federation;
-mod i18n;
+pub mod i18n;
 mod middleware;
 pub mod startup;
 pub mod state;

@@ -12,12 +12,14 @@
 pub mod audit;
 mod backend;
 pub mod backup;
+pub mod briefings;
 pub mod bulk;
 pub mod co_investigation;
 pub mod coldchain;
 pub mod command;
 pub mod crypto;
 pub mod drills;
+pub mod dashboard;
 mod error;
 pub mod facilities;
 pub mod federation;
@@ -243,6 +245,16 @@ impl Store {
     /// Federation: peers, outbox, inbox, refusals.
     pub fn federation(&self) -> federation::Federation<'_> {
         federation::Federation { db: &self.inner.db }
+    }
+
+    /// Stored daily briefings.
+    pub fn briefings(&self) -> briefings::Briefings<'_> {
+        briefings::Briefings { db: &self.inner.db }
+    }
+
+    /// Aggregate counts of the command dashboard and the daily briefing.
+    pub fn dashboard(&self) -> dashboard::Dashboard<'_> {
+        dashboard::Dashboard { db: &self.inner.db }
     }
 
     /// Users, browser sessions and API tokens.

@@ -156,7 +156,18 @@ pub async fn run(cli: Cli) -> Result<()> {
                 header_read_timeout: std::time::Duration::from_secs(args.header_timeout_secs),
                 ..ServerConfig::default()
             };
-            serve(app, args.addr, config).await
+            serve(app, args.addr, config, args.briefing_at).await
+        }
+        Command::Briefing {
+            date,
+            out,
+            jurisdiction,
+            lang,
+        } => {
+            let app = app(open_store(&cli.store).await?);
+            let result = briefing(&app, date, &out, jurisdiction.as_deref(), &lang).await;
+            app.store().close().await;
+            result
         }
         Command::Peers(command) => peers(&cli.store, command).await,
         Command::Demo(args) => {
@@ -216,7 +227,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 app.store().close().await;
                 return Ok(());
             }
-            serve(app, args.addr, ServerConfig::default()).await
+            serve(app, args.addr, ServerConfig::default(), args.briefing_at).await
         }
         Command::Import(args) => {
             let app = app(open_store(&cli.store).await?);
@@ -509,8 +520,11 @@ async fn drill_run(store_args: &StoreArgs, args: &DrillRunArgs) -> Result<()> {
         println!();
         let serving = app.clone();
         let addr = args.addr;
+        // The sandbox's briefing comes at the usual evening hour of its accelerated day.
+        let sandbox_briefing_at =
+            chrono::NaiveTime::from_hms_opt(20, 0, 0).unwrap_or(chrono::NaiveTime::MIN);
         Some(tokio::spawn(async move {
-            serve(serving, addr, ServerConfig::default()).await
+            serve(serving, addr, ServerConfig::default(), sandbox_briefing_at).await
         }))
     };
     let run = DrillRun {
@@ -671,7 +685,57 @@ async fn peers(args: &StoreArgs, command: crate::cli::PeersCommand) -> Result<()
     Ok(())
 }
 
-async fn serve(app: App, addr: std::net::SocketAddr, config: ServerConfig) -> Result<()> {
+/// Writes the briefing of `date` (today by default) as a workbook: the stored one, or for
+/// today one generated now when none is stored.
+async fn briefing(
+    app: &App,
+    date: Option<chrono::NaiveDate>,
+    out: &std::path::Path,
+    jurisdiction: Option<&str>,
+    lang: &str,
+) -> Result<()> {
+    let system = Actor::system("cli");
+    let day = date.unwrap_or_else(|| app.today());
+    let stored = app.briefing(&system, day, jurisdiction).await;
+    let b = match stored {
+        Ok(b) => b,
+        Err(fangkong_app::Error::NotFound) if day == app.today() => {
+            let mut actor = system.clone();
+            if let Some(code) = jurisdiction {
+                actor.scope.root = Some(
+                    fangkong_domain::JurisdictionCode::parse(code)
+                        .map_err(|e| anyhow::anyhow!("--jurisdiction {code}: {e}"))?,
+                );
+            }
+            app.generate_briefing(&actor, day)
+                .await
+                .context("generating today's briefing")?
+        }
+        Err(fangkong_app::Error::NotFound) => {
+            anyhow::bail!("no briefing was generated for {day}; only today's can be generated now")
+        }
+        Err(e) => return Err(e).context("reading the briefing"),
+    };
+    let bytes =
+        fangkong_server::web::briefing::workbook(&b, fangkong_server::i18n::Lang::parse(lang))
+            .map_err(|e| anyhow::anyhow!("writing the workbook: {e}"))?;
+    std::fs::write(out, bytes).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "briefing of {} for {} ({}) written to {}",
+        b.day,
+        b.jurisdiction_name,
+        b.jurisdiction_code,
+        out.display()
+    );
+    Ok(())
+}
+
+async fn serve(
+    app: App,
+    addr: std::net::SocketAddr,
+    config: ServerConfig,
+    briefing_at: chrono::NaiveTime,
+) -> Result<()> {
     let config = ServerConfig {
         version: env!("CARGO_PKG_VERSION"),
         ..config
@@ -747,6 +811,22 @@ async fn serve(app: App, addr: std::net::SocketAddr, config: ServerConfig) -> Re
             fangkong_server::federation::DeliveryConfig::default(),
         );
     }
+    // The daily briefing: every minute, once the local time is past `briefing_at`, today's
+    // briefings that are missing are generated (the run is a no-op once they exist).
+    let briefer = app.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            match briefer.run_scheduled_briefing(briefing_at).await {
+                Ok(made) if !made.is_empty() => {
+                    tracing::info!(count = made.len(), "daily briefings generated");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "generating the daily briefing failed"),
+            }
+        }
+    });
     // The exposure index is built in the background so that the first investigator does not
     // wait for it (a query before it is ready waits for the same build).
     let warm = app.clone();

@@ -4,9 +4,11 @@
 //! `/api/openapi.json` lists exactly the routes that exist.
 
 pub mod audit;
+pub mod briefing;
 pub mod co_investigation;
 pub mod coldchain;
 pub mod command;
+pub mod dashboard;
 pub mod drills;
 pub mod facilities;
 pub mod federation;
@@ -72,6 +74,7 @@ pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
         (name = "federation", description = "Signed messages between federated instances (province and cities)"),
         (name = "drills", description = "Drills: simulated outbreaks run through a sandbox instance and their reports (the four earlies, late tasks, capacity shortfalls, stock-outs by county)"),
         (name = "supplies", description = "Supplies and reserves: items and consumption models, warehouses, the stock ledger, stock-takes, days of supply, demand forecast, reorder alerts, transfer suggestions"),
+        (name = "dashboard", description = "The command dashboard and the daily briefing: headline figures of the caller's jurisdiction, stored briefings and their workbooks"),
     )
 )]
 struct ApiDoc;
@@ -279,6 +282,9 @@ pub fn routes(
         .routes(routes!(command::handover))
         .routes(routes!(drills::list))
         .routes(routes!(drills::show))
+        .routes(routes!(dashboard::show))
+        .routes(routes!(briefing::list, briefing::generate))
+        .routes(routes!(briefing::show))
         .layer(axum::middleware::from_fn(
             crate::middleware::json_object_body,
         ))

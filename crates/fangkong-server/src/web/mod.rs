@@ -5,7 +5,9 @@
 
 pub mod audit;
 pub mod co_investigation;
+pub mod briefing;
 pub mod coldchain;
+pub mod dashboard;
 pub mod docs;
 pub mod drills;
 pub mod facilities;
@@ -291,6 +293,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/supplies/export.xlsx", get(supplies::export))
         .route("/api/docs", get(docs::show))
+        .route("/dashboard", get(dashboard::show))
+        .route("/dashboard/events", get(dashboard::events))
+        .route("/briefings", get(briefing::list).post(briefing::generate))
+        .route("/briefings/{day}", get(briefing::show))
+        .route(
+            "/briefings/{day}/workbook.xlsx",
+            get(briefing::workbook_xlsx),
+        )
 }
 
 /// A failed page: rendered as the error page with the operation id.

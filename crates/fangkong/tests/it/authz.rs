@@ -294,6 +294,11 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
         ("GET", "/api/v1/overdue") => Some("command.read|co_investigation.read"),
         // Authenticated by the signature of each message (tested in `federation`).
         ("POST", "/api/v1/federation/messages") => None,
+        // The dashboard: each section needs its capability's permission and is null without.
+        ("GET", "/api/v1/dashboard" | "/api/v1/briefings" | "/api/v1/briefings/{day}") => {
+            Some("jurisdictions.read")
+        }
+        ("POST", "/api/v1/briefings") => Some("briefing.write"),
         _ => return None,
     };
     Some(rule)
@@ -784,7 +789,8 @@ fn request_for(
     };
     let path = template
         .replace("{id}", &s.person_id.to_string())
-        .replace("{code}", code);
+        .replace("{code}", code)
+        .replace("{day}", "2026-11-30?jurisdiction=411702");
     let path = if template.starts_with("/api/v1/facilities/") {
         template.replace("{id}", &s.facility_id.to_string())
     } else if template.starts_with("/api/v1/fever/visits/") {
@@ -1209,7 +1215,9 @@ async fn violations(app: &TestApp) -> (Vec<String>, Secrets) {
             // Classification reads no record of any jurisdiction: every county computes it.
             let computes = *template == "/api/v1/inbound/classify";
             // A subscription is the caller's own setting, in no jurisdiction.
-            let own = *template == "/api/v1/sentinels/subscription";
+            let own = *template == "/api/v1/sentinels/subscription"
+                // A generated briefing is of the caller's own jurisdiction, whichever it is.
+                || (*method == Method::POST && *template == "/api/v1/briefings");
             if !refused && !lists && !computes && !own && !import && *template != "/api/v1/persons"
             {
                 found.push(format!(

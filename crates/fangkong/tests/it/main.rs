@@ -6,11 +6,13 @@
 mod access;
 mod authz;
 mod backup;
+mod briefing;
 mod cli;
 mod co_investigation;
 mod co_investigation_web;
 mod coldchain;
 mod crash;
+mod dashboard;
 mod drills;
 mod federation;
 mod fever;

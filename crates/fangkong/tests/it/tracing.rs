@@ -23,7 +23,7 @@ const V3: &str = "P4117210010010001";
 
 /// Two counties, three venues, a policy in force and persons; returns the persons' ids in
 /// the order of `names` (the first four share household 1; the fifth and sixth household 2).
-async fn fixture(app: &TestApp, names: &[&str]) -> Vec<i64> {
+pub(crate) async fn fixture(app: &TestApp, names: &[&str]) -> Vec<i64> {
     let csv = "code,name\n41,河南省\n4117,驻马店市\n411702,驿城区\n411721,西平县\n\
                411702001,顺河街道\n411702001001,一号社区\n411721001,柏城街道\n411721001001,西平一社区\n";
     app.client
@@ -112,7 +112,7 @@ async fn fixture(app: &TestApp, names: &[&str]) -> Vec<i64> {
     ids
 }
 
-fn case(person_id: i64, class: &str, onset: Option<&str>) -> CaseCreate {
+pub(crate) fn case(person_id: i64, class: &str, onset: Option<&str>) -> CaseCreate {
     CaseCreate {
         person_id: Some(person_id),
         classification: class.into(),
@@ -588,7 +588,7 @@ async fn exposure_matching_edges_and_import() {
     .await;
 }
 
-fn confirm(person_id: i64, setting: &str, last: &str) -> ContactDecision {
+pub(crate) fn confirm(person_id: i64, setting: &str, last: &str) -> ContactDecision {
     ContactDecision {
         person_id,
         setting: setting.into(),
