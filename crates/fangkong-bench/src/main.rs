@@ -245,6 +245,7 @@
 
 mod aberration;
 mod allocate;
+mod dashboard;
 mod exposure_match;
 mod generate;
 mod http;
@@ -426,6 +427,22 @@ enum Command {
         /// Seed of the check-ins and the itineraries.
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The command dashboard's server time on the demo city of N residents with every
+    /// capability's demo data, against its sections called one after another.
+    Dashboard {
+        /// Residents of the city.
+        #[arg(long, default_value_t = 200_000)]
+        population: u64,
+        /// Seed of the city.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Timed calls (after one warming call).
+        #[arg(long, default_value_t = 9)]
+        repetitions: usize,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -621,6 +638,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
                 print!("{}", exposure_match::render(&report));
+            }
+        }
+        Command::Dashboard {
+            population,
+            seed,
+            repetitions,
+            json,
+        } => {
+            let report = dashboard::run(&dashboard::Options {
+                population,
+                seed,
+                repetitions,
+            })?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{}", dashboard::render(&report));
             }
         }
         Command::Allocate {
