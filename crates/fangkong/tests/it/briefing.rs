@@ -238,3 +238,50 @@ async fn the_printable_page_draws_its_charts_and_the_workbook_holds_the_figures(
     })
     .await;
 }
+
+#[test]
+fn the_cli_writes_todays_briefing_and_refuses_a_day_without_one() {
+    use crate::cli::{fangkong, text};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let o = fangkong(&data, &["demo", "--population", "2000", "--no-serve"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = dir.path().join("briefing.xlsx");
+    let o = fangkong(
+        &data,
+        &["briefing", "--out", out.to_str().unwrap(), "--lang", "en"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(" for 驻马店市 (4117) written to "),
+        "{}",
+        text(&o)
+    );
+    let table =
+        fangkong_ingest::read_table("briefing.xlsx", &std::fs::read(&out).unwrap()).unwrap();
+    let labels: Vec<String> = table
+        .rows()
+        .take(3)
+        .map(|r| r.value("Figure").unwrap_or("").to_string())
+        .collect();
+    assert_eq!(labels, ["New cases", "New positive tubes", "Active cases"]);
+    // A day without a stored briefing cannot be made up afterwards.
+    let o = fangkong(
+        &data,
+        &[
+            "briefing",
+            "--date",
+            "2020-01-01",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains(
+            "fangkong: error: no briefing was generated for 2020-01-01; only today's can be generated now"
+        ),
+        "{}",
+        text(&o)
+    );
+}
