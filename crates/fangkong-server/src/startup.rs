@@ -185,26 +185,19 @@ pub async fn serve_with(
                 hyper_util::service::TowerToHyperService::new(service),
             );
             let mut connection = std::pin::pin!(connection);
-            loop {
-                tokio::select! {
-                    result = connection.as_mut() => {
-                        if let Err(e) = result {
-                            tracing::debug!(error = %e, %peer, "connection ended");
-                        }
-                        break;
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                changed = stop.changed() => {
+                    // On shutdown the connection finishes its current response and closes;
+                    // if the server itself is gone, it is left to finish on its own.
+                    if changed.is_ok() {
+                        connection.as_mut().graceful_shutdown();
                     }
-                    changed = stop.changed() => {
-                        if changed.is_ok() {
-                            connection.as_mut().graceful_shutdown();
-                        }
-                        // The sender is gone or has spoken: only the connection is left
-                        // to wait for.
-                        if let Err(e) = connection.as_mut().await {
-                            tracing::debug!(error = %e, %peer, "connection ended");
-                        }
-                        break;
-                    }
+                    connection.as_mut().await
                 }
+            };
+            if let Err(e) = result {
+                tracing::debug!(error = %e, %peer, "connection ended");
             }
             drop(done);
         });

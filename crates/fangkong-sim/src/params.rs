@@ -64,14 +64,16 @@ impl Duration {
         match *self {
             Duration::Fixed { days } => days,
             Duration::Gamma { mean, sd } => {
-                if sd <= 0.0 {
+                // A spread below a millionth of the mean is no spread (and its shape
+                // parameter would overflow).
+                if sd <= mean * 1e-6 {
                     return mean;
                 }
                 let shape = (mean / sd).powi(2);
                 rng.gamma(shape) * sd * sd / mean
             }
             Duration::LogNormal { mean, sd } => {
-                if sd <= 0.0 {
+                if sd <= mean * 1e-6 {
                     return mean;
                 }
                 let s2 = (1.0 + (sd / mean).powi(2)).ln();
@@ -86,15 +88,23 @@ impl Duration {
         self.sample_raw(rng).round().clamp(1.0, 200.0) as u16
     }
 
+    /// Days and moments within a year: a draw is clamped to 200 days anyway, and a gamma
+    /// shape `(mean / sd)²` that overflows to infinity made the sampler loop forever.
     fn valid(&self) -> bool {
+        let days = 0.0..=MAX_DURATION_DAYS;
         match *self {
-            Duration::Fixed { days } => days.is_finite() && days >= 0.0,
+            Duration::Fixed { days: d } => days.contains(&d),
             Duration::Gamma { mean, sd } | Duration::LogNormal { mean, sd } => {
-                mean.is_finite() && mean > 0.0 && sd.is_finite() && sd >= 0.0
+                mean > 0.0 && days.contains(&mean) && days.contains(&sd)
             }
         }
     }
 }
+
+/// The longest duration, mean or standard deviation a scenario may give, in days.
+pub const MAX_DURATION_DAYS: f64 = 365.0;
+/// The most venue or random contacts a day a scenario may give a person.
+pub const MAX_DAILY_CONTACTS: f64 = 1000.0;
 
 /// Ten-year age bands: 0-9, 10-19, ..., 80 and over.
 pub const AGE_BANDS: usize = 9;
@@ -413,10 +423,11 @@ impl Scenario {
         if c.team_size == 0 {
             return bad("contacts.team_size");
         }
-        if !(c.venue_contacts >= 0.0 && c.venue_contacts.is_finite()) {
+        // Contacts a day are drawn one by one: a million a day per person would not finish.
+        if !(0.0..=MAX_DAILY_CONTACTS).contains(&c.venue_contacts) {
             return bad("contacts.venue_contacts");
         }
-        if !(c.random_contacts >= 0.0 && c.random_contacts.is_finite()) {
+        if !(0.0..=MAX_DAILY_CONTACTS).contains(&c.random_contacts) {
             return bad("contacts.random_contacts");
         }
         for i in &self.interventions {

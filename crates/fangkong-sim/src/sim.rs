@@ -973,6 +973,11 @@ fn clique(members: &[u32], p: f64, me: u32, rng: &mut Rng, out: &mut Vec<(u32, u
         return;
     }
     let log_q = (1.0 - p).ln();
+    // For p below about 1e-16, 1 - p rounds to 1 and its logarithm to 0: the skips were
+    // -inf, nothing was skipped and the walk ran past the end. Such a p infects nobody.
+    if log_q >= 0.0 || log_q.is_nan() {
+        return;
+    }
     let mut i = 0usize;
     loop {
         let skip = rng.open_unit().ln() / log_q;

@@ -1,4 +1,7 @@
-//! No panic on any input.
+//! No panic on any input, however deep or large; every refusal says where and why.
+//!
+//! The properties run 2000 cases by default; `PROPTEST_CASES` overrides (a long run:
+//! `PROPTEST_CASES=200000`).
 
 use fangkong_fhir::read;
 use proptest::prelude::*;
@@ -18,8 +21,45 @@ fn the_valid_bundle_is_valid_but_for_the_report() {
     assert_eq!(issues, ["Bundle.entry[3].resource.result[0]: refers to Bundle.entry[0] (Patient); expected an Observation"]);
 }
 
+/// `PROPTEST_CASES` when set, else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn deeply_nested_input_is_an_error_not_a_stack_overflow() {
+    let show = |bytes: &[u8]| match read("deep.json", bytes) {
+        Ok(s) => format!(
+            "accepted: {} resources, issues: {:?}",
+            s.resources().count(),
+            s.issues().map(ToString::to_string).collect::<Vec<_>>()
+        ),
+        Err(e) => e.to_string(),
+    };
+    let arrays = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    expect_test::expect!["deep.json: line 1: objects and arrays nested deeper than 32 levels"]
+        .assert_eq(&show(arrays.as_bytes()));
+    // A Patient whose name nests 100 000 objects deep.
+    let patient = format!(
+        r#"{{"resourceType":"Patient","id":"p","name":[{}1{}]}}"#,
+        r#"{"given":"#.repeat(100_000),
+        "}".repeat(100_000)
+    );
+    expect_test::expect!["deep.json: line 1: objects and arrays nested deeper than 32 levels"]
+        .assert_eq(&show(patient.as_bytes()));
+    // The same as NDJSON, after a valid line.
+    let lines = format!(
+        "{{\"resourceType\":\"Patient\",\"id\":\"a\",\"name\":[{{\"text\":\"x\"}}]}}\n{patient}\n"
+    );
+    expect_test::expect!["deep.json: line 2: objects and arrays nested deeper than 32 levels"]
+        .assert_eq(&show(lines.as_bytes()));
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(2000), ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {

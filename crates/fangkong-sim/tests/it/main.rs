@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bad_scenarios;
 mod determinism;
 mod interventions;
 mod scenario_file;

@@ -326,41 +326,41 @@ const ROLES: [&str; 15] = [
 ];
 
 /// The personal data of the record under test, none of which may appear in a refusal.
-struct Secrets {
-    person_id: i64,
-    facility_id: i64,
+pub(crate) struct Secrets {
+    pub(crate) person_id: i64,
+    pub(crate) facility_id: i64,
     /// A fever-clinic visit of the person, at a fever clinic of the first county.
-    fever_visit_id: i64,
+    pub(crate) fever_visit_id: i64,
     /// The person's case, with an itinerary entry, linked as infector of a second case.
-    case_id: i64,
-    itinerary_entry_id: i64,
-    link_id: i64,
+    pub(crate) case_id: i64,
+    pub(crate) itinerary_entry_id: i64,
+    pub(crate) link_id: i64,
     /// A venue of the first county.
-    venue_id: i64,
+    pub(crate) venue_id: i64,
     /// A quarantine site of the first county with a room, and the person's stay there under
     /// an international-arrival measure; the second person's admission to the hospital; a
     /// team.
-    site_id: i64,
-    room_id: i64,
-    measure_id: i64,
-    stay_id: i64,
-    admission_id: i64,
-    team_id: i64,
+    pub(crate) site_id: i64,
+    pub(crate) room_id: i64,
+    pub(crate) measure_id: i64,
+    pub(crate) stay_id: i64,
+    pub(crate) admission_id: i64,
+    pub(crate) team_id: i64,
     /// An alert on the fever-clinic sentinel (facility 2) of the first county.
-    alert_id: i64,
+    pub(crate) alert_id: i64,
     /// A county reserve of the first county and an item.
-    warehouse_id: i64,
-    supply_item_id: i64,
+    pub(crate) warehouse_id: i64,
+    pub(crate) supply_item_id: i64,
     /// A co-investigation task of the first county and its item (the person), a directive
     /// to the first county and a shift of its duty roster.
-    co_task_id: i64,
-    co_item_id: i64,
-    directive_id: i64,
-    shift_id: i64,
-    strings: Vec<String>,
+    pub(crate) co_task_id: i64,
+    pub(crate) co_item_id: i64,
+    pub(crate) directive_id: i64,
+    pub(crate) shift_id: i64,
+    pub(crate) strings: Vec<String>,
 }
 
-async fn setup(app: &TestApp) -> Secrets {
+pub(crate) async fn setup(app: &TestApp) -> Secrets {
     let csv =
         "code,name\n41,河南省\n4117,驻马店市\n411702,驿城区\n411721,西平县\n411702001,顺河街道\n\
                411702001001,一号社区\n411721001,柏城街道\n411721001001,西平一社区\n";
@@ -775,7 +775,7 @@ async fn setup(app: &TestApp) -> Secrets {
 }
 
 /// A request for a route: its concrete path and body.
-fn request_for(
+pub(crate) fn request_for(
     method: &Method,
     template: &str,
     s: &Secrets,
