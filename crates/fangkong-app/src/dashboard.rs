@@ -225,8 +225,9 @@ pub struct Dashboard {
     /// Items whose stock at a county reserve is below its reorder point.
     pub supplies_at_risk: Option<u64>,
     pub alerts: Option<AlertFigures>,
-    /// Co-investigation tasks and directives past their deadline: issue #10 (command) is
-    /// not on this branch, so these stay `None` (shown as "—") until it is wired in.
+    /// Co-investigation items open past their task's deadline (needs
+    /// `co_investigation.read`) and directives to the jurisdiction not reported complete by
+    /// their due time (needs `command.read`), from [`App::overdue_counts`].
     pub overdue_tasks: Option<u64>,
     pub overdue_directives: Option<u64>,
     /// The epidemic curve with Rt (needs `sentinel.read`, like the analysis page).
@@ -539,6 +540,17 @@ impl App {
             None => (None, Vec::new()),
         };
         let areas = areas_of(&children, cases.as_deref(), today);
+        let (overdue_tasks, overdue_directives) = match &root {
+            Some(r) if can(Permission::CoInvestigationRead) || can(Permission::CommandRead) => {
+                let o = self.overdue_counts(actor, r.code.as_str()).await?;
+                (
+                    can(Permission::CoInvestigationRead)
+                        .then(|| u64::try_from(o.co_investigation_items).unwrap_or(0)),
+                    can(Permission::CommandRead).then(|| u64::try_from(o.directives).unwrap_or(0)),
+                )
+            }
+            _ => (None, None),
+        };
         Ok(Dashboard {
             day: today,
             at_ms: self.now_ms(),
@@ -551,8 +563,8 @@ impl App {
             beds,
             supplies_at_risk,
             alerts,
-            overdue_tasks: None,
-            overdue_directives: None,
+            overdue_tasks,
+            overdue_directives,
             curve,
             areas,
             four_early,

@@ -18,8 +18,8 @@ pub mod co_investigation;
 pub mod coldchain;
 pub mod command;
 pub mod crypto;
-pub mod drills;
 pub mod dashboard;
+pub mod drills;
 mod error;
 pub mod facilities;
 pub mod federation;
@@ -350,12 +350,13 @@ impl Store {
     /// `retest_tasks` (open fan-out tasks of positive pools), `coldchain_tasks` (open
     /// tracing tasks of cold-chain batches), `arrival_reviews` (pending policy reviews),
     /// `sentinel_alerts` (new or being verified), `placed_not_checked_in` (quarantine stays
-    /// placed but not checked in).
+    /// placed but not checked in), `federation_outbox` (messages to peers not yet delivered)
+    /// and `federation_failed` (messages a peer refused for good).
     ///
     /// # Errors
     /// `Unavailable` on database failure.
     pub async fn queue_depths(&self) -> Result<Vec<(&'static str, i64)>> {
-        let row: (i64, i64, i64, i64, i64) = backend::with_db!(
+        let row: (i64, i64, i64, i64, i64, i64, i64) = backend::with_db!(
             &self.inner.db,
             read | pool | {
                 sqlx::query_as(
@@ -363,7 +364,10 @@ impl Store {
                      (SELECT COUNT(*) FROM coldchain_tasks WHERE status = 'open'), \
                      (SELECT COUNT(*) FROM measure_reviews WHERE status = 'pending'), \
                      (SELECT COUNT(*) FROM sentinel_alerts WHERE status IN ('new', 'verifying')), \
-                     (SELECT COUNT(*) FROM isolation_stays WHERE status = 'placed')",
+                     (SELECT COUNT(*) FROM isolation_stays WHERE status = 'placed'), \
+                     (SELECT COUNT(*) FROM federation_outbox \
+                      WHERE delivered_at IS NULL AND failed_at IS NULL), \
+                     (SELECT COUNT(*) FROM federation_outbox WHERE failed_at IS NOT NULL)",
                 )
                 .fetch_one(pool)
                 .await?
@@ -375,6 +379,8 @@ impl Store {
             ("arrival_reviews", row.2),
             ("sentinel_alerts", row.3),
             ("placed_not_checked_in", row.4),
+            ("federation_outbox", row.5),
+            ("federation_failed", row.6),
         ])
     }
 

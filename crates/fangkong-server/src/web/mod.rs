@@ -4,8 +4,8 @@
 //! credential).
 
 pub mod audit;
-pub mod co_investigation;
 pub mod briefing;
+pub mod co_investigation;
 pub mod coldchain;
 pub mod dashboard;
 pub mod docs;

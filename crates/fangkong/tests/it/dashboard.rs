@@ -129,7 +129,7 @@ async fn the_dashboard_counts_a_known_day_within_the_callers_jurisdiction() {
         assert_eq!(d.beds.clone().unwrap().hospitals, 0);
         assert_eq!(d.supplies_at_risk, Some(0));
         assert_eq!(d.alerts.clone().unwrap().open, 0);
-        assert_eq!((d.overdue_tasks, d.overdue_directives), (None, None));
+        assert_eq!((d.overdue_tasks, d.overdue_directives), (Some(0), Some(0)));
         // Four earlies: one onset known (24 h to detection, on time), reports after 1, 3, 0
         // and 0 hours (three within 2 hours, median 0.5), nobody isolated yet.
         let e = d.four_early.clone().unwrap();
@@ -183,6 +183,25 @@ async fn the_dashboard_counts_a_known_day_within_the_callers_jurisdiction() {
             .await;
         let e = reporter.dashboard().await.unwrap_err();
         assert_eq!(e.status(), Some(StatusCode::FORBIDDEN));
+        // A directive to a county due at 11:00, still open at 11:30: overdue on the city's
+        // dashboard (the clock stands at 10:00 China time).
+        app.client
+            .issue_directive(&fangkong_api_types::DirectiveCreate {
+                target_code: "411702".into(),
+                target_unit: String::new(),
+                title: "核酸筛查".into(),
+                body: "今日完成重点人群采样".into(),
+                due: "2026-11-30 11:00".into(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            app.client.dashboard().await.unwrap().overdue_directives,
+            Some(0)
+        );
+        app.clock.advance(chrono::Duration::minutes(90));
+        let d = app.client.dashboard().await.unwrap();
+        assert_eq!((d.overdue_tasks, d.overdue_directives), (Some(0), Some(1)));
         app
     })
     .await;
@@ -229,7 +248,7 @@ async fn the_page_shows_the_apis_figures_with_drill_downs_and_follows_the_event_
         );
         assert_eq!(shown(&html, "testing.positives_today"), "0");
         assert_eq!(shown(&html, "alerts.open"), "0");
-        assert_eq!(shown(&html, "overdue_tasks"), "—");
+        assert_eq!(shown(&html, "overdue_tasks"), "0");
         // Every figure leads to the list behind it.
         for (tile, link) in [
             ("tile-new-cases", "/tracing"),
@@ -242,6 +261,8 @@ async fn the_page_shows_the_apis_figures_with_drill_downs_and_follows_the_event_
             ("tile-beds", "/treatment"),
             ("tile-supplies", "/supplies"),
             ("tile-alerts", "/sentinels/alerts?status=new"),
+            ("tile-tasks", "/co-investigations"),
+            ("tile-directives", "/command"),
         ] {
             assert!(
                 html.contains(&format!("href=\"{link}\" id=\"{tile}\"")),

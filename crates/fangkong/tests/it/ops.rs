@@ -179,6 +179,8 @@ async fn metrics_count_ingests_and_report_queue_depths() {
             "arrival_reviews",
             "sentinel_alerts",
             "placed_not_checked_in",
+            "federation_outbox",
+            "federation_failed",
         ] {
             assert!(
                 text.contains(&format!("fangkong_queue_depth{{queue=\"{queue}\"}}")),
