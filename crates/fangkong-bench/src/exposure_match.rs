@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::machine::{load_average, peak_rss_bytes};
+use crate::stats::percentile;
 use anyhow::Context as _;
 use fangkong_exposure::{CheckIn, Exposure, ExposureIndex, IndexConfig, Interval};
 use rand::{Rng as _, SeedableRng as _};
@@ -508,17 +509,6 @@ fn mean(values: &[usize]) -> f64 {
         return 0.0;
     }
     values.iter().sum::<usize>() as f64 / values.len() as f64
-}
-
-/// The nearest-rank percentile `q` of `values`, 0 when empty.
-fn percentile(values: &[f64], q: f64) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
 }
 
 /// Walker's alias method (Vose's construction): O(1) draws from a discrete distribution.

@@ -30,6 +30,7 @@ use serde::Serialize;
 
 use crate::machine::{load_average, peak_rss_bytes};
 use crate::setup::now;
+use crate::stats::percentile;
 
 const CITY_CODE: &str = "4117";
 /// Results per laboratory batch and check-ins per worker batch.
@@ -404,14 +405,9 @@ where
     out
 }
 
+/// [`percentile`] in milliseconds to the microsecond.
 fn quantile(values: &[f64], q: f64) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
-    (v[rank - 1] * 1000.0).round() / 1000.0
+    (percentile(values, q) * 1000.0).round() / 1000.0
 }
 
 /// Loads the city, a token, venues for check-ins and collected tubes for results.

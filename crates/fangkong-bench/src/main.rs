@@ -255,6 +255,7 @@ mod python_reference;
 mod reference;
 mod setup;
 mod sim;
+mod stats;
 mod testing_round;
 mod travel_import;
 

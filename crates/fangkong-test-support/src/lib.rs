@@ -73,20 +73,13 @@ impl TestApp {
             ),
             BackendKind::Postgres => {
                 let base = std::env::var(PG_URL_VAR).expect("FANGKONG_TEST_DATABASE_URL is set");
-                let name = format!("fk_test_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-                conn.close().await.unwrap();
-                let (prefix, _) = base.rsplit_once('/').unwrap();
+                let (url, name) = create_pg_database("fk_test").await;
                 (
                     ConnectOptions::Postgres {
-                        url: format!("{prefix}/{name}"),
+                        url,
                         max_connections: 8,
                     },
-                    Some((base.clone(), name)),
+                    Some((base, name)),
                 )
             }
         };
@@ -242,14 +235,35 @@ impl TestApp {
             w.abort();
         }
         self.store.close().await;
-        if let Some((base, name)) = &self.pg_database {
-            let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
+        if let Some((_, name)) = &self.pg_database {
+            drop_pg_database(name).await;
         }
     }
+}
+
+/// Creates an empty database named `PREFIX_<random>` on the PostgreSQL server of
+/// `FANGKONG_TEST_DATABASE_URL`; returns its URL and name.
+pub async fn create_pg_database(prefix: &str) -> (String, String) {
+    let base = std::env::var(PG_URL_VAR).expect("FANGKONG_TEST_DATABASE_URL is set");
+    let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let (server, _) = base.rsplit_once('/').unwrap();
+    (format!("{server}/{name}"), name)
+}
+
+/// Drops a database made by [`create_pg_database`], whoever is still connected.
+pub async fn drop_pg_database(name: &str) {
+    let base = std::env::var(PG_URL_VAR).expect("FANGKONG_TEST_DATABASE_URL is set");
+    let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
 }
 
 async fn start_server(app: App, config: &ServerConfig) -> (String, tokio::task::JoinHandle<()>) {

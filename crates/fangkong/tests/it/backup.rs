@@ -9,8 +9,7 @@ use fangkong_api_types::PersonCreate;
 use fangkong_client::{Client, PersonSearch};
 use fangkong_store::backup::{self, BackupError};
 use fangkong_store::{BackendKind, ConnectOptions, MasterKey, Store};
-use fangkong_test_support::{backends, TestApp, PG_URL_VAR};
-use sqlx::Connection as _;
+use fangkong_test_support::{backends, create_pg_database, drop_pg_database, TestApp};
 
 use crate::cli::{fangkong, text};
 
@@ -27,18 +26,10 @@ async fn empty_target(backend: BackendKind, dir: &Path) -> (ConnectOptions, Opti
             None,
         ),
         BackendKind::Postgres => {
-            let base = std::env::var(PG_URL_VAR).unwrap();
-            let name = format!("fk_restore_{}", uuid_like());
-            let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            conn.close().await.unwrap();
-            let (prefix, _) = base.rsplit_once('/').unwrap();
+            let (url, name) = create_pg_database("fk_restore").await;
             (
                 ConnectOptions::Postgres {
-                    url: format!("{prefix}/{name}"),
+                    url,
                     max_connections: 4,
                 },
                 Some(name),
@@ -47,22 +38,9 @@ async fn empty_target(backend: BackendKind, dir: &Path) -> (ConnectOptions, Opti
     }
 }
 
-fn uuid_like() -> String {
-    format!(
-        "{}_{}",
-        std::process::id(),
-        chrono::Utc::now().timestamp_nanos_opt().unwrap()
-    )
-}
-
 async fn drop_database(name: Option<String>) {
     if let Some(name) = name {
-        let base = std::env::var(PG_URL_VAR).unwrap();
-        let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        drop_pg_database(&name).await;
     }
 }
 

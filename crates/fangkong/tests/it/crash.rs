@@ -22,7 +22,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fangkong_store::{BackendKind, ConnectOptions, MasterKey, Store};
-use fangkong_test_support::{backends, PG_URL_VAR};
+use fangkong_test_support::{backends, create_pg_database, drop_pg_database};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::Connection as _;
@@ -562,22 +562,10 @@ async fn new_instance(backend: BackendKind, dir: &Path) -> Instance {
             pg_name: None,
         },
         BackendKind::Postgres => {
-            let base = std::env::var(PG_URL_VAR).unwrap();
-            let name = format!(
-                "fk_crash_{}_{}",
-                std::process::id(),
-                chrono::Utc::now().timestamp_micros()
-            );
-            let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            conn.close().await.unwrap();
-            let (prefix, _) = base.rsplit_once('/').unwrap();
+            let (url, name) = create_pg_database("fk_crash").await;
             Instance {
                 data,
-                database_url: Some(format!("{prefix}/{name}")),
+                database_url: Some(url),
                 pg_name: Some(name),
             }
         }
@@ -671,13 +659,7 @@ async fn acknowledged_writes_survive_sigkill_at_random_points() {
             })
         );
         if let Some(name) = &instance.pg_name {
-            let mut conn = sqlx::PgConnection::connect(&std::env::var(PG_URL_VAR).unwrap())
-                .await
-                .unwrap();
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
+            drop_pg_database(name).await;
         }
     }
 }
