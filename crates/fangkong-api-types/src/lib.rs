@@ -1913,6 +1913,10 @@ pub struct CapacityForecast {
     pub days: Vec<CapacityForecastDay>,
     /// The first day with fewer than zero free units, when one comes within the horizon.
     pub runs_out_on: Option<String>,
+    /// Where the arrivals come from: `scenario` (a scenario forecast younger than two
+    /// days, `scenario_id`) or `trend` (the last 14 days' straight line).
+    pub source: String,
+    pub scenario_id: Option<i64>,
 }
 
 /// A hospital with beds and occupancy by type.
@@ -2698,6 +2702,9 @@ pub struct SupplyForecast {
     /// activity measured over those days, per day.
     pub ledger_per_day: f64,
     pub model_per_day: f64,
+    /// The scenario forecast whose quarantine person-days (home and centralised) the
+    /// demand includes, when one younger than two days covers the county.
+    pub scenario_id: Option<i64>,
 }
 
 /// A reorder alert.
@@ -3079,7 +3086,10 @@ pub struct DrillCountyScore {
     pub treatment: DrillDelay,
     pub late_reports: u32,
     pub late_isolations: u32,
+    /// Tracing tasks and co-investigation items past their deadline.
     pub late_tasks: u32,
+    /// Co-investigation items pushed into the county.
+    pub co_items: u32,
     pub isolation_shortfall_days: u32,
     pub isolation_peak_shortfall: u32,
     pub bed_shortfall_days: u32,
@@ -3137,6 +3147,8 @@ pub struct DrillFeeds {
     pub isolations: u32,
     pub admissions: u32,
     pub recoveries: u32,
+    /// Co-investigation items pushed from the province.
+    pub co_investigation_items: u32,
 }
 
 /// The report of a finished drill, limited to the reader's jurisdiction (`total` and
@@ -3420,4 +3432,103 @@ pub struct BriefingEntry {
     pub revision: i64,
     pub generated_at_ms: i64,
     pub generated_by: String,
+}
+
+/// What scenario forecast to run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioForecastRequest {
+    /// 14 to 30 days (14 when absent).
+    #[serde(default)]
+    pub horizon_days: Option<u16>,
+    /// Ensemble members, 1 to 50 (10 when absent).
+    #[serde(default)]
+    pub members: Option<u16>,
+    /// The ensemble's seed; drawn when absent.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// The 5th, 50th and 95th percentiles over the ensemble's members.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ForecastBand {
+    pub p5: f64,
+    pub median: f64,
+    pub p95: f64,
+}
+
+/// One day of a scenario forecast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScenarioForecastDay {
+    pub date: String,
+    /// Cases found that day.
+    pub cases: ForecastBand,
+    /// Severe admissions that day.
+    pub admissions: ForecastBand,
+    pub quarantine_entries: ForecastBand,
+    /// People in quarantine at the end of the day.
+    pub in_quarantine: ForecastBand,
+    /// Cases in isolation at the end of the day.
+    pub isolated: ForecastBand,
+    /// Severe cases in hospital.
+    pub in_hospital: ForecastBand,
+}
+
+/// A county's medians, by the forecast's days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScenarioCounty {
+    pub county_code: String,
+    pub cases: Vec<f64>,
+    pub admissions: Vec<f64>,
+    pub quarantine_entries: Vec<f64>,
+    pub in_quarantine: Vec<f64>,
+    pub isolated: Vec<f64>,
+    pub in_hospital: Vec<f64>,
+    pub cases_total: ForecastBand,
+}
+
+/// An item's use over the horizon by the outbreak's quarantine, isolation and severe cases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScenarioSupply {
+    pub item_code: String,
+    pub item_name: String,
+    pub unit: String,
+    pub daily: Vec<ForecastBand>,
+    pub total: ForecastBand,
+}
+
+/// The state a scenario forecast started from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ScenarioStartState {
+    pub residents: u64,
+    pub vaccinated: u64,
+    /// Open cases, isolated on day 0.
+    pub isolated: u64,
+    /// People under a control measure, in quarantine for the days it has left.
+    pub quarantined: u64,
+    /// Cases of the last 7 days.
+    pub recent_cases: u64,
+    /// Infections not yet found, one per recent case, near those cases.
+    pub hidden_infections: u64,
+}
+
+/// A stored scenario forecast: an ensemble of simulated outbreaks from the platform's state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScenarioForecast {
+    pub id: i64,
+    pub jurisdiction_code: String,
+    /// The day whose state the run started from; the first forecast day follows it.
+    pub as_of: String,
+    pub horizon_days: u16,
+    pub members: u16,
+    pub seed: u64,
+    pub created_at_ms: i64,
+    pub created_by: String,
+    pub start: ScenarioStartState,
+    pub days: Vec<ScenarioForecastDay>,
+    pub counties: Vec<ScenarioCounty>,
+    pub supplies: Vec<ScenarioSupply>,
+    pub cases_total: ForecastBand,
+    pub admissions_total: ForecastBand,
+    pub quarantine_peak: ForecastBand,
 }

@@ -148,9 +148,12 @@ pub struct CountyScore {
     pub late_reports: u32,
     /// Cases isolated later than the standard, or not isolated when it passed.
     pub late_isolations: u32,
-    /// Tracing tasks (itinerary, contacts under control) past their deadline, done late or
-    /// not done.
+    /// Tracing tasks (itinerary, contacts under control) and co-investigation items pushed
+    /// from the province past their deadline, done late or not done.
     pub late_tasks: u32,
+    /// Co-investigation items pushed into the county.
+    #[serde(default)]
+    pub co_items: u32,
     /// Days on which people to isolate or quarantine outnumbered the quarantine beds.
     pub isolation_shortfall_days: u32,
     /// The largest such excess.
@@ -216,6 +219,9 @@ pub struct Feeds {
     pub isolations: u32,
     pub admissions: u32,
     pub recoveries: u32,
+    /// Co-investigation items pushed from the province (the travel setting's co-passengers).
+    #[serde(default)]
+    pub co_investigation_items: u32,
 }
 
 /// The report of a finished drill.
@@ -396,6 +402,7 @@ impl App {
         let mut feeder = Feeder::new(self, actor, &city, s, start_day).await?;
         if s.seeding.setting == Setting::Travel {
             feeder.travellers(&initial.infections).await?;
+            feeder.co_investigation_push(&initial.infections).await?;
         }
         let mut reports = Vec::with_capacity(usize::from(days));
         let mut events = Vec::new();
@@ -614,6 +621,15 @@ impl App {
             st.isolation_hours,
             st.treatment_hours,
         ];
+        // Co-investigation items pushed into each county: late when still open past the
+        // deadline at the end or fed back after it.
+        let co = self.co_investigation_stats(actor, None).await?;
+        for row in &co.by_county {
+            if let Some(score) = scores.iter_mut().find(|c| c.code == row.key) {
+                score.co_items += u32::try_from(row.total).unwrap_or(0);
+                score.late_tasks += u32::try_from(row.overdue + row.late).unwrap_or(0);
+            }
+        }
         for (ci, score) in scores.iter_mut().enumerate() {
             let [a, b, c, e] = &samples[ci];
             score.detection = delay(a, limits[0]);
@@ -644,6 +660,7 @@ impl App {
                 total.late_reports += c.late_reports;
                 total.late_isolations += c.late_isolations;
                 total.late_tasks += c.late_tasks;
+                total.co_items += c.co_items;
                 total.stockouts += c.stockouts;
             }
             let city_q: u32 = occupancy.iter().map(|o| o.quarantine_beds).sum();
@@ -782,7 +799,7 @@ fn cst(ms: i64) -> String {
 }
 
 /// SplitMix64 of a few words: the drill's deterministic times and counts.
-fn mix(words: &[u64]) -> u64 {
+pub(crate) fn mix(words: &[u64]) -> u64 {
     let mut z = 0x9e37_79b9_7f4a_7c15u64;
     for &w in words {
         z ^= w.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -1026,7 +1043,7 @@ fn composite(c: &CountyScore, days: u16) -> f64 {
             f64::from(on) / f64::from(n)
         }
     };
-    let tasks = 2 * c.cases;
+    let tasks = 2 * c.cases + c.co_items;
     let shares = [
         share(c.detection.on_time, c.detection.n),
         share(c.report.on_time, c.report.n),
@@ -1040,6 +1057,9 @@ fn composite(c: &CountyScore, days: u16) -> f64 {
     let stock = f64::from(c.stockouts) * 5.0;
     round2((timeliness - shortfall.min(30.0) - stock.min(30.0)).max(0.0))
 }
+
+/// Co-passengers pushed with each traveller of the travel setting.
+const CO_PASSENGERS: usize = 4;
 
 /// Feeds each day's events into the sandbox.
 struct Feeder<'a> {
@@ -1139,6 +1159,53 @@ impl<'a> Feeder<'a> {
             .import_travel(self.actor, "drill-travellers.csv", csv.as_bytes())
             .await?;
         self.feeds.travellers += seeds.len() as u32;
+        Ok(())
+    }
+
+    /// The province's push: the travellers and their co-passengers (people of the city on
+    /// the same train, [`CO_PASSENGERS`] a traveller), a co-investigation task with a
+    /// 24-hour deadline, created as a push from above is.
+    async fn co_investigation_push(&mut self, seeds: &[u32]) -> Result<()> {
+        let pop = &self.city.population;
+        let seeded: std::collections::HashSet<u32> = seeds.iter().copied().collect();
+        let mut adults: Vec<u32> = (0..pop.len() as u32)
+            .filter(|&i| (18..70).contains(&age_of(pop, i as usize)) && !seeded.contains(&i))
+            .collect();
+        adults.sort_by_key(|&i| mix(&[self.scenario.seed, u64::from(i), 3]));
+        let mut records = Vec::new();
+        let mut companions = adults.into_iter();
+        for &i in seeds {
+            let group = std::iter::once(i).chain(companions.by_ref().take(CO_PASSENGERS));
+            for p in group {
+                let person = &self.city.people[p as usize];
+                let id = fangkong_domain::NationalId::parse(&person.national_id)
+                    .map_err(|e| Error::invalid("drill", e.to_string()))?;
+                records.push(fangkong_ingest::co_investigation::ItemRecord {
+                    line: records.len() as u64 + 2,
+                    subject: fangkong_ingest::co_investigation::ItemSubject::Person(id),
+                    note: if p == i {
+                        "同车病例 / the case".to_string()
+                    } else {
+                        "同车人员 / co-passenger".to_string()
+                    },
+                });
+            }
+        }
+        let deadline = self.start_day + Duration::days(1);
+        self.app
+            .create_co_task(
+                self.actor,
+                &crate::co_investigation::TaskInput {
+                    title: "省级推送：外地病例同车人员协查".to_string(),
+                    reason: "外地确诊病例乘坐列车抵达本市，同车人员须24小时内落地管控".to_string(),
+                    source: "省疫情防控指挥部（演练）".to_string(),
+                    deadline: format!("{deadline} 08:00"),
+                    target_code: pop.county_codes().first().map(|c| c[..4].to_string()),
+                },
+                &records,
+            )
+            .await?;
+        self.feeds.co_investigation_items += records.len() as u32;
         Ok(())
     }
 

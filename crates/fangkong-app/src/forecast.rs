@@ -7,6 +7,9 @@
 //! straight-line trend of the last 14 days' arrivals (`fangkong_epi::capacity::trend_inflow`),
 //! each staying the pool's typical length of stay. The first day with fewer free units than
 //! zero is the day the pool runs out.
+//!
+//! When a scenario forecast of the jurisdiction is fresh (`crate::scenario::FRESH_MS`), its
+//! median arrivals replace the trend (`source` says which was used).
 
 use chrono::{Duration, NaiveDate};
 use fangkong_epi::capacity::{forecast_pool, runs_out, trend_inflow, PoolInput};
@@ -38,6 +41,9 @@ pub struct PoolFacts {
     pub history: Vec<u32>,
     pub length_of_stay: u32,
     pub turnaround_days: u32,
+    /// Arrivals per day from tomorrow from a scenario forecast (its id), used instead of
+    /// the trend when present.
+    pub scenario: Option<(i64, Vec<f64>)>,
 }
 
 /// One forecast day.
@@ -65,6 +71,9 @@ pub struct PoolForecast {
     pub days: Vec<ForecastDay>,
     /// The first day with fewer than zero free units.
     pub runs_out_on: Option<NaiveDate>,
+    /// `scenario` when a scenario forecast gave the arrivals, `trend` otherwise.
+    pub source: &'static str,
+    pub scenario_id: Option<i64>,
 }
 
 fn units(n: i64) -> u32 {
@@ -86,7 +95,16 @@ pub fn pool(f: PoolFacts) -> Result<PoolForecast> {
             releases[k] += 1;
         }
     }
-    let inflow = trend_inflow(&f.history, horizon);
+    let (inflow, source, scenario_id) = match &f.scenario {
+        Some((id, arrivals)) => {
+            let last = arrivals.last().copied().unwrap_or(0.0);
+            let inflow = (0..horizon)
+                .map(|d| arrivals.get(d).copied().unwrap_or(last).max(0.0))
+                .collect();
+            (inflow, "scenario", Some(*id))
+        }
+        None => (trend_inflow(&f.history, horizon), "trend", None),
+    };
     // Units being cleaned today are usable again from day 1: the usual turnaround is 24
     // hours (a longer one frees them later than this assumes).
     let input = PoolInput {
@@ -120,5 +138,7 @@ pub fn pool(f: PoolFacts) -> Result<PoolForecast> {
             })
             .collect(),
         runs_out_on,
+        source,
+        scenario_id,
     })
 }

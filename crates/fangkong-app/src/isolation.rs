@@ -1126,6 +1126,22 @@ impl App {
             })
             .collect();
         let turnaround_hours = sites.iter().map(|s| s.turnaround_hours).max().unwrap_or(24);
+        // A fresh scenario forecast gives the arrivals: its people entering quarantine, a
+        // room per household (people per occupied room today, or one).
+        let per_room = {
+            let (people, rooms) = sites
+                .iter()
+                .fold((0, 0), |(p, r), s| (p + s.occupants, r + s.occupied));
+            if rooms > 0 {
+                people as f64 / rooms as f64
+            } else {
+                1.0
+            }
+        };
+        let scenario = self
+            .scenario_series(actor, |m| m.quarantine_entries.clone())
+            .await?;
+        let scenario = scenario.map(|(id, v)| (id, v.iter().map(|x| x / per_room).collect()));
         crate::forecast::pool(crate::forecast::PoolFacts {
             pool: "rooms".to_string(),
             today,
@@ -1140,6 +1156,7 @@ impl App {
             length_of_stay: median_days(&mut lengths)
                 .unwrap_or(crate::forecast::DEFAULT_QUARANTINE_DAYS),
             turnaround_days: u32::try_from((turnaround_hours + 23) / 24).unwrap_or(1),
+            scenario,
         })
     }
 }

@@ -28,6 +28,7 @@ pub mod isolation;
 pub mod jurisdictions;
 pub mod measures;
 pub mod persons;
+pub mod scenario;
 pub mod sentinel;
 pub mod supplies;
 mod telemetry;

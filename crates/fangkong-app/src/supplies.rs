@@ -161,6 +161,8 @@ pub struct ItemForecast {
     /// says the measured activity of those days consumed, per day.
     pub ledger_per_day: f64,
     pub model_per_day: f64,
+    /// The scenario forecast the county's plan includes, if any.
+    pub scenario_id: Option<i64>,
 }
 
 /// The activity of a county: the last [`BURN_DAYS`] days measured and the next
@@ -169,6 +171,8 @@ pub struct ItemForecast {
 pub struct CountyActivity {
     pub measured: Vec<Activity>,
     pub planned: Vec<Activity>,
+    /// The scenario forecast whose quarantine person-days the plan includes.
+    pub scenario_id: Option<i64>,
 }
 
 /// A reorder alert: an item of a county whose stock falls short of its reserve target or
@@ -939,6 +943,7 @@ impl App {
                     CountyActivity {
                         measured: vec![Activity::default(); BURN_DAYS as usize],
                         planned: vec![Activity::default(); FORECAST_DAYS],
+                        scenario_id: None,
                     },
                 )
             })
@@ -1102,6 +1107,19 @@ impl App {
                     |d, v| d.quarantine_person_days = v,
                 );
             }
+            // Home quarantine as well as centralised: a fresh scenario forecast's people in
+            // quarantine, when more than the rooms hold (beyond its horizon, its last day).
+            if let Some((id, in_quarantine)) = self
+                .scenario_series(&reader, |m| m.in_quarantine.clone())
+                .await?
+            {
+                let last = in_quarantine.last().copied().unwrap_or(0.0);
+                for (k, d) in a.planned.iter_mut().enumerate() {
+                    let v = in_quarantine.get(k).copied().unwrap_or(last);
+                    d.quarantine_person_days = d.quarantine_person_days.max(v);
+                }
+                a.scenario_id = Some(id);
+            }
             for pool in self.treatment_forecast(&reader).await? {
                 let values: Vec<f64> = pool.days.iter().map(|d| d.occupied).collect();
                 match pool.pool.as_str() {
@@ -1166,6 +1184,7 @@ impl App {
                     daily,
                     ledger_per_day: issued,
                     model_per_day: measured / f64::from(BURN_DAYS),
+                    scenario_id: a.scenario_id,
                 });
             }
         }

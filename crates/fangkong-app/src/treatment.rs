@@ -750,6 +750,17 @@ impl App {
                         .unwrap_or(0)
                 })
                 .collect();
+            // A fresh scenario forecast gives the arrivals of isolation beds (its cases: a
+            // confirmed case is treated in a designated hospital's isolation ward) and of
+            // ICU beds (its severe admissions); general beds keep their trend.
+            let scenario = match key {
+                "isolation" => self.scenario_series(actor, |m| m.cases.clone()).await?,
+                "icu" => {
+                    self.scenario_series(actor, |m| m.admissions.clone())
+                        .await?
+                }
+                _ => None,
+            };
             out.push(crate::forecast::pool(crate::forecast::PoolFacts {
                 pool: key.to_string(),
                 today,
@@ -760,6 +771,7 @@ impl App {
                 history,
                 length_of_stay: los,
                 turnaround_days: 0,
+                scenario,
             })?);
         }
         Ok(out)

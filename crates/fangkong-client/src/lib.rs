@@ -1034,6 +1034,27 @@ impl Client {
             .await
     }
 
+    /// `POST /api/v1/forecasts/scenario`: runs and stores a scenario forecast.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn run_scenario_forecast(
+        &self,
+        request: &fangkong_api_types::ScenarioForecastRequest,
+    ) -> Result<fangkong_api_types::ScenarioForecast> {
+        self.call(Method::POST, "/api/v1/forecasts/scenario", Some(request))
+            .await
+    }
+
+    /// `GET /api/v1/forecasts/scenario`.
+    ///
+    /// # Errors
+    /// `Api` with the problem details.
+    pub async fn scenario_forecasts(&self) -> Result<Vec<fangkong_api_types::ScenarioForecast>> {
+        self.call(Method::GET, "/api/v1/forecasts/scenario", None::<&()>)
+            .await
+    }
+
     /// `GET /api/v1/treatment/hospitals`.
     ///
     /// # Errors

@@ -24,6 +24,7 @@ mod error;
 pub mod facilities;
 pub mod federation;
 pub mod fever;
+pub mod forecasts;
 pub mod idempotency;
 pub mod immunization;
 pub mod inbound;
@@ -245,6 +246,11 @@ impl Store {
     /// Federation: peers, outbox, inbox, refusals.
     pub fn federation(&self) -> federation::Federation<'_> {
         federation::Federation { db: &self.inner.db }
+    }
+
+    /// Scenario forecasts: their inputs and stored runs.
+    pub fn forecasts(&self) -> forecasts::Forecasts<'_> {
+        forecasts::Forecasts { db: &self.inner.db }
     }
 
     /// Stored daily briefings.

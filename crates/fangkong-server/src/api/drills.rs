@@ -51,6 +51,7 @@ fn score_to_wire(c: &drills::CountyScore) -> DrillCountyScore {
         late_reports: c.late_reports,
         late_isolations: c.late_isolations,
         late_tasks: c.late_tasks,
+        co_items: c.co_items,
         isolation_shortfall_days: c.isolation_shortfall_days,
         isolation_peak_shortfall: c.isolation_peak_shortfall,
         bed_shortfall_days: c.bed_shortfall_days,
@@ -120,6 +121,7 @@ pub(crate) fn report_to_wire(r: &drills::DrillReport) -> DrillReport {
             isolations: r.feeds.isolations,
             admissions: r.feeds.admissions,
             recoveries: r.feeds.recoveries,
+            co_investigation_items: r.feeds.co_investigation_items,
         },
     }
 }

@@ -119,6 +119,8 @@ pub(crate) fn forecast_to_wire(f: &PoolForecast) -> CapacityForecast {
             })
             .collect(),
         runs_out_on: f.runs_out_on.map(|d: NaiveDate| d.to_string()),
+        source: f.source.to_string(),
+        scenario_id: f.scenario_id,
     }
 }
 

@@ -22,6 +22,7 @@ pub mod isolation;
 pub mod jurisdictions;
 pub mod measures;
 pub mod persons;
+pub mod scenario;
 pub mod sentinels;
 pub mod supplies;
 pub mod testing;
@@ -282,6 +283,8 @@ pub fn routes(
         .routes(routes!(command::handover))
         .routes(routes!(drills::list))
         .routes(routes!(drills::show))
+        .routes(routes!(scenario::list, scenario::run))
+        .routes(routes!(scenario::show))
         .routes(routes!(dashboard::show))
         .routes(routes!(briefing::list, briefing::generate))
         .routes(routes!(briefing::show))

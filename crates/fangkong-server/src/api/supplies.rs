@@ -377,6 +377,7 @@ pub async fn forecast(
                 runs_out_after_days: f.position.runs_out_after_days,
                 ledger_per_day: f.ledger_per_day,
                 model_per_day: f.model_per_day,
+                scenario_id: f.scenario_id,
             })
             .collect(),
     ))

@@ -200,6 +200,7 @@ pub async fn show(State(state): State<AppState>, user: WebUser, Path(id): Path<i
             isolations => r.feeds.isolations,
             admissions => r.feeds.admissions,
             recoveries => r.feeds.recoveries,
+            co_investigation_items => r.feeds.co_investigation_items,
         }),
         stockouts => stockouts,
         delays_json => delays,

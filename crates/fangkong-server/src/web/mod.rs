@@ -19,6 +19,7 @@ pub mod inbound;
 pub mod isolation;
 pub mod jurisdictions;
 pub mod persons;
+pub mod scenario;
 pub mod sentinels;
 pub mod session;
 pub mod supplies;
@@ -257,6 +258,11 @@ pub fn routes() -> Router<AppState> {
         .route("/analysis", get(sentinels::analysis))
         .route("/drills", get(drills::index))
         .route("/drills/{id}", get(drills::show))
+        .route(
+            "/forecasts/scenario",
+            get(scenario::index).post(scenario::run),
+        )
+        .route("/forecasts/scenario/{id}", get(scenario::show))
         .route("/co-investigations", get(co_investigation::inbox))
         .route("/co-investigations/{id}", get(co_investigation::task))
         .route(

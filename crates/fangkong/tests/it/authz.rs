@@ -258,6 +258,9 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
             | "/api/v1/supplies/movements:import",
         ) => Some("supplies.operate"),
         ("GET", "/api/v1/drills" | "/api/v1/drills/{id}") => Some("drills.read"),
+        ("GET" | "POST", "/api/v1/forecasts/scenario" | "/api/v1/forecasts/scenario/{id}") => {
+            Some("drills.read")
+        }
         (
             "GET",
             "/api/v1/co-investigations"
@@ -1083,6 +1086,7 @@ pub(crate) fn request_for(
             json(serde_json::json!({"text": "记录"}))
         }
         ("POST", "/api/v1/federation/messages") => json(serde_json::json!({"messages": []})),
+        ("POST", "/api/v1/forecasts/scenario") => json(serde_json::json!({"members": 1})),
         _ => (None, ""),
     };
     let path = match template {
@@ -1217,7 +1221,9 @@ async fn violations(app: &TestApp) -> (Vec<String>, Secrets) {
             // A subscription is the caller's own setting, in no jurisdiction.
             let own = *template == "/api/v1/sentinels/subscription"
                 // A generated briefing is of the caller's own jurisdiction, whichever it is.
-                || (*method == Method::POST && *template == "/api/v1/briefings");
+                || (*method == Method::POST && *template == "/api/v1/briefings")
+                // So is a scenario forecast run.
+                || (*method == Method::POST && *template == "/api/v1/forecasts/scenario");
             if !refused && !lists && !computes && !own && !import && *template != "/api/v1/persons"
             {
                 found.push(format!(

@@ -46,7 +46,8 @@ async fn a_briefing_is_stored_as_generated_and_compared_with_the_day_before() {
         assert_eq!(figure(&first, "new_cases"), (Some(2.0), Some(1.0), Some(0.0)));
         assert_eq!(figure(&first, "active_cases"), (Some(4.0), None, None));
         assert_eq!(figure(&first, "contacts_under_control"), (Some(1.0), None, None));
-        assert_eq!(figure(&first, "overdue_tasks"), (None, None, None));
+        // No co-investigation item or directive is overdue: a counted zero, no yesterday.
+        assert_eq!(figure(&first, "overdue_tasks"), (Some(0.0), None, None));
         let events: Vec<&str> = first.events.iter().map(|e| e.text_zh.as_str()).collect();
         // Four cases in a week are a steep rise: Rt's interval lies above 1. The contact's
         // measure, never activated, has missed its test.

@@ -46,13 +46,13 @@ async fn summary(app: &TestApp, id: i64) -> String {
             continue;
         }
         out.push_str(&format!(
-            "{} inf={} cases={} det={:?}/{} rep={:?}/{} iso={:?}/{} trt={:?}/{} late_rep={} late_iso={} late_tasks={} short={}d/{} beds={}d stockouts={} score={}\n",
+            "{} inf={} cases={} det={:?}/{} rep={:?}/{} iso={:?}/{} trt={:?}/{} late_rep={} late_iso={} late_tasks={}/{} short={}d/{} beds={}d stockouts={} score={}\n",
             c.code, c.infections, c.cases,
             c.detection.median_hours, c.detection.n,
             c.report.median_hours, c.report.n,
             c.isolation.median_hours, c.isolation.n,
             c.treatment.median_hours, c.treatment.n,
-            c.late_reports, c.late_isolations, c.late_tasks,
+            c.late_reports, c.late_isolations, c.late_tasks, c.co_items,
             c.isolation_shortfall_days, c.isolation_peak_shortfall,
             c.bed_shortfall_days, c.stockouts, c.score
         ));
@@ -69,19 +69,19 @@ async fn cold_chain_drill_scores_the_four_earlies() {
         assert_eq!(
             s,
             concat!(
-            "feeds Feeds { travellers: 0, sentinel_reports: 40320, sentinel_alerts: 67, samples: 23, results: 23, cases: 23, isolations: 20, admissions: 0, recoveries: 20 }\n",
-            "4117 inf=75 cases=23 det=Some(44.77)/17 rep=Some(1.32)/23 iso=Some(3.86)/20 trt=None/0 late_rep=9 late_iso=3 late_tasks=46 short=0d/0 beds=0d stockouts=65 score=31.33\n",
-            "411702 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0 short=0d/0 beds=0d stockouts=5 score=75\n",
-            "411721 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0 short=0d/0 beds=0d stockouts=5 score=75\n",
-            "411722 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0 short=0d/0 beds=0d stockouts=4 score=80\n",
-            "411723 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0 short=0d/0 beds=0d stockouts=4 score=80\n",
-            "411724 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0 short=0d/0 beds=0d stockouts=5 score=75\n",
-            "411725 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0 short=0d/0 beds=0d stockouts=5 score=75\n",
-            "411726 inf=71 cases=21 det=Some(46.16)/16 rep=Some(1.55)/21 iso=Some(3.99)/18 trt=None/0 late_rep=9 late_iso=3 late_tasks=42 short=0d/0 beds=0d stockouts=9 score=29.82\n",
-            "411727 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0 short=0d/0 beds=0d stockouts=5 score=75\n",
-            "411728 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0 short=0d/0 beds=0d stockouts=5 score=75\n",
-            "411729 inf=4 cases=2 det=Some(40.48)/1 rep=Some(0.76)/2 iso=Some(3.81)/2 trt=None/0 late_rep=0 late_iso=0 late_tasks=4 short=0d/0 beds=0d stockouts=13 score=50\n",
-            "411771 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0 short=0d/0 beds=0d stockouts=5 score=75\n",
+            "feeds Feeds { travellers: 0, sentinel_reports: 40320, sentinel_alerts: 67, samples: 23, results: 23, cases: 23, isolations: 20, admissions: 0, recoveries: 20, co_investigation_items: 0 }\n",
+            "4117 inf=75 cases=23 det=Some(44.77)/17 rep=Some(1.32)/23 iso=Some(3.86)/20 trt=None/0 late_rep=9 late_iso=3 late_tasks=46/0 short=0d/0 beds=0d stockouts=65 score=31.33\n",
+            "411702 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0/0 short=0d/0 beds=0d stockouts=5 score=75\n",
+            "411721 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0/0 short=0d/0 beds=0d stockouts=5 score=75\n",
+            "411722 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0/0 short=0d/0 beds=0d stockouts=4 score=80\n",
+            "411723 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0/0 short=0d/0 beds=0d stockouts=4 score=80\n",
+            "411724 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0/0 short=0d/0 beds=0d stockouts=5 score=75\n",
+            "411725 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0/0 short=0d/0 beds=0d stockouts=5 score=75\n",
+            "411726 inf=71 cases=21 det=Some(46.16)/16 rep=Some(1.55)/21 iso=Some(3.99)/18 trt=None/0 late_rep=9 late_iso=3 late_tasks=42/0 short=0d/0 beds=0d stockouts=9 score=29.82\n",
+            "411727 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0/0 short=0d/0 beds=0d stockouts=5 score=75\n",
+            "411728 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0/0 short=0d/0 beds=0d stockouts=5 score=75\n",
+            "411729 inf=4 cases=2 det=Some(40.48)/1 rep=Some(0.76)/2 iso=Some(3.81)/2 trt=None/0 late_rep=0 late_iso=0 late_tasks=4/0 short=0d/0 beds=0d stockouts=13 score=50\n",
+            "411771 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0/0 short=0d/0 beds=0d stockouts=5 score=75\n",
         )
         );
         app
@@ -98,11 +98,11 @@ async fn school_drill_scores_and_serves_its_report() {
         assert_eq!(
             s,
             concat!(
-            "feeds Feeds { travellers: 0, sentinel_reports: 40320, sentinel_alerts: 69, samples: 66, results: 66, cases: 66, isolations: 63, admissions: 0, recoveries: 62 }\n",
-            "4117 inf=187 cases=66 det=Some(47.38)/52 rep=Some(0.92)/66 iso=Some(4.33)/63 trt=None/0 late_rep=13 late_iso=3 late_tasks=130 short=0d/0 beds=0d stockouts=36 score=36.22\n",
-            "411722 inf=187 cases=66 det=Some(47.38)/52 rep=Some(0.92)/66 iso=Some(4.33)/63 trt=None/0 late_rep=13 late_iso=3 late_tasks=130 short=0d/0 beds=0d stockouts=10 score=36.22\n",
-            "411724 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0 short=0d/0 beds=0d stockouts=13 score=70\n",
-            "411725 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0 short=0d/0 beds=0d stockouts=13 score=70\n",
+            "feeds Feeds { travellers: 0, sentinel_reports: 40320, sentinel_alerts: 69, samples: 66, results: 66, cases: 66, isolations: 63, admissions: 0, recoveries: 62, co_investigation_items: 0 }\n",
+            "4117 inf=187 cases=66 det=Some(47.38)/52 rep=Some(0.92)/66 iso=Some(4.33)/63 trt=None/0 late_rep=13 late_iso=3 late_tasks=130/0 short=0d/0 beds=0d stockouts=36 score=36.22\n",
+            "411722 inf=187 cases=66 det=Some(47.38)/52 rep=Some(0.92)/66 iso=Some(4.33)/63 trt=None/0 late_rep=13 late_iso=3 late_tasks=130/0 short=0d/0 beds=0d stockouts=10 score=36.22\n",
+            "411724 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0/0 short=0d/0 beds=0d stockouts=13 score=70\n",
+            "411725 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0/0 short=0d/0 beds=0d stockouts=13 score=70\n",
         )
         );
 
@@ -181,17 +181,23 @@ async fn travel_drill_enters_as_a_traveller_list_and_scores() {
         assert_eq!(
             s,
             concat!(
-            "feeds Feeds { travellers: 6, sentinel_reports: 40320, sentinel_alerts: 60, samples: 35, results: 35, cases: 35, isolations: 33, admissions: 0, recoveries: 30 }\n",
-            "4117 inf=74 cases=35 det=Some(47.83)/26 rep=Some(1.2)/35 iso=Some(3.47)/33 trt=None/0 late_rep=8 late_iso=2 late_tasks=68 short=0d/0 beds=0d stockouts=64 score=34.86\n",
-            "411702 inf=10 cases=1 det=Some(43.32)/1 rep=Some(4.0)/1 iso=Some(2.95)/1 trt=None/0 late_rep=1 late_iso=0 late_tasks=2 short=0d/0 beds=0d stockouts=13 score=30\n",
-            "411721 inf=16 cases=7 det=Some(49.43)/6 rep=Some(1.08)/7 iso=Some(3.75)/5 trt=None/0 late_rep=0 late_iso=2 late_tasks=14 short=0d/0 beds=0d stockouts=13 score=34.29\n",
-            "411722 inf=43 cases=24 det=Some(48.37)/17 rep=Some(1.26)/24 iso=Some(3.33)/24 trt=None/0 late_rep=5 late_iso=0 late_tasks=46 short=0d/0 beds=0d stockouts=9 score=36.08\n",
-            "411723 inf=1 cases=1 det=Some(50.4)/1 rep=Some(6.33)/1 iso=Some(4.9)/1 trt=None/0 late_rep=1 late_iso=0 late_tasks=2 short=0d/0 beds=0d stockouts=8 score=10\n",
-            "411724 inf=3 cases=2 det=Some(43.35)/1 rep=Some(1.43)/2 iso=Some(5.23)/2 trt=None/0 late_rep=1 late_iso=0 late_tasks=4 short=0d/0 beds=0d stockouts=13 score=40\n",
-            "411725 inf=1 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0 short=0d/0 beds=0d stockouts=0 score=100\n",
-            "411726 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=0 short=0d/0 beds=0d stockouts=8 score=70\n",
+            "feeds Feeds { travellers: 6, sentinel_reports: 40320, sentinel_alerts: 60, samples: 35, results: 35, cases: 35, isolations: 33, admissions: 0, recoveries: 30, co_investigation_items: 30 }\n",
+            "4117 inf=74 cases=35 det=Some(47.83)/26 rep=Some(1.2)/35 iso=Some(3.47)/33 trt=None/0 late_rep=8 late_iso=2 late_tasks=98/30 short=0d/0 beds=0d stockouts=64 score=34.69\n",
+            "411702 inf=10 cases=1 det=Some(43.32)/1 rep=Some(4.0)/1 iso=Some(2.95)/1 trt=None/0 late_rep=1 late_iso=0 late_tasks=5/3 short=0d/0 beds=0d stockouts=13 score=30\n",
+            "411721 inf=16 cases=7 det=Some(49.43)/6 rep=Some(1.08)/7 iso=Some(3.75)/5 trt=None/0 late_rep=0 late_iso=2 late_tasks=17/3 short=0d/0 beds=0d stockouts=13 score=34.29\n",
+            "411722 inf=43 cases=24 det=Some(48.37)/17 rep=Some(1.26)/24 iso=Some(3.33)/24 trt=None/0 late_rep=5 late_iso=0 late_tasks=50/4 short=0d/0 beds=0d stockouts=9 score=36.01\n",
+            "411723 inf=1 cases=1 det=Some(50.4)/1 rep=Some(6.33)/1 iso=Some(4.9)/1 trt=None/0 late_rep=1 late_iso=0 late_tasks=8/6 short=0d/0 beds=0d stockouts=8 score=10\n",
+            "411724 inf=3 cases=2 det=Some(43.35)/1 rep=Some(1.43)/2 iso=Some(5.23)/2 trt=None/0 late_rep=1 late_iso=0 late_tasks=6/2 short=0d/0 beds=0d stockouts=13 score=40\n",
+            "411725 inf=1 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=3/3 short=0d/0 beds=0d stockouts=0 score=80\n",
+            "411726 inf=0 cases=0 det=None/0 rep=None/0 iso=None/0 trt=None/0 late_rep=0 late_iso=0 late_tasks=2/2 short=0d/0 beds=0d stockouts=8 score=50\n",
         )
         );
+        // The province's push sits in the sandbox's co-investigation inbox like a real
+        // one: the six travellers and four co-passengers each, split to their counties,
+        // all overdue (nobody worked the sandbox).
+        let tasks = app.app.co_tasks(&Actor::system("test")).await.unwrap();
+        assert_eq!(tasks.len(), 1);
+        assert_eq!((tasks[0].total, tasks[0].done, tasks[0].overdue), (30, 0, 30));
         app
     })
     .await;

@@ -27,6 +27,7 @@ mod jurisdictions;
 mod measures;
 mod ops;
 mod persons;
+mod scenario_forecast;
 mod security;
 mod sentinels;
 mod sentinels_web;
