@@ -3532,3 +3532,41 @@ pub struct ScenarioForecast {
     pub admissions_total: ForecastBand,
     pub quarantine_peak: ForecastBand,
 }
+
+/// A bulk action over selected records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkCreate {
+    /// `measure.activate`, `measure.release`, `measure.escalate` (needs `target`: the
+    /// reason) or `alert.transition` (needs `target`: the status; `note` optional).
+    pub kind: String,
+    /// The records' ids (measures or alerts), at most 5 000.
+    pub ids: Vec<i64>,
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A record a bulk action refused, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BulkRefusal {
+    pub id: i64,
+    pub reason: String,
+}
+
+/// A bulk operation and its progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BulkOperation {
+    pub id: i64,
+    pub kind: String,
+    pub created_by: String,
+    pub created_at_ms: i64,
+    pub total: i64,
+    pub done: i64,
+    pub failed: i64,
+    /// `running`, `finished`, or `interrupted` (the process stopped while it ran).
+    pub status: String,
+    pub errors: Vec<BulkRefusal>,
+    pub finished_at_ms: Option<i64>,
+}

@@ -8,6 +8,7 @@
 //! personal data, so the dashboard needs no audit entry.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use fangkong_domain::Permission;
@@ -209,6 +210,16 @@ pub struct AlertFigures {
 
 /// The dashboard of a jurisdiction. A section is `None` when the actor may not read the
 /// capability behind it.
+/// The dashboard cache: its age limit and one slot per jurisdiction and permission set.
+#[derive(Default)]
+pub(crate) struct DashboardCache {
+    pub(crate) ttl: std::time::Duration,
+    #[allow(clippy::type_complexity)]
+    pub(crate) slots: tokio::sync::Mutex<
+        HashMap<String, Arc<tokio::sync::Mutex<Option<(std::time::Instant, Dashboard)>>>>,
+    >,
+}
+
 #[derive(Debug, Clone)]
 pub struct Dashboard {
     pub day: NaiveDate,
@@ -347,6 +358,47 @@ impl App {
             .ok_or(crate::Error::NotFound)?
             .0
             .code)
+    }
+
+    /// The dashboard as [`App::dashboard`] computes it, at most the app's dashboard cache
+    /// age old (see [`App::with_dashboard_cache`]; no cache by default). Entries are per
+    /// jurisdiction and permission set, so every reader sees exactly what they may; while
+    /// one reader computes an entry, the others of the same key wait for it instead of
+    /// computing it again (a wall of screens and a room of laptops cost one computation per
+    /// period).
+    ///
+    /// # Errors
+    /// As [`App::dashboard`].
+    pub async fn dashboard_cached(&self, actor: &Actor) -> Result<Dashboard> {
+        let ttl = self.dashboard_cache.ttl;
+        if ttl.is_zero() {
+            return self.dashboard(actor).await;
+        }
+        actor.require(Permission::JurisdictionsRead)?;
+        let key = format!(
+            "{}|{}",
+            actor.scope.root.as_ref().map_or("", |r| r.as_str()),
+            actor
+                .scope
+                .permissions
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let slot = {
+            let mut slots = self.dashboard_cache.slots.lock().await;
+            slots.entry(key).or_default().clone()
+        };
+        let mut entry = slot.lock().await;
+        if let Some((at, d)) = entry.as_ref() {
+            if at.elapsed() < ttl {
+                return Ok(d.clone());
+            }
+        }
+        let d = self.dashboard(actor).await?;
+        *entry = Some((std::time::Instant::now(), d.clone()));
+        Ok(d)
     }
 
     /// The dashboard of the actor's jurisdiction for today. The sections run concurrently;

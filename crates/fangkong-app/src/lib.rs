@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod audit;
 pub mod auth;
 pub mod briefing;
+pub mod bulk;
 pub mod clock;
 pub mod co_investigation;
 pub mod coldchain;
@@ -57,6 +58,10 @@ pub struct App {
     identity: Option<Arc<federation::Identity>>,
     /// Woken when a message is written to the federation outbox.
     outbox_signal: Arc<tokio::sync::Notify>,
+    /// Bulk operations this process is working on (see `bulk`).
+    running_bulk: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
+    /// Computed dashboards kept for a short while (see `dashboard`).
+    dashboard_cache: Arc<dashboard::DashboardCache>,
 }
 
 impl App {
@@ -68,7 +73,21 @@ impl App {
             exposure: Arc::default(),
             identity: None,
             outbox_signal: Arc::default(),
+            running_bulk: Arc::default(),
+            dashboard_cache: Arc::default(),
         }
+    }
+
+    /// Keeps each computed dashboard for `ttl` (zero, the default: none). The server sets
+    /// two seconds: the dashboard is then at most that old, and a hundred screens cost one
+    /// computation per period.
+    #[must_use]
+    pub fn with_dashboard_cache(mut self, ttl: std::time::Duration) -> App {
+        self.dashboard_cache = Arc::new(dashboard::DashboardCache {
+            ttl,
+            slots: tokio::sync::Mutex::default(),
+        });
+        self
     }
 
     /// The store, for health checks and for capabilities that read it directly.

@@ -139,7 +139,9 @@ async fn run_async(options: &Options) -> anyhow::Result<Report> {
     let store = Store::open(&connect, &key)
         .await
         .context("opening the store")?;
-    let app = App::new(store, Arc::new(FixedClock::new(now())));
+    // As `fangkong serve` runs it: dashboards kept for two seconds.
+    let app = App::new(store, Arc::new(FixedClock::new(now())))
+        .with_dashboard_cache(std::time::Duration::from_secs(2));
     let fixture = Arc::new(setup(&app, options).await?);
     let setup_seconds = setup_started.elapsed().as_secs_f64();
 

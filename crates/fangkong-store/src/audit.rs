@@ -116,64 +116,173 @@ const COLUMNS: &str =
 /// Access to the audit log.
 pub struct Audit<'a> {
     pub(crate) db: &'a Db,
+    pub(crate) writer: &'a Writer,
+}
+
+/// An append waiting for its batch, and where its answer goes.
+type Pending = (
+    NewAuditEntry,
+    tokio::sync::oneshot::Sender<Result<AuditEntry>>,
+);
+
+/// The group-commit writer: appends queued by concurrent requests are written together,
+/// in one transaction, by one task (started by the first append, ended when the store is
+/// dropped). Each append is answered only after its batch is committed, so an entry is
+/// durable before the act it records goes ahead; a batch that fails answers every append
+/// in it with the failure. Why: every view and search of personal data is audited, and one
+/// transaction per entry made the single SQLite writer the limit of the whole server.
+#[derive(Default)]
+pub(crate) struct Writer {
+    queue: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Pending>>,
+}
+
+/// Entries written in one transaction at most.
+const BATCH: usize = 256;
+
+async fn write_batches(db: Db, mut queue: tokio::sync::mpsc::UnboundedReceiver<Pending>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match queue.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let entries: Vec<&NewAuditEntry> = batch.iter().map(|(e, _)| e).collect();
+        match write_batch(&db, &entries).await {
+            Ok(rows) => {
+                for ((_, reply), row) in batch.into_iter().zip(rows) {
+                    let _ = reply.send(Ok(row));
+                }
+            }
+            Err(e) => {
+                let text = e.to_string();
+                let mut first = Some(e);
+                for (_, reply) in batch {
+                    let err = first.take().unwrap_or_else(|| {
+                        crate::StoreError::Unavailable(sqlx::Error::Protocol(text.clone()))
+                    });
+                    let _ = reply.send(Err(err));
+                }
+            }
+        }
+    }
+}
+
+/// Appends `entries` to the chain in one transaction.
+async fn write_batch(db: &Db, entries: &[&NewAuditEntry]) -> Result<Vec<AuditEntry>> {
+    Ok(with_db!(
+        db,
+        write | pool | {
+            let mut tx = pool.begin().await?;
+            if matches!(db, Db::Postgres(_)) {
+                // Serialise appenders (other processes too): the chain needs one writer.
+                sqlx::query("SELECT pg_advisory_xact_lock(7001)")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let head: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
+                .bind(HEAD_KEY)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let (mut last_id, mut prev) = parse_head(head.map(|h| h.0));
+            let mut rows = Vec::with_capacity(entries.len());
+            for e in entries {
+                let id = last_id + 1;
+                let hash = entry_hash(&prev, id, e);
+                rows.push(AuditEntry {
+                    id,
+                    at: e.at,
+                    actor: e.actor.clone(),
+                    action: e.action.clone(),
+                    object_type: e.object_type.clone(),
+                    object_id: e.object_id.clone(),
+                    purpose: e.purpose.clone(),
+                    operation_id: e.operation_id.clone(),
+                    detail: e.detail.clone(),
+                    prev_hash: prev,
+                    hash: hash.clone(),
+                });
+                last_id = id;
+                prev = hash;
+            }
+            // One statement for the batch (11 binds an entry: 256 entries stay far below
+            // either backend's limit on binds).
+            let values = (0..rows.len())
+                .map(|i| {
+                    let b = i * 11;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7,
+                        b + 8,
+                        b + 9,
+                        b + 10,
+                        b + 11
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO audit_log (id, at, actor, action, object_type, object_id, purpose, \
+                 operation_id, detail, prev_hash, hash) VALUES {values}"
+            );
+            let mut q = sqlx::query(&sql);
+            for r in &rows {
+                q = q
+                    .bind(r.id)
+                    .bind(r.at)
+                    .bind(&r.actor)
+                    .bind(&r.action)
+                    .bind(&r.object_type)
+                    .bind(&r.object_id)
+                    .bind(&r.purpose)
+                    .bind(&r.operation_id)
+                    .bind(&r.detail)
+                    .bind(&r.prev_hash)
+                    .bind(&r.hash);
+            }
+            q.execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(HEAD_KEY)
+            .bind(format!("{last_id}:{}", hex::encode(&prev)))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            rows
+        }
+    ))
 }
 
 impl Audit<'_> {
-    /// Appends an entry to the chain.
+    /// Appends an entry to the chain (with the other appends waiting at that moment, in one
+    /// transaction; see [`Writer`]) and returns it as stored.
     ///
     /// # Errors
     /// `Unavailable` on database failure (the caller must then not proceed with the act
     /// being audited).
     pub async fn append(&self, entry: &NewAuditEntry) -> Result<AuditEntry> {
-        let id = with_db!(
-            self.db,
-            write | pool | {
-                let mut tx = pool.begin().await?;
-                if matches!(self.db, Db::Postgres(_)) {
-                    // Serialise appenders: the chain needs one writer at a time.
-                    sqlx::query("SELECT pg_advisory_xact_lock(7001)")
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let head: Option<(String,)> =
-                    sqlx::query_as("SELECT value FROM meta WHERE key = $1")
-                        .bind(HEAD_KEY)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let (last_id, prev) = parse_head(head.map(|h| h.0));
-                let id = last_id + 1;
-                let hash = entry_hash(&prev, id, entry);
-                sqlx::query(
-                "INSERT INTO audit_log (id, at, actor, action, object_type, object_id, purpose, \
-                 operation_id, detail, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(id)
-            .bind(entry.at)
-            .bind(&entry.actor)
-            .bind(&entry.action)
-            .bind(&entry.object_type)
-            .bind(&entry.object_id)
-            .bind(&entry.purpose)
-            .bind(&entry.operation_id)
-            .bind(&entry.detail)
-            .bind(&prev)
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await?;
-                sqlx::query(
-                    "INSERT INTO meta (key, value) VALUES ($1, $2) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                )
-                .bind(HEAD_KEY)
-                .bind(format!("{id}:{}", hex::encode(&hash)))
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                id
-            }
-        );
-        self.get(id).await
+        let queue = self.writer.queue.get_or_init(|| {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(write_batches(self.db.clone(), rx));
+            tx
+        });
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let gone = || {
+            crate::StoreError::Unavailable(sqlx::Error::Protocol(
+                "the audit writer has stopped".into(),
+            ))
+        };
+        queue.send((entry.clone(), reply)).map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
     }
 
     /// One entry by id.

@@ -40,6 +40,7 @@ impl Backend {
 
 /// The connection pools. SQLite has one writer connection (SQLite serialises writers anyway,
 /// and a single writer never meets `SQLITE_BUSY` on lock upgrade) and several readers.
+#[derive(Clone)]
 pub(crate) enum Db {
     Sqlite { read: SqlitePool, write: SqlitePool },
     Postgres(PgPool),

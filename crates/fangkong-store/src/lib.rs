@@ -32,6 +32,7 @@ pub mod isolation;
 pub mod jurisdictions;
 pub mod measures;
 pub mod meta;
+pub mod operations;
 pub mod persons;
 pub mod sentinel;
 pub mod supplies;
@@ -54,6 +55,8 @@ pub struct Store {
 
 struct Inner {
     db: backend::Db,
+    /// The audit log's group-commit writer, started by the first append.
+    audit_writer: audit::Writer,
     crypto: Crypto,
     /// Where the database is (`pg_dump` needs the URL).
     options: ConnectOptions,
@@ -84,6 +87,7 @@ impl Store {
         let store = Store {
             inner: Arc::new(Inner {
                 db,
+                audit_writer: audit::Writer::default(),
                 crypto: Crypto::new(key),
                 options: options.clone(),
             }),
@@ -145,7 +149,10 @@ impl Store {
 
     /// The hash-chained audit log.
     pub fn audit(&self) -> audit::Audit<'_> {
-        audit::Audit { db: &self.inner.db }
+        audit::Audit {
+            db: &self.inner.db,
+            writer: &self.inner.audit_writer,
+        }
     }
 
     /// Signs a message handed out in a link (a personal health-check link); see
@@ -246,6 +253,11 @@ impl Store {
     /// Federation: peers, outbox, inbox, refusals.
     pub fn federation(&self) -> federation::Federation<'_> {
         federation::Federation { db: &self.inner.db }
+    }
+
+    /// Bulk operations: progress and summaries.
+    pub fn operations(&self) -> operations::Operations<'_> {
+        operations::Operations { db: &self.inner.db }
     }
 
     /// Scenario forecasts: their inputs and stored runs.

@@ -113,8 +113,11 @@ async fn restore(args: &StoreArgs, file: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Seconds a computed dashboard is served again (`App::with_dashboard_cache`).
+const DASHBOARD_CACHE: std::time::Duration = std::time::Duration::from_secs(2);
+
 fn app(store: Store) -> App {
-    App::new(store, Arc::new(SystemClock))
+    App::new(store, Arc::new(SystemClock)).with_dashboard_cache(DASHBOARD_CACHE)
 }
 
 /// Runs one command.

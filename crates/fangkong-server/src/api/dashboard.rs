@@ -137,6 +137,6 @@ pub async fn show(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
 ) -> ApiResult<Json<Dashboard>> {
-    let x = state.app.dashboard(&actor).await?;
+    let x = state.app.dashboard_cached(&actor).await?;
     Ok(Json(to_wire(&x)))
 }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod briefing;
+pub mod bulk;
 pub mod co_investigation;
 pub mod coldchain;
 pub mod command;
@@ -285,6 +286,8 @@ pub fn routes(
         .routes(routes!(drills::show))
         .routes(routes!(scenario::list, scenario::run))
         .routes(routes!(scenario::show))
+        .routes(routes!(bulk::start))
+        .routes(routes!(bulk::show))
         .routes(routes!(dashboard::show))
         .routes(routes!(briefing::list, briefing::generate))
         .routes(routes!(briefing::show))

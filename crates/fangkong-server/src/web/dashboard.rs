@@ -51,7 +51,7 @@ pub async fn show(
 ) -> PageResult {
     let x = state
         .app
-        .dashboard(&user.actor)
+        .dashboard_cached(&user.actor)
         .await
         .map_err(|e| WebError::new(&e, user.lang))?;
     let wire = crate::api::dashboard::to_wire(&x);
@@ -159,7 +159,7 @@ pub async fn events(
                 tokio::time::sleep(every).await;
             }
             loop {
-                let event = match state.app.dashboard(&actor).await {
+                let event = match state.app.dashboard_cached(&actor).await {
                     Ok(x) => {
                         let wire = crate::api::dashboard::to_wire(&x);
                         let mut key = wire.clone();

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod briefing;
+pub mod bulk;
 pub mod co_investigation;
 pub mod coldchain;
 pub mod dashboard;
@@ -263,6 +264,9 @@ pub fn routes() -> Router<AppState> {
             get(scenario::index).post(scenario::run),
         )
         .route("/forecasts/scenario/{id}", get(scenario::show))
+        .route("/bulk", post(bulk::start))
+        .route("/bulk/{id}", get(bulk::show))
+        .route("/bulk/{id}/progress", get(bulk::progress))
         .route("/co-investigations", get(co_investigation::inbox))
         .route("/co-investigations/{id}", get(co_investigation::task))
         .route(

@@ -353,6 +353,7 @@ async fn alerts_page(
         status => some(&q.status).unwrap_or_default(),
         subscribed => subscribed,
         statuses => AlertStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        can_manage => user.actor.scope.can(Permission::SentinelManage),
         alerts => list.alerts.iter().map(|a| alert_context(lang, a)).collect::<Vec<_>>(),
         notifications => list.notifications,
         map => serde_json::Value::Array(points).to_string(),

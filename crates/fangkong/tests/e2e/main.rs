@@ -222,6 +222,53 @@ async fn dashboard_drill_down_workflows_language_and_phone_in_chromium() {
             assert!(!new_cases.is_empty());
             s.screenshot(&shots.join("05-briefing.png")).await;
 
+            // Tables sort by a column header's button, from the keyboard as well, and long
+            // tables filter as one types.
+            s.goto(&format!("{base}/jurisdictions")).await;
+            let population = |order: &str| {
+                format!(
+                    "const order = '{order}';
+                     const t = document.querySelector('main table.data');
+                     const v = Array.from(t.tBodies[0].rows).map(r => Number(r.cells[2].textContent.replace(/,/g, '')));
+                     return t.tHead.rows[0].cells[2].getAttribute('aria-sort') === order && v.length > 1
+                       && v.every((x, i) => i === 0 || (order === 'ascending' ? v[i - 1] <= x : v[i - 1] >= x));"
+                )
+            };
+            s.find("main table.data thead th:nth-child(3) button.sort")
+                .await
+                .click(&s)
+                .await;
+            s.wait_for_script(&population("ascending"), "counties by population, ascending")
+                .await;
+            // Enter on the focused header button sorts the other way.
+            s.find("main table.data thead th:nth-child(3) button.sort")
+                .await
+                .send_keys(&s, "\u{E007}")
+                .await;
+            s.wait_for_script(&population("descending"), "counties by population, descending")
+                .await;
+            s.screenshot(&shots.join("05b-sorted.png")).await;
+            s.goto(&format!("{base}/inbound/measures")).await;
+            let first = s
+                .script("return document.querySelector('#measures tbody tr td').textContent.trim()")
+                .await;
+            let first = first.as_str().unwrap().to_string();
+            s.find("input[data-table-filter]")
+                .await
+                .send_keys(&s, &first)
+                .await;
+            s.wait_for_script(
+                &format!(
+                    "const rows = Array.from(document.querySelectorAll('#measures tbody tr'));
+                     const shown = rows.filter(r => !r.hidden);
+                     return shown.length >= 1 && shown.length < rows.length
+                       && shown.every(r => r.textContent.toLowerCase().includes({first:?}.toLowerCase()));"
+                ),
+                "the filtered measures",
+            )
+            .await;
+            s.screenshot(&shots.join("05c-filtered.png")).await;
+
             // Switch language.
             s.goto(&format!("{base}/dashboard")).await;
             s.find(".account a[lang]").await.click(&s).await;

@@ -302,6 +302,10 @@ fn requirement(method: &Method, path: &str) -> Option<Option<&'static str>> {
             Some("jurisdictions.read")
         }
         ("POST", "/api/v1/briefings") => Some("briefing.write"),
+        // Each action needs its capability's permission (tested in `bulk`); an operation is
+        // its creator's.
+        ("POST", "/api/v1/bulk") => Some("inbound.operate|sentinel.manage"),
+        ("GET", "/api/v1/bulk/{id}") => None,
         _ => return None,
     };
     Some(rule)
@@ -1087,6 +1091,7 @@ pub(crate) fn request_for(
         }
         ("POST", "/api/v1/federation/messages") => json(serde_json::json!({"messages": []})),
         ("POST", "/api/v1/forecasts/scenario") => json(serde_json::json!({"members": 1})),
+        ("POST", "/api/v1/bulk") => json(serde_json::json!({"kind": "measure.activate", "ids": [1]})),
         _ => (None, ""),
     };
     let path = match template {
@@ -1223,7 +1228,9 @@ async fn violations(app: &TestApp) -> (Vec<String>, Secrets) {
                 // A generated briefing is of the caller's own jurisdiction, whichever it is.
                 || (*method == Method::POST && *template == "/api/v1/briefings")
                 // So is a scenario forecast run.
-                || (*method == Method::POST && *template == "/api/v1/forecasts/scenario");
+                || (*method == Method::POST && *template == "/api/v1/forecasts/scenario")
+                // A bulk operation is accepted; each record outside is refused inside it.
+                || (*method == Method::POST && *template == "/api/v1/bulk");
             if !refused && !lists && !computes && !own && !import && *template != "/api/v1/persons"
             {
                 found.push(format!(

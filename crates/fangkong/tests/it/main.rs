@@ -7,6 +7,7 @@ mod access;
 mod authz;
 mod backup;
 mod briefing;
+mod bulk;
 mod cli;
 mod co_investigation;
 mod co_investigation_web;
