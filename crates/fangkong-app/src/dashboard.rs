@@ -395,6 +395,20 @@ impl App {
             if at.elapsed() < ttl {
                 return Ok(d.clone());
             }
+            // Stale but young (under three periods): answered at once while one
+            // background computation refreshes it, so no reader waits for a recomputation.
+            if at.elapsed() < ttl * 3 {
+                let stale = d.clone();
+                // The entry's time moves to now so that one refresh runs per period.
+                *entry = Some((std::time::Instant::now() - ttl / 2, stale.clone()));
+                let (app, actor, slot) = (self.clone(), actor.clone(), slot.clone());
+                tokio::spawn(async move {
+                    if let Ok(d) = app.dashboard(&actor).await {
+                        *slot.lock().await = Some((std::time::Instant::now(), d));
+                    }
+                });
+                return Ok(stale);
+            }
         }
         let d = self.dashboard(actor).await?;
         *entry = Some((std::time::Instant::now(), d.clone()));

@@ -120,9 +120,13 @@ impl Db {
                     .max_connections(1)
                     .connect_with(base.clone())
                     .await?;
+                // Readers read pages through their own caches, not a memory map: under a
+                // steady stream of writes the file grows at every checkpoint, and each reader
+                // would unmap and map it again at its next transaction (a third of the
+                // server's time under `fangkong-bench http`, in munmap and TLB shootdowns).
                 let read = SqlitePoolOptions::new()
                     .max_connections(8)
-                    .connect_with(base.read_only(true))
+                    .connect_with(base.read_only(true).pragma("mmap_size", "0"))
                     .await?;
                 Ok(Db::Sqlite { read, write })
             }
