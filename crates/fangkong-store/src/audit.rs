@@ -208,26 +208,7 @@ async fn write_batch(db: &Db, entries: &[&NewAuditEntry]) -> Result<Vec<AuditEnt
             }
             // One statement for the batch (11 binds an entry: 256 entries stay far below
             // either backend's limit on binds).
-            let values = (0..rows.len())
-                .map(|i| {
-                    let b = i * 11;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 7,
-                        b + 8,
-                        b + 9,
-                        b + 10,
-                        b + 11
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+            let values = db.values_clause(rows.len(), 11);
             let sql = format!(
                 "INSERT INTO audit_log (id, at, actor, action, object_type, object_id, purpose, \
                  operation_id, detail, prev_hash, hash) VALUES {values}"

@@ -441,7 +441,7 @@ impl Tracing<'_> {
             if rows.is_empty() {
                 return Ok(added);
             }
-            let sql = checkin_insert_sql(rows.len());
+            let sql = checkin_insert_sql(self.db, rows.len());
             with_db!(
                 self.db,
                 write | pool | {
@@ -466,7 +466,7 @@ impl Tracing<'_> {
             write | pool | {
                 let mut tx = pool.begin().await?;
                 for chunk in rows.chunks(CHECKIN_CHUNK) {
-                    let sql = checkin_insert_sql(chunk.len());
+                    let sql = checkin_insert_sql(self.db, chunk.len());
                     let mut q = sqlx::query_as(&sql);
                     for r in chunk {
                         q = q
@@ -1152,26 +1152,12 @@ impl Tracing<'_> {
 }
 
 /// The INSERT of `n` check-ins (6 binds each), duplicates skipped, the new rows returned.
-fn checkin_insert_sql(n: usize) -> String {
-    let values = (0..n)
-        .map(|i| {
-            let b = i * 6;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+fn checkin_insert_sql(db: &Db, n: usize) -> String {
     format!(
         "INSERT INTO checkins (person_id, venue_id, community_code, time_in, \
-         time_out, source) VALUES {values} \
+         time_out, source) VALUES {} \
          ON CONFLICT (person_id, venue_id, time_in) DO NOTHING \
-         RETURNING person_id, venue_id, time_in, time_out"
+         RETURNING person_id, venue_id, time_in, time_out",
+        db.values_clause(n, 6)
     )
 }

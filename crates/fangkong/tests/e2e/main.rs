@@ -272,6 +272,26 @@ async fn dashboard_drill_down_workflows_language_and_phone_in_chromium() {
             .await;
             s.screenshot(&shots.join("05c-filtered.png")).await;
 
+            // A long operation shows its progress while the server works: a scenario
+            // forecast run from its form ends on the run's page.
+            s.goto(&format!("{base}/forecasts/scenario")).await;
+            s.script("document.querySelector('#scenario-run input[name=members]').value = '2'; return true;")
+                .await;
+            s.find("#scenario-run button[type=submit]").await.click(&s).await;
+            s.wait_for_script(
+                "return document.querySelector('.form-progress progress') !== null
+                    || /^\\/forecasts\\/scenario\\/\\d+$/.test(location.pathname)",
+                "the forecast's progress",
+            )
+            .await;
+            s.wait_for_script(
+                "return /^\\/forecasts\\/scenario\\/\\d+$/.test(location.pathname)
+                    && document.getElementById('cases-total') !== null",
+                "the forecast's page",
+            )
+            .await;
+            s.screenshot(&shots.join("05d-scenario.png")).await;
+
             // Switch language.
             s.goto(&format!("{base}/dashboard")).await;
             s.find(".account a[lang]").await.click(&s).await;
