@@ -3538,9 +3538,11 @@ pub struct ScenarioForecast {
 #[serde(deny_unknown_fields)]
 pub struct BulkCreate {
     /// `measure.activate`, `measure.release`, `measure.escalate` (needs `target`: the
-    /// reason) or `alert.transition` (needs `target`: the status; `note` optional).
+    /// reason), `alert.transition` (needs `target`: the status; `note` optional),
+    /// `co_item.assign` (needs `target`: the jurisdiction code) or `co_item.feedback` (needs
+    /// `target`: the outcome, any but `forwarded`; `note` optional).
     pub kind: String,
-    /// The records' ids (measures or alerts), at most 5 000.
+    /// The records' ids (measures, alerts or co-investigation items), at most 5 000.
     pub ids: Vec<i64>,
     #[serde(default)]
     pub target: Option<String>,

@@ -1,6 +1,7 @@
 //! Bulk operations (issue #13): one action applied to many selected records — control
-//! measures activated, released or escalated; sentinel alerts moved along their workflow —
-//! as one audited operation with a progress view.
+//! measures activated, released or escalated; sentinel alerts moved along their workflow;
+//! co-investigation items assigned to a jurisdiction or given one feedback — as one audited
+//! operation with a progress view.
 //!
 //! Data flow: `start_bulk` checks the kind's permission and the request (at most
 //! [`MAX_RECORDS`] distinct ids, a reason where the action needs one), stores the operation
@@ -15,9 +16,11 @@
 
 use std::collections::HashSet;
 
+use fangkong_domain::co_investigation::Outcome;
 use fangkong_domain::Permission;
 use serde_json::json;
 
+use crate::co_investigation::FeedbackInput;
 use crate::{Actor, App, Error, Result};
 
 /// The most records one operation takes.
@@ -33,14 +36,21 @@ pub enum BulkKind {
     MeasureEscalate,
     /// Move alerts to a workflow status (the reason is the note).
     AlertTransition,
+    /// Assign co-investigation items to a jurisdiction (the target is its code).
+    CoItemAssign,
+    /// Feed back co-investigation items with one outcome (the target; the note is recorded
+    /// with each). `forwarded` needs a code per item and is not offered in bulk.
+    CoItemFeedback,
 }
 
 impl BulkKind {
-    pub const ALL: [BulkKind; 4] = [
+    pub const ALL: [BulkKind; 6] = [
         BulkKind::MeasureActivate,
         BulkKind::MeasureRelease,
         BulkKind::MeasureEscalate,
         BulkKind::AlertTransition,
+        BulkKind::CoItemAssign,
+        BulkKind::CoItemFeedback,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +59,8 @@ impl BulkKind {
             BulkKind::MeasureRelease => "measure.release",
             BulkKind::MeasureEscalate => "measure.escalate",
             BulkKind::AlertTransition => "alert.transition",
+            BulkKind::CoItemAssign => "co_item.assign",
+            BulkKind::CoItemFeedback => "co_item.feedback",
         }
     }
 
@@ -66,7 +78,10 @@ impl BulkKind {
     fn permission(self) -> Permission {
         match self {
             BulkKind::AlertTransition => Permission::SentinelManage,
-            _ => Permission::InboundOperate,
+            BulkKind::CoItemAssign | BulkKind::CoItemFeedback => Permission::CoInvestigationOperate,
+            BulkKind::MeasureActivate | BulkKind::MeasureRelease | BulkKind::MeasureEscalate => {
+                Permission::InboundOperate
+            }
         }
     }
 }
@@ -77,6 +92,8 @@ pub struct BulkRequest {
     pub kind: BulkKind,
     pub ids: Vec<i64>,
     /// Escalation: the reason (required). Alert transition: the target status (required).
+    /// Item assignment: the jurisdiction code (required). Item feedback: the outcome
+    /// (required).
     pub target: Option<String>,
     /// A note or reason recorded with each record (alert transitions).
     pub note: Option<String>,
@@ -124,17 +141,33 @@ impl App {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(str::to_string);
-        if matches!(
-            req.kind,
-            BulkKind::MeasureEscalate | BulkKind::AlertTransition
-        ) && target.is_none()
-        {
-            let field = if req.kind == BulkKind::MeasureEscalate {
-                "reason"
-            } else {
-                "status"
-            };
+        let field = match req.kind {
+            BulkKind::MeasureEscalate => Some("reason"),
+            BulkKind::AlertTransition => Some("status"),
+            BulkKind::CoItemAssign => Some("code"),
+            BulkKind::CoItemFeedback => Some("outcome"),
+            BulkKind::MeasureActivate | BulkKind::MeasureRelease => None,
+        };
+        if let (Some(field), None) = (field, &target) {
             return Err(Error::invalid(field, "is required for this action"));
+        }
+        if req.kind == BulkKind::CoItemFeedback {
+            let outcome = target.as_deref().unwrap_or_default();
+            match Outcome::parse(outcome) {
+                None => {
+                    return Err(Error::invalid(
+                        "outcome",
+                        "controlled, not_found, left_area or duplicate",
+                    ))
+                }
+                Some(Outcome::Forwarded) => {
+                    return Err(Error::invalid(
+                        "outcome",
+                        "forwarded names a jurisdiction per item; feed those back one by one",
+                    ))
+                }
+                Some(_) => {}
+            }
         }
         let now = self.now_ms();
         let id = self
@@ -186,6 +219,24 @@ impl App {
                     .map(drop),
                 BulkKind::AlertTransition => self
                     .transition_alert(actor, record, target.unwrap_or_default(), note)
+                    .await
+                    .map(drop),
+                BulkKind::CoItemAssign => self
+                    .assign_co_items(actor, &[record], target.unwrap_or_default())
+                    .await
+                    .map(drop),
+                BulkKind::CoItemFeedback => self
+                    .feed_back_co_items(
+                        actor,
+                        &[FeedbackInput {
+                            item_id: record,
+                            outcome: target.unwrap_or_default().to_string(),
+                            note: note.unwrap_or_default().to_string(),
+                            forwarded_to: None,
+                            measure_id: None,
+                            open_measure: false,
+                        }],
+                    )
                     .await
                     .map(drop),
             };

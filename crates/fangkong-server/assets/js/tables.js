@@ -86,14 +86,15 @@
     input.addEventListener("input", apply);
     apply();
   }
-  // A header checkbox (data-select-all) ticks the boxes of the rows shown; a
-  // [data-selected-count] in the same form says how many are ticked.
+  // A header checkbox (data-select-all) ticks the record boxes (name=id) of the rows shown;
+  // a [data-selected-count] in the same form says how many are ticked.
   function makeSelectable(table) {
     var all = table.querySelector("thead input[data-select-all]");
     if (!all || !table.tBodies[0]) { return; }
-    var form = table.closest("form");
+    // The form of the header box (its form attribute when the rows hold forms of their own).
+    var form = all.form || table.closest("form");
     var counter = form ? form.querySelector("[data-selected-count]") : null;
-    var boxes = function () { return Array.prototype.slice.call(table.tBodies[0].querySelectorAll("input[type=checkbox]")); };
+    var boxes = function () { return Array.prototype.slice.call(table.tBodies[0].querySelectorAll("input[type=checkbox][name=id]")); };
     function count() {
       var n = boxes().filter(function (b) { return b.checked; }).length;
       if (counter) { counter.textContent = n ? ("(" + (zh ? "已选 " + n + " 条" : n + " selected") + ")") : ""; }

@@ -36,7 +36,8 @@ fn view_value(v: &BulkView) -> Value {
 }
 
 /// `POST /bulk`: the ticked records (`id` once per box), the action (`kind`), its reason or
-/// status (`target`) and note; starts the operation and opens its page.
+/// status (`target`; for co-investigation items `outcome` or `code`) and note; starts the
+/// operation and opens its page.
 pub async fn start(
     State(state): State<AppState>,
     user: WebUser,
@@ -47,6 +48,12 @@ pub async fn start(
     let err = |e: fangkong_app::Error| WebError::new(&e, user.lang);
     let kind = BulkKind::parse(f.one("kind")).map_err(err)?;
     let optional = |name: &str| Some(f.one(name).to_string()).filter(|s| !s.trim().is_empty());
+    // A list whose actions take different targets names each field for what it holds.
+    let target = optional("target").or_else(|| match kind {
+        BulkKind::CoItemFeedback => optional("outcome"),
+        BulkKind::CoItemAssign => optional("code"),
+        _ => None,
+    });
     let v = state
         .app
         .start_bulk(
@@ -54,7 +61,7 @@ pub async fn start(
             BulkRequest {
                 kind,
                 ids: f.ids("id"),
-                target: optional("target"),
+                target,
                 note: optional("note"),
             },
         )

@@ -3,7 +3,8 @@
 //! and after it runs; records refused with their reasons while the others go on; one
 //! `bulk.start` audit entry naming every record and each record's own entry under the
 //! operation's id; bad requests, other users and roles without the permission refused; an
-//! operation left running by a stopped process reads as interrupted.
+//! operation left running by a stopped process reads as interrupted. Co-investigation items
+//! assigned and fed back in bulk from a task's page, each item checked for the county.
 
 use std::time::{Duration, Instant};
 
@@ -17,10 +18,13 @@ use crate::dashboard::seed_demo;
 use crate::web::{csrf_of, Browser};
 
 async fn finished(app: &TestApp, id: i64) -> BulkOperation {
+    finished_for(&app.client, id).await
+}
+
+async fn finished_for(client: &fangkong_client::Client, id: i64) -> BulkOperation {
     let start = Instant::now();
     loop {
-        let (status, body) = app
-            .client
+        let (status, body) = client
             .get_json(&format!("/api/v1/bulk/{id}"))
             .await
             .unwrap();
@@ -282,6 +286,141 @@ async fn a_bulk_action_changes_every_selected_record_as_one_audited_operation() 
             .await
             .unwrap();
         assert_eq!(body["status"], "interrupted");
+        app
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn co_investigation_items_are_assigned_and_fed_back_in_bulk() {
+    each_backend(|app| async move {
+        let (a, _) = crate::co_investigation::setup(&app).await;
+        let unknown = crate::id("110105", "1990-01-01", 13);
+        let created = app
+            .client
+            .create_co_task(&crate::co_investigation::task(&a, &unknown))
+            .await
+            .unwrap();
+        let task_id = created.task.id;
+        let path = format!("/co-investigations/{task_id}");
+        // The city holds items 3 and 4 (unresolved); 1 went to 411702, 2 to 411721.
+        let items = app.client.co_items(task_id, "").await.unwrap();
+        let waiting = app.client.co_items(task_id, "here=true").await.unwrap();
+        assert_eq!(waiting.iter().map(|i| i.seq).collect::<Vec<_>>(), vec![3, 4]);
+
+        // The city ticks both on the task page and assigns them to 411702 in one operation.
+        let mut hq = Browser::new(&app);
+        hq.login("admin", "admin-password", &path).await;
+        let (status, page, _) = hq.get(&path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("id=\"bulk-items\""), "{page}");
+        assert!(page.contains("form=\"bulk-items\""));
+        let csrf = csrf_of(&page);
+        let (status, _, location) = hq
+            .post(
+                "/bulk",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("kind", "co_item.assign"),
+                    ("code", "411702"),
+                    ("outcome", "controlled"),
+                    ("back", &path),
+                    ("id", &waiting[0].id.to_string()),
+                    ("id", &waiting[1].id.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let id: i64 = location
+            .unwrap()
+            .trim_start_matches("/bulk/")
+            .split('?')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let op = finished(&app, id).await;
+        assert_eq!((op.kind.as_str(), op.done, op.failed), ("co_item.assign", 2, 0));
+        let east = app
+            .client_for("east", "county-operator", Some("411702"))
+            .await;
+        let held = east.co_items(task_id, "").await.unwrap();
+        assert_eq!(held.iter().map(|i| i.seq).collect::<Vec<_>>(), vec![1, 3, 4]);
+        // Item 1 went to its resident's community on arrival; 3 and 4 are the county's now.
+        assert_eq!(
+            held.iter()
+                .map(|i| (i.assigned_code.as_str(), i.assigned_how.as_str()))
+                .collect::<Vec<_>>(),
+            vec![
+                ("411702001001", "auto"),
+                ("411702", "manual"),
+                ("411702", "manual")
+            ]
+        );
+
+        // The county feeds back its three items and, by mistake, the other county's one:
+        // that one is refused with its reason, the three are done.
+        let mut ids: Vec<i64> = held.iter().map(|i| i.id).collect();
+        ids.push(items[1].id);
+        let (status, body) = east
+            .send_json(
+                Method::POST,
+                "/api/v1/bulk",
+                &serde_json::to_value(BulkCreate {
+                    kind: "co_item.feedback".into(),
+                    ids,
+                    target: Some("not_found".into()),
+                    note: Some("多方核查无此人".into()),
+                })
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let op: BulkOperation = serde_json::from_value(body).unwrap();
+        let op = finished_for(&east, op.id).await;
+        assert_eq!((op.done, op.failed), (3, 1));
+        assert_eq!(op.errors[0].id, items[1].id);
+        let done = east.co_items(task_id, "status=done").await.unwrap();
+        assert_eq!(done.len(), 3);
+        assert!(done
+            .iter()
+            .all(|i| i.outcome.as_deref() == Some("not_found")
+                && i.outcome_note == "多方核查无此人"));
+        let tasks = app.client.co_tasks().await.unwrap();
+        assert_eq!((tasks[0].total, tasks[0].done), (4, 3));
+
+        // Forwarding names a jurisdiction per item: refused in bulk; an unknown outcome too;
+        // the assignment needs its code.
+        for (kind, target, field) in [
+            ("co_item.feedback", Some("forwarded"), "outcome"),
+            ("co_item.feedback", Some("fixed"), "outcome"),
+            ("co_item.feedback", None, "outcome"),
+            ("co_item.assign", None, "code"),
+        ] {
+            let (status, body) = app
+                .client
+                .send_json(
+                    Method::POST,
+                    "/api/v1/bulk",
+                    &serde_json::json!({"kind": kind, "ids": [items[1].id], "target": target}),
+                )
+                .await
+                .unwrap();
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind} {target:?}");
+            assert!(body.to_string().contains(field), "{body}");
+        }
+        // Without co_investigation.operate nothing starts.
+        let lab = app.client_for("lab", "supplies-staff", None).await;
+        let (status, _) = lab
+            .send_json(
+                Method::POST,
+                "/api/v1/bulk",
+                &serde_json::json!({"kind": "co_item.assign", "ids": [items[1].id], "target": "411702"}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::FORBIDDEN);
         app
     })
     .await;
