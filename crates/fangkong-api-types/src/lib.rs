@@ -3329,6 +3329,10 @@ pub struct Dashboard {
     pub day: String,
     /// When the figures were computed, Unix ms.
     pub at_ms: i64,
+    /// When the round's coverage (`testing.round`) and `supplies_at_risk` were computed,
+    /// Unix ms: the server keeps these population-wide figures for a minute and refreshes
+    /// them in the background.
+    pub population_at_ms: i64,
     pub jurisdiction_code: Option<String>,
     pub jurisdiction_name: Option<String>,
     pub cases: Option<DashboardCases>,

@@ -208,8 +208,55 @@ pub struct AlertFigures {
     pub verification: Timeliness,
 }
 
-/// The dashboard of a jurisdiction. A section is `None` when the actor may not read the
-/// capability behind it.
+/// The dashboard's figures that read the whole population: the current round's coverage
+/// (every resident against the round's collections) and the supplies at risk (the demand
+/// forecast, from the last 14 days' collections by county). At 7 million residents they
+/// take seconds where the rest of the dashboard takes milliseconds, so a server keeps them
+/// (see [`App::with_population_figures_kept`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PopulationFigures {
+    /// The newest round that has started, with its coverage (`None` before the first, or
+    /// without `testing.read`).
+    pub round: Option<RoundFigures>,
+    /// Reorder alerts (`None` without `supplies.read`).
+    pub supplies_at_risk: Option<u64>,
+    /// When they were computed (Unix ms).
+    pub at_ms: i64,
+}
+
+/// How the population figures are kept: their age limit and one slot per jurisdiction and
+/// permission set.
+#[derive(Default)]
+pub(crate) struct PopulationCache {
+    pub(crate) ttl: std::time::Duration,
+    pub(crate) slots: tokio::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<PopulationSlot>>>>,
+}
+
+#[derive(Default)]
+pub(crate) struct PopulationSlot {
+    computed: Option<(std::time::Instant, PopulationFigures)>,
+    refreshing: bool,
+}
+
+/// Kept population figures older than this many periods are computed again before the
+/// dashboard answers (a server idle overnight does not show the night's figures).
+const POPULATION_STALE_PERIODS: u32 = 10;
+
+/// The key of a cache slot: the jurisdiction and the permission set.
+fn cache_key(actor: &Actor) -> String {
+    format!(
+        "{}|{}",
+        actor.scope.root.as_ref().map_or("", |r| r.as_str()),
+        actor
+            .scope
+            .permissions
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    )
+}
+
 /// The dashboard cache: its age limit and one slot per jurisdiction and permission set.
 #[derive(Default)]
 pub(crate) struct DashboardCache {
@@ -220,11 +267,16 @@ pub(crate) struct DashboardCache {
     >,
 }
 
+/// The dashboard of a jurisdiction. A section is `None` when the actor may not read the
+/// capability behind it.
 #[derive(Debug, Clone)]
 pub struct Dashboard {
     pub day: NaiveDate,
     /// When it was computed (Unix ms).
     pub at_ms: i64,
+    /// When the round's coverage and the supplies at risk were computed (Unix ms): `at_ms`
+    /// unless the app keeps them ([`App::with_population_figures_kept`]).
+    pub population_at_ms: i64,
     /// The jurisdiction shown: code and name.
     pub root: Option<(String, String)>,
     pub cases: Option<CaseFigures>,
@@ -375,17 +427,7 @@ impl App {
             return self.dashboard(actor).await;
         }
         actor.require(Permission::JurisdictionsRead)?;
-        let key = format!(
-            "{}|{}",
-            actor.scope.root.as_ref().map_or("", |r| r.as_str()),
-            actor
-                .scope
-                .permissions
-                .iter()
-                .map(|p| p.as_str())
-                .collect::<Vec<_>>()
-                .join(",")
-        );
+        let key = cache_key(actor);
         let slot = {
             let mut slots = self.dashboard_cache.slots.lock().await;
             slots.entry(key).or_default().clone()
@@ -413,6 +455,98 @@ impl App {
         let d = self.dashboard(actor).await?;
         *entry = Some((std::time::Instant::now(), d.clone()));
         Ok(d)
+    }
+
+    /// The round's coverage and the supplies at risk for the actor, computed now.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn compute_population_figures(&self, actor: &Actor) -> Result<PopulationFigures> {
+        let can = |p| actor.scope.can(p);
+        let round = async {
+            if !can(Permission::TestingRead) {
+                return Ok(None);
+            }
+            let today_s = self.today().format("%Y-%m-%d").to_string();
+            let rounds = self.rounds(actor).await?;
+            let Some(r) = rounds.into_iter().find(|r| r.starts_on <= today_s) else {
+                return Ok(None);
+            };
+            let c = self
+                .round_coverage(
+                    actor,
+                    &r.code,
+                    crate::testing::coverage::CoverageLevel::County,
+                )
+                .await?;
+            Ok::<_, crate::Error>(Some(RoundFigures {
+                code: r.code,
+                name: r.name,
+                starts_on: r.starts_on,
+                ends_on: r.ends_on,
+                target: c.target,
+                sampled: c.sampled,
+            }))
+        };
+        let supplies = async {
+            if !can(Permission::SuppliesRead) {
+                return Ok(None);
+            }
+            let alerts = self.supplies_alerts(actor).await?;
+            Ok::<_, crate::Error>(Some(alerts.len() as u64))
+        };
+        let (round, supplies_at_risk) = tokio::try_join!(round, supplies)?;
+        Ok(PopulationFigures {
+            round,
+            supplies_at_risk,
+            at_ms: self.now_ms(),
+        })
+    }
+
+    /// The population figures for the actor: computed now, or, when the app keeps them,
+    /// as kept if younger than the period; older ones (up to
+    /// [`POPULATION_STALE_PERIODS`] periods) are answered at once while one background
+    /// computation replaces them, and the first of a jurisdiction is computed while its
+    /// other readers wait for it.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn population_figures(&self, actor: &Actor) -> Result<PopulationFigures> {
+        let ttl = self.population_cache.ttl;
+        if ttl.is_zero() {
+            return self.compute_population_figures(actor).await;
+        }
+        let slot = {
+            let mut slots = self.population_cache.slots.lock().await;
+            slots.entry(cache_key(actor)).or_default().clone()
+        };
+        let mut entry = slot.lock().await;
+        if let Some((at, figures)) = entry.computed.clone() {
+            if at.elapsed() < ttl {
+                return Ok(figures);
+            }
+            if at.elapsed() < ttl * POPULATION_STALE_PERIODS {
+                if !entry.refreshing {
+                    entry.refreshing = true;
+                    let (app, actor, slot) = (self.clone(), actor.clone(), slot.clone());
+                    tokio::spawn(async move {
+                        let result = app.compute_population_figures(&actor).await;
+                        let mut entry = slot.lock().await;
+                        entry.refreshing = false;
+                        match result {
+                            Ok(f) => entry.computed = Some((std::time::Instant::now(), f)),
+                            Err(e) => {
+                                ::tracing::warn!(error = %e, "population figures not refreshed");
+                            }
+                        }
+                    });
+                }
+                return Ok(figures);
+            }
+        }
+        let figures = self.compute_population_figures(actor).await?;
+        entry.computed = Some((std::time::Instant::now(), figures.clone()));
+        Ok(figures)
     }
 
     /// The dashboard of the actor's jurisdiction for today. The sections run concurrently;
@@ -483,33 +617,7 @@ impl App {
             let yesterday_n = dash
                 .positive_tubes(&actor.scope, day_ms - 86_400_000, day_ms)
                 .await?;
-            let today_s = today.format("%Y-%m-%d").to_string();
-            let rounds = self.rounds(actor).await?;
-            let round = match rounds.into_iter().find(|r| r.starts_on <= today_s) {
-                Some(r) => {
-                    let c = self
-                        .round_coverage(
-                            actor,
-                            &r.code,
-                            crate::testing::coverage::CoverageLevel::County,
-                        )
-                        .await?;
-                    Some(RoundFigures {
-                        code: r.code,
-                        name: r.name,
-                        starts_on: r.starts_on,
-                        ends_on: r.ends_on,
-                        target: c.target,
-                        sampled: c.sampled,
-                    })
-                }
-                None => None,
-            };
-            Ok::<_, crate::Error>(Some(TestingFigures {
-                positives_today: today_n,
-                positives_yesterday: yesterday_n,
-                round,
-            }))
+            Ok::<_, crate::Error>(Some((today_n, yesterday_n)))
         };
         let isolation = async {
             if !can(Permission::IsolationRead) {
@@ -548,13 +656,7 @@ impl App {
             }
             Ok::<_, crate::Error>(Some(f))
         };
-        let supplies = async {
-            if !can(Permission::SuppliesRead) {
-                return Ok(None);
-            }
-            let alerts = self.supplies_alerts(actor).await?;
-            Ok::<_, crate::Error>(Some(alerts.len() as u64))
-        };
+        let population = self.population_figures(actor);
         let alerts = async {
             if !can(Permission::SentinelRead) {
                 return Ok(None);
@@ -579,20 +681,16 @@ impl App {
                 .await?;
             Ok::<_, crate::Error>(Some(a))
         };
-        let (
-            area,
-            cases,
-            contacts,
-            measures,
-            testing,
-            isolation,
-            beds,
-            supplies_at_risk,
-            alerts,
-            curve,
-        ) = tokio::try_join!(
-            root, cases, contacts, measures, testing, isolation, beds, supplies, alerts, curve
-        )?;
+        let (area, cases, contacts, measures, testing, isolation, beds, population, alerts, curve) =
+            tokio::try_join!(
+                root, cases, contacts, measures, testing, isolation, beds, population, alerts,
+                curve
+            )?;
+        let testing = testing.map(|(positives_today, positives_yesterday)| TestingFigures {
+            positives_today,
+            positives_yesterday,
+            round: population.round.clone(),
+        });
 
         let (case_figs, four_early) = match &cases {
             Some(cs) => {
@@ -620,6 +718,7 @@ impl App {
         Ok(Dashboard {
             day: today,
             at_ms: self.now_ms(),
+            population_at_ms: population.at_ms,
             root: root.map(|j| (j.code, j.name)),
             cases: case_figs,
             contacts,
@@ -627,7 +726,7 @@ impl App {
             testing,
             isolation,
             beds,
-            supplies_at_risk,
+            supplies_at_risk: population.supplies_at_risk,
             alerts,
             overdue_tasks,
             overdue_directives,

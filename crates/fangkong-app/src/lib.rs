@@ -62,6 +62,8 @@ pub struct App {
     running_bulk: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
     /// Computed dashboards kept for a short while (see `dashboard`).
     dashboard_cache: Arc<dashboard::DashboardCache>,
+    /// The dashboard's population-wide figures, kept (see `dashboard`).
+    population_cache: Arc<dashboard::PopulationCache>,
 }
 
 impl App {
@@ -75,6 +77,7 @@ impl App {
             outbox_signal: Arc::default(),
             running_bulk: Arc::default(),
             dashboard_cache: Arc::default(),
+            population_cache: Arc::default(),
         }
     }
 
@@ -84,6 +87,20 @@ impl App {
     #[must_use]
     pub fn with_dashboard_cache(mut self, ttl: std::time::Duration) -> App {
         self.dashboard_cache = Arc::new(dashboard::DashboardCache {
+            ttl,
+            slots: tokio::sync::Mutex::default(),
+        });
+        self
+    }
+
+    /// Keeps the dashboard's population-wide figures (the round's coverage, the supplies at
+    /// risk; see [`dashboard::PopulationFigures`]) for `ttl` (zero, the default: computed
+    /// with every dashboard), then answers with them while a background computation
+    /// replaces them. The server sets a minute: at 7 million residents they take seconds,
+    /// the rest of the dashboard milliseconds; the dashboard says when they were computed.
+    #[must_use]
+    pub fn with_population_figures_kept(mut self, ttl: std::time::Duration) -> App {
+        self.population_cache = Arc::new(dashboard::PopulationCache {
             ttl,
             slots: tokio::sync::Mutex::default(),
         });

@@ -990,14 +990,26 @@ impl App {
             .treatment()
             .deployments(&actor.scope, &from.to_string(), &last.to_string())
             .await?;
-        let facilities: HashMap<i64, String> = self
-            .store()
-            .facilities()
-            .list(&actor.scope, None, None, 1_000_000, 0)
-            .await?
-            .into_iter()
-            .map(|f| (f.id, f.community_code))
-            .collect();
+        // The deployed facilities' communities (a few; a city lists hundreds of thousands of
+        // facilities).
+        let mut facilities: HashMap<i64, String> = HashMap::new();
+        for dep in &deployments {
+            if facilities.contains_key(&dep.facility_id) {
+                continue;
+            }
+            match self
+                .store()
+                .facilities()
+                .get(&actor.scope, dep.facility_id)
+                .await
+            {
+                Ok(f) => {
+                    facilities.insert(f.id, f.community_code);
+                }
+                Err(fangkong_store::StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         for dep in &deployments {
             let Some(code) = facilities.get(&dep.facility_id) else {
                 continue;

@@ -1,7 +1,10 @@
 //! The command dashboard's server time on the demo city of N residents with every
 //! capability's demo data (`fangkong demo`), as the city's headquarters sees it: the median
-//! of repeated `App::dashboard` calls (sections concurrent), against the same sections called
-//! one after another (the baseline, each section timed).
+//! of repeated `App::dashboard` calls (sections concurrent) on an app that keeps the
+//! population-wide figures as the server does (`App::with_population_figures_kept`, a
+//! minute), against the same sections called one after another (the baseline, each section
+//! timed). Also timed: one dashboard computing everything (nothing kept), and the
+//! population figures alone (what the server's background refresh costs).
 //!
 //! Setup (loading and seeding the city) is not part of the timings.
 
@@ -23,6 +26,9 @@ pub struct Options {
     pub population: u64,
     pub seed: u64,
     pub repetitions: usize,
+    /// A directory to keep the seeded store in and reuse on the next run (its key beside it);
+    /// a temporary one when `None`.
+    pub store: Option<std::path::PathBuf>,
 }
 
 /// One section's time in the sequential baseline.
@@ -39,11 +45,17 @@ pub struct Report {
     pub population: u64,
     pub seed: u64,
     pub setup_seconds: f64,
+    /// Each setup step's seconds (a reused store's steps find their data and return).
+    pub setup_steps: Vec<Section>,
     pub repetitions: usize,
     /// `App::dashboard`, sections concurrent: median, fastest and slowest call.
     pub dashboard_ms_median: f64,
     pub dashboard_ms_min: f64,
     pub dashboard_ms_max: f64,
+    /// One `App::dashboard` on an app that keeps nothing (population figures computed).
+    pub dashboard_uncached_ms: f64,
+    /// `App::compute_population_figures` alone: the background refresh's cost.
+    pub population_figures_ms: f64,
     /// The same sections one after another (one pass).
     pub baseline_sequential_ms: f64,
     pub sections: Vec<Section>,
@@ -74,34 +86,77 @@ async fn run_async(options: &Options) -> anyhow::Result<Report> {
         .prefix("fangkong-bench-")
         .tempdir()
         .context("creating a temporary directory")?;
-    let dir = temp.path().join("store");
-    let key = MasterKey::generate();
+    let (dir, key) = match &options.store {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            let key = MasterKey::load_or_create(&dir.join("master.key"))
+                .with_context(|| format!("the key of {}", dir.display()))?;
+            (dir.join("store"), key)
+        }
+        None => (temp.path().join("store"), MasterKey::generate()),
+    };
     let started = Instant::now();
-    let app = App::new(open(&dir, &key).await?, Arc::new(FixedClock::new(now())));
+    let clock = Arc::new(FixedClock::new(now()));
+    let app = App::new(open(&dir, &key).await?, clock.clone());
     let config = DemoConfig {
         city_code: "4117".to_string(),
         population: options.population,
         seed: options.seed,
     };
+    let mut setup_steps = Vec::new();
+    let mut step = |name: &'static str, since: Instant| {
+        let section = Section {
+            name,
+            ms: ms(since),
+        };
+        eprintln!("setup: {name} {:.1} s", section.ms / 1000.0);
+        setup_steps.push(section);
+    };
+    let t = Instant::now();
     app.load_demo_city(&config, &NoProgress)
         .await
         .context("loading the city")?;
+    step("city", t);
+    let t = Instant::now();
     app.seed_demo_testing(&config).await.context("testing")?;
+    step("testing", t);
+    let t = Instant::now();
     app.seed_demo_inbound(&config).await.context("inbound")?;
+    step("inbound", t);
+    let t = Instant::now();
     app.seed_demo_tracing(&config).await.context("tracing")?;
+    step("tracing", t);
+    let t = Instant::now();
     app.seed_demo_isolation(&config)
         .await
         .context("isolation")?;
+    step("isolation", t);
+    let t = Instant::now();
     app.seed_demo_sentinel(&config).await.context("sentinel")?;
+    step("sentinel", t);
+    let t = Instant::now();
     app.seed_demo_immunization(&config)
         .await
         .context("immunization")?;
+    step("immunization", t);
+    let t = Instant::now();
     app.seed_demo_supplies(&config).await.context("supplies")?;
+    step("supplies", t);
     let setup_seconds = started.elapsed().as_secs_f64();
     let actor = Actor::system("bench");
 
     let load_average_before = load_average();
-    // One call to warm the caches, as a server that has been running has them warm.
+    // Nothing kept: every figure computed.
+    let uncached = App::new(app.store().clone(), clock);
+    let started = Instant::now();
+    uncached.dashboard(&actor).await.context("the dashboard")?;
+    let dashboard_uncached_ms = ms(started);
+    let started = Instant::now();
+    uncached.compute_population_figures(&actor).await?;
+    let population_figures_ms = ms(started);
+    // As the server runs it: population figures kept a minute. One call to warm the caches
+    // (and compute them), as a server that has been running has them.
+    let app = app.with_population_figures_kept(std::time::Duration::from_secs(60));
     let first = app.dashboard(&actor).await.context("the dashboard")?;
     let mut times = Vec::with_capacity(options.repetitions);
     for _ in 0..options.repetitions.max(1) {
@@ -182,10 +237,13 @@ async fn run_async(options: &Options) -> anyhow::Result<Report> {
         population: options.population,
         seed: options.seed,
         setup_seconds,
+        setup_steps,
         repetitions: times.len(),
         dashboard_ms_median: times[times.len() / 2],
         dashboard_ms_min: times[0],
         dashboard_ms_max: times[times.len() - 1],
+        dashboard_uncached_ms,
+        population_figures_ms,
         baseline_sequential_ms,
         sections,
         active_cases: first.cases.map(|c| c.active),
@@ -198,17 +256,23 @@ async fn run_async(options: &Options) -> anyhow::Result<Report> {
 /// The report as a table.
 pub fn render(r: &Report) -> String {
     let mut out = format!(
-        "dashboard on a city of {} residents (setup {:.1} s)\n  App::dashboard: median {:.1} ms (min {:.1}, max {:.1}, {} calls)\n  baseline, sections one after another: {:.1} ms\n",
+        "dashboard on a city of {} residents (setup {:.1} s)\n  App::dashboard, population figures kept: median {:.1} ms (min {:.1}, max {:.1}, {} calls)\n  App::dashboard, nothing kept: {:.1} ms; population figures alone: {:.1} ms\n  baseline, sections one after another: {:.1} ms\n",
         r.population,
         r.setup_seconds,
         r.dashboard_ms_median,
         r.dashboard_ms_min,
         r.dashboard_ms_max,
         r.repetitions,
+        r.dashboard_uncached_ms,
+        r.population_figures_ms,
         r.baseline_sequential_ms
     );
     for s in &r.sections {
         out.push_str(&format!("    {:<24} {:>9.1} ms\n", s.name, s.ms));
+    }
+    out.push_str("  setup steps:\n");
+    for s in &r.setup_steps {
+        out.push_str(&format!("    {:<24} {:>9.1} s\n", s.name, s.ms / 1000.0));
     }
     out
 }

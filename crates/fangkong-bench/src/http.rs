@@ -139,9 +139,11 @@ async fn run_async(options: &Options) -> anyhow::Result<Report> {
     let store = Store::open(&connect, &key)
         .await
         .context("opening the store")?;
-    // As `fangkong serve` runs it: dashboards kept for two seconds.
+    // As `fangkong serve` runs it: dashboards kept for two seconds, their population-wide
+    // figures for a minute.
     let app = App::new(store, Arc::new(FixedClock::new(now())))
-        .with_dashboard_cache(std::time::Duration::from_secs(2));
+        .with_dashboard_cache(std::time::Duration::from_secs(2))
+        .with_population_figures_kept(std::time::Duration::from_secs(60));
     let fixture = Arc::new(setup(&app, options).await?);
     let setup_seconds = setup_started.elapsed().as_secs_f64();
 

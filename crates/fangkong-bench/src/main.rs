@@ -444,6 +444,10 @@ enum Command {
         /// Timed calls (after one warming call).
         #[arg(long, default_value_t = 9)]
         repetitions: usize,
+        /// Keep the seeded store in this directory and reuse it on the next run (setup then
+        /// takes seconds); a temporary directory otherwise.
+        #[arg(long)]
+        store: Option<std::path::PathBuf>,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -506,6 +510,14 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
+    // `RUST_LOG` (e.g. `sqlx=warn` for statements over a second) logs to standard error
+    // while a scenario runs, for profiling; nothing is logged without it.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     match run(Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -645,12 +657,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             population,
             seed,
             repetitions,
+            store,
             json,
         } => {
             let report = dashboard::run(&dashboard::Options {
                 population,
                 seed,
                 repetitions,
+                store,
             })?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);

@@ -10,6 +10,10 @@ use sqlx::sqlite::{
 };
 use sqlx::ConnectOptions as _;
 
+/// A statement slower than this is logged (a warning, target `sqlx::query`, with its SQL);
+/// no other statement is.
+const SLOW_STATEMENT: Duration = Duration::from_millis(500);
+
 use crate::{Result, StoreError};
 
 /// Where the database lives.
@@ -115,7 +119,8 @@ impl Db {
                     // copied into each connection's own: lookups over millions of persons
                     // touch more pages than a connection's cache holds.
                     .pragma("mmap_size", "17179869184")
-                    .disable_statement_logging();
+                    .log_statements(log::LevelFilter::Off)
+                    .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
                 let write = SqlitePoolOptions::new()
                     .max_connections(1)
                     .connect_with(base.clone())
@@ -135,7 +140,8 @@ impl Db {
                 max_connections,
             } => {
                 let opts = PgConnectOptions::from_str(url)?
-                    .disable_statement_logging()
+                    .log_statements(log::LevelFilter::Off)
+                    .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT)
                     .options([("client_min_messages", "warning")]);
                 let pool = PgPoolOptions::new()
                     .max_connections(*max_connections)

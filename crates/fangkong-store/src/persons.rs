@@ -429,6 +429,39 @@ impl Persons<'_> {
         ))
     }
 
+    /// A page of the synthetic persons inside the scope with an id above `after_id`, in id
+    /// order: id and birth date only (no personal data is decrypted). A keyset page, so
+    /// reading the whole registry page by page stays linear.
+    ///
+    /// # Errors
+    /// `Forbidden` without `persons.read`.
+    pub async fn synthetic_births_after(
+        &self,
+        scope: &Scope,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String)>> {
+        require(scope, Permission::PersonsRead)?;
+        let (lo, hi) = scope.code_bounds();
+        Ok(with_db!(
+            self.db,
+            read | pool | {
+                sqlx::query_as(
+                    "SELECT id, birth_date FROM persons WHERE id > $1 AND synthetic = $2 \
+                     AND merged_into IS NULL AND community_code >= $3 AND community_code < $4 \
+                     ORDER BY id LIMIT $5",
+                )
+                .bind(after_id)
+                .bind(true)
+                .bind(&lo)
+                .bind(&hi)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+            }
+        ))
+    }
+
     /// The persons with these ids that lie inside the scope, in id order (others are left out).
     ///
     /// # Errors

@@ -726,20 +726,31 @@ impl Supplies<'_> {
     /// `Unavailable` on database failure.
     pub async fn residents_per_county(&self, scope: &Scope) -> Result<Vec<(String, i64)>> {
         let (lo, hi) = scope.code_bounds();
-        Ok(with_db!(
+        // Grouped by community in the index's order, then summed by county here: grouping
+        // by a prefix would sort every row (2.4 s against 0.5 s at 7 million).
+        let communities: Vec<(String, i64)> = with_db!(
             self.db,
             read | pool | {
                 sqlx::query_as(
-                    "SELECT substr(community_code, 1, 6), CAST(COUNT(*) AS BIGINT) FROM persons \
+                    "SELECT community_code, CAST(COUNT(*) AS BIGINT) FROM persons \
                      WHERE community_code >= $1 AND community_code < $2 \
-                     GROUP BY substr(community_code, 1, 6)",
+                     GROUP BY community_code ORDER BY community_code",
                 )
                 .bind(&lo)
                 .bind(&hi)
                 .fetch_all(pool)
                 .await?
             }
-        ))
+        );
+        let mut out: Vec<(String, i64)> = Vec::new();
+        for (community, n) in communities {
+            let county: String = community.chars().take(6).collect();
+            match out.last_mut() {
+                Some((c, total)) if *c == county => *total += n,
+                _ => out.push((county, n)),
+            }
+        }
+        Ok(out)
     }
 }
 

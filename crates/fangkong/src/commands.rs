@@ -116,8 +116,15 @@ async fn restore(args: &StoreArgs, file: &Path) -> Result<()> {
 /// Seconds a computed dashboard is served again (`App::with_dashboard_cache`).
 const DASHBOARD_CACHE: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// How long the dashboard's population-wide figures (a round's coverage, the supplies at
+/// risk) are kept before a background computation replaces them
+/// (`App::with_population_figures_kept`).
+const POPULATION_FIGURES_KEPT: std::time::Duration = std::time::Duration::from_secs(60);
+
 fn app(store: Store) -> App {
-    App::new(store, Arc::new(SystemClock)).with_dashboard_cache(DASHBOARD_CACHE)
+    App::new(store, Arc::new(SystemClock))
+        .with_dashboard_cache(DASHBOARD_CACHE)
+        .with_population_figures_kept(POPULATION_FIGURES_KEPT)
 }
 
 /// Runs one command.

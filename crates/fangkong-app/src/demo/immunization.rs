@@ -130,26 +130,27 @@ impl App {
         }
         let today = self.today();
         let scope = Scope::system();
-        let mut offset = 0;
+        let mut after = 0;
         loop {
             let page = store
                 .persons()
-                .search(&scope, "", None, PAGE, offset)
+                .synthetic_births_after(&scope, after, PAGE)
                 .await?;
             let n = page.len() as i64;
+            after = page.last().map_or(after, |(id, _)| *id);
             let mut doses = Vec::new();
-            for p in page.iter().filter(|p| p.synthetic) {
-                let Ok(birth) = p.birth_date.parse::<NaiveDate>() else {
+            for (id, birth) in &page {
+                let Ok(birth) = birth.parse::<NaiveDate>() else {
                     continue;
                 };
-                for dose in doses_of(p.id, birth, config.seed, today) {
+                for dose in doses_of(*id, birth, config.seed, today) {
                     doses.push(NewDose {
-                        person_id: p.id,
+                        person_id: *id,
                         dose,
                         lot: Some(format!(
                             "{}{:04}",
                             dose.on.format("%Y%m"),
-                            mix(config.seed, p.id as u64 * 31 + u64::from(dose.number)) % 10_000
+                            mix(config.seed, *id as u64 * 31 + u64::from(dose.number)) % 10_000
                         )),
                         site: Some("社区卫生服务中心接种门诊".to_string()),
                         fhir_id: None,
@@ -163,7 +164,6 @@ impl App {
                     .record_doses(&scope, &doses, "demo", self.now_ms())
                     .await?;
             }
-            offset += n;
             if n < PAGE {
                 break;
             }

@@ -32,6 +32,7 @@ pub(crate) fn to_wire(x: &d::Dashboard) -> Dashboard {
     Dashboard {
         day: x.day.to_string(),
         at_ms: x.at_ms,
+        population_at_ms: x.population_at_ms,
         jurisdiction_code: x.root.as_ref().map(|r| r.0.clone()),
         jurisdiction_name: x.root.as_ref().map(|r| r.1.clone()),
         cases: x.cases.map(|c| DashboardCases {

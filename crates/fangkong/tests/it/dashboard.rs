@@ -380,3 +380,62 @@ async fn on_the_demo_city_every_figure_equals_its_capabilitys_own_answer() {
     })
     .await;
 }
+
+/// A server keeps the population-wide figures (the round's coverage, the supplies at risk)
+/// for a period: within it the dashboard answers with them although the population changed;
+/// after it, once more with them while a background computation replaces them; an app that
+/// keeps nothing counts the change at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_population_figures_are_answered_then_refreshed_in_the_background() {
+    const PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
+    each_backend(|app| async move {
+        seed_demo(&app, 2_000).await;
+        let kept = app.app.clone().with_population_figures_kept(PERIOD);
+        let actor = fangkong_app::Actor::system("test");
+        let target = |d: &fangkong_app::dashboard::Dashboard| {
+            d.testing.as_ref().unwrap().round.as_ref().unwrap().target
+        };
+        let before = target(&kept.dashboard(&actor).await.unwrap());
+        let computed = std::time::Instant::now();
+        assert!(before > 1_900, "{before}");
+        // A new resident of the city joins the round's target.
+        let community = app.client.measures(true).await.unwrap()[0]
+            .community_code
+            .clone();
+        app.client
+            .create_person(&fangkong_api_types::PersonCreate {
+                id_number: Some(crate::id("411702", "1991-03-04", 77)),
+                name: "新居民".into(),
+                community_code: community,
+                ..fangkong_api_types::PersonCreate::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(target(&kept.dashboard(&actor).await.unwrap()), before);
+        assert_eq!(
+            target(&app.app.dashboard(&actor).await.unwrap()),
+            before + 1
+        );
+        assert!(
+            computed.elapsed() < PERIOD,
+            "the test was too slow to check"
+        );
+        tokio::time::sleep(PERIOD - computed.elapsed() + std::time::Duration::from_millis(100))
+            .await;
+        // Past the period: answered at once with the kept figures, refreshed behind.
+        assert_eq!(target(&kept.dashboard(&actor).await.unwrap()), before);
+        let started = std::time::Instant::now();
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            if target(&kept.dashboard(&actor).await.unwrap()) == before + 1 {
+                break;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "never refreshed"
+            );
+        }
+        app
+    })
+    .await;
+}
