@@ -17,6 +17,17 @@ use reqwest::{Method, StatusCode};
 use crate::dashboard::seed_demo;
 use crate::web::{csrf_of, Browser};
 
+/// The operation id of the page `POST /bulk` redirects to (`/bulk/{id}?back=...`).
+fn operation_of(location: &str) -> i64 {
+    location
+        .trim_start_matches("/bulk/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 async fn finished(app: &TestApp, id: i64) -> BulkOperation {
     finished_for(&app.client, id).await
 }
@@ -238,13 +249,7 @@ async fn a_bulk_action_changes_every_selected_record_as_one_audited_operation() 
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let location = location.unwrap();
-        let id: i64 = location
-            .trim_start_matches("/bulk/")
-            .split('?')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let id = operation_of(&location);
         assert_eq!(location, format!("/bulk/{id}?back=/inbound/measures"));
         let op = finished(&app, id).await;
         assert_eq!((op.done, op.failed), (2, 0));
@@ -331,14 +336,7 @@ async fn co_investigation_items_are_assigned_and_fed_back_in_bulk() {
             )
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        let id: i64 = location
-            .unwrap()
-            .trim_start_matches("/bulk/")
-            .split('?')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let id = operation_of(&location.unwrap());
         let op = finished(&app, id).await;
         assert_eq!((op.kind.as_str(), op.done, op.failed), ("co_item.assign", 2, 0));
         let east = app
