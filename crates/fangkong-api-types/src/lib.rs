@@ -3537,6 +3537,23 @@ pub struct ScenarioForecast {
     pub quarantine_peak: ForecastBand,
 }
 
+/// A stored scenario forecast in a list: what it ran and its totals, without the days,
+/// counties and supplies (`GET /api/v1/forecasts/scenario/{id}` has them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScenarioForecastSummary {
+    pub id: i64,
+    pub jurisdiction_code: String,
+    pub as_of: String,
+    pub horizon_days: u16,
+    pub members: u16,
+    pub seed: u64,
+    pub created_at_ms: i64,
+    pub created_by: String,
+    pub cases_total: ForecastBand,
+    pub admissions_total: ForecastBand,
+    pub quarantine_peak: ForecastBand,
+}
+
 /// A bulk action over selected records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

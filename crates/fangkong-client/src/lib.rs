@@ -1050,7 +1050,9 @@ impl Client {
     ///
     /// # Errors
     /// `Api` with the problem details.
-    pub async fn scenario_forecasts(&self) -> Result<Vec<fangkong_api_types::ScenarioForecast>> {
+    pub async fn scenario_forecasts(
+        &self,
+    ) -> Result<Vec<fangkong_api_types::ScenarioForecastSummary>> {
         self.call(Method::GET, "/api/v1/forecasts/scenario", None::<&()>)
             .await
     }

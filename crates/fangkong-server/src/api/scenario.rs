@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use fangkong_api_types::{
     ForecastBand, Problem, ScenarioCounty, ScenarioForecast, ScenarioForecastDay,
-    ScenarioForecastRequest, ScenarioStartState, ScenarioSupply,
+    ScenarioForecastRequest, ScenarioForecastSummary, ScenarioStartState, ScenarioSupply,
 };
 use fangkong_app::scenario::{self as s, ScenarioRequest};
 
@@ -111,15 +111,31 @@ pub async fn run(
 }
 
 /// The stored scenario forecasts inside the caller's jurisdiction, newest first (at most
-/// 50).
+/// 50), as summaries: what each ran and its totals.
 #[utoipa::path(get, path = "/api/v1/forecasts/scenario", tag = "drills",
-    responses((status = 200, body = Vec<ScenarioForecast>), (status = 403, body = Problem)))]
+    responses((status = 200, body = Vec<ScenarioForecastSummary>), (status = 403, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-) -> ApiResult<Json<Vec<ScenarioForecast>>> {
+) -> ApiResult<Json<Vec<ScenarioForecastSummary>>> {
     let rows = state.app.scenario_forecasts(&actor, 50).await?;
-    Ok(Json(rows.iter().map(to_wire).collect()))
+    Ok(Json(
+        rows.iter()
+            .map(|f| ScenarioForecastSummary {
+                id: f.id,
+                jurisdiction_code: f.jurisdiction_code.clone(),
+                as_of: f.as_of.clone(),
+                horizon_days: f.horizon_days,
+                members: f.members,
+                seed: f.seed,
+                created_at_ms: f.created_at_ms,
+                created_by: f.created_by.clone(),
+                cases_total: band(f.cases_total),
+                admissions_total: band(f.admissions_total),
+                quarantine_peak: band(f.quarantine_peak),
+            })
+            .collect(),
+    ))
 }
 
 /// One stored scenario forecast.

@@ -171,6 +171,15 @@ async fn a_scenario_forecast_starts_from_the_platform_and_feeds_the_capacity_for
             .unwrap();
         assert_eq!(status, StatusCode::OK);
         assert_eq!(shown["days"][20]["date"], "2026-12-21");
+        // The list carries summaries: the totals, not the days.
+        let (_, list) = app
+            .client
+            .get_json("/api/v1/forecasts/scenario")
+            .await
+            .unwrap();
+        assert_eq!(list[1]["id"], run.id);
+        assert_eq!(list[1]["cases_total"], shown["cases_total"]);
+        assert!(list[1].get("days").is_none(), "{}", list[1]);
 
         // While fresh, the capacity forecasts take their arrivals from the latest run: ICU
         // beds its severe admissions, isolation beds its cases, rooms its quarantine entries.
