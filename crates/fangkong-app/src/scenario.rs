@@ -342,13 +342,13 @@ impl App {
             .transpose()
     }
 
-    /// The fresh run that covers the actor's jurisdiction: one made for it, or one made
-    /// for the city above a county (whose county outlooks hold the county's part; see
-    /// [`ScenarioForecast::medians_for`]).
+    /// The fresh run that covers the actor's jurisdiction, with that jurisdiction's code:
+    /// one made for it, or one made for the city above a county (whose county outlooks hold
+    /// the county's part; see [`ScenarioForecast::medians_for`]).
     pub(crate) async fn fresh_scenario_for_scope(
         &self,
         actor: &Actor,
-    ) -> Result<Option<ScenarioForecast>> {
+    ) -> Result<Option<(String, ScenarioForecast)>> {
         // A county user's forecast may come from a run of the county itself or of the city
         // above it (whose county outlooks hold the county's part).
         let Some(code) = self.scenario_area(actor).await else {
@@ -360,7 +360,7 @@ impl App {
         }
         for c in candidates {
             if let Some(run) = self.fresh_scenario(&c).await? {
-                return Ok(Some(run));
+                return Ok(Some((code, run)));
             }
         }
         Ok(None)
@@ -373,10 +373,7 @@ impl App {
         actor: &Actor,
         pick: impl Fn(&Medians) -> Vec<f64>,
     ) -> Result<Option<(i64, Vec<f64>)>> {
-        let Some(run) = self.fresh_scenario_for_scope(actor).await? else {
-            return Ok(None);
-        };
-        let Some(code) = self.scenario_area(actor).await else {
+        let Some((code, run)) = self.fresh_scenario_for_scope(actor).await? else {
             return Ok(None);
         };
         Ok(run.medians_for(&code).map(|m| (run.id, pick(&m))))
